@@ -1,0 +1,12 @@
+import type { CliIO } from "./io.js";
+
+/** What every command gets: where to print, and a slot for a non-zero exit code. */
+export interface CommandContext {
+  io: CliIO;
+  exitCode: number;
+}
+
+/** Print a JSON document on stdout, one trailing newline. */
+export function printJson(ctx: CommandContext, value: unknown): void {
+  ctx.io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}

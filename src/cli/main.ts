@@ -1,0 +1,62 @@
+import { Command, CommanderError } from "commander";
+import { InputError, InterruptedError } from "../errors.js";
+import { version } from "../version.js";
+import type { CommandContext } from "./context.js";
+import { type CliIO, processIO } from "./io.js";
+
+/** Each command file exports one `register` that adds itself to the program. */
+type Register = (program: Command, ctx: CommandContext) => void;
+
+const commands: Register[] = [];
+
+/**
+ * Run the CLI with `argv` (without `node` and the script name) and return the
+ * exit code: 0 ok, 1 internal error, 2 bad input or usage, 130 interrupted.
+ *
+ * @example
+ * const code = await runCli(["datasets", "info", "JapaneseVowels", "--json"]);
+ */
+export async function runCli(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const ctx: CommandContext = { io, exitCode: 0 };
+  const program = new Command("tspatch")
+    .description("Activation patching for time-series Transformer classifiers.")
+    .version(version, "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout(text),
+      writeErr: (text) => io.stderr(text),
+    });
+  for (const register of commands) register(program, ctx);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return ctx.exitCode;
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+function reportError(error: unknown, io: CliIO): number {
+  if (error instanceof CommanderError) {
+    // Help and version exit through here with code 0; usage errors were already printed.
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (error instanceof InputError) {
+    io.stderr(`tspatch: error: ${error.message}\n`);
+    return 2;
+  }
+  if (error instanceof InterruptedError) {
+    io.stderr(`tspatch: ${error.message}\n`);
+    return 130;
+  }
+  const detail =
+    error instanceof Error
+      ? io.env.TSPATCH_DEBUG
+        ? (error.stack ?? error.message)
+        : error.message
+      : String(error);
+  io.stderr(
+    `tspatch: internal error: ${detail}\n  This is a bug in tspatch; rerun with TSPATCH_DEBUG=1 for a stack trace and report it.\n`,
+  );
+  return 1;
+}
