@@ -1,0 +1,144 @@
+import onnxProto from "onnx-proto";
+import type { AttrValue, DType, Graph, Node, Shape, Value } from "./ir.js";
+import type { OnnxNodeWriter } from "./ops/op-def.js";
+import { opDefs } from "./ops/registry.js";
+
+const { onnx } = onnxProto;
+
+/** The ONNX opset the IR emits (ReduceSum takes axes as an input from 13; LayerNormalization exists from 17). */
+export const OPSET = 17;
+
+const ELEMENT_TYPE: Record<DType, number> = { float32: 1, int64: 7, bool: 9 };
+
+export interface ToOnnxOptions {
+  /** Graph outputs to include (default: all). Nodes nothing asks for are left out. */
+  outputs?: readonly string[];
+  /** Stored in the model's metadata (e.g. a model config). */
+  metadata?: Record<string, string>;
+  name?: string;
+}
+
+/**
+ * Serialise a graph to ONNX ModelProto bytes. Only the nodes and inputs that
+ * the requested outputs depend on are written, so one model graph yields many
+ * small runtime graphs (e.g. logits only, or logits plus a cached hook).
+ *
+ * @example
+ * const bytes = toOnnx(g, { outputs: ["logits"] });
+ */
+export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
+  const outputNames = options.outputs ?? [...graph.outputs.keys()];
+  const outputs = outputNames.map((name) => {
+    const value = graph.outputs.get(name);
+    if (value === undefined) throw new Error(`toOnnx: graph has no output "${name}"`);
+    return { name, value };
+  });
+  const needed = neededValues(
+    graph,
+    outputs.map((o) => o.value),
+  );
+
+  const inputNames = new Map(graph.inputs.map((i) => [i.value.id, i.name]));
+  const nameOf = (v: Value): string =>
+    inputNames.get(v.id) ?? (v.kind === "constant" ? `c${v.id}` : `v${v.id}`);
+
+  const nodes: onnxProto.onnx.INodeProto[] = [];
+  const initializers: onnxProto.onnx.ITensorProto[] = [];
+  let temps = 0;
+  let currentNode: Node | null = null;
+  const writer: OnnxNodeWriter = {
+    name: nameOf,
+    get out() {
+      return nameOf((currentNode as Node).output);
+    },
+    node(opType, inputs, outs, attrs = {}) {
+      nodes.push({
+        opType,
+        input: [...inputs],
+        output: [...outs],
+        name: `n${nodes.length}`,
+        attribute: Object.entries(attrs).map(([key, value]) => attribute(key, value)),
+      });
+    },
+    ints(values) {
+      const name = `i${temps++}`;
+      initializers.push(tensorProto(name, [values.length], "int64", BigInt64Array.from(values.map(BigInt))));
+      return name;
+    },
+    temp() {
+      return `t${temps++}`;
+    },
+  };
+
+  for (const node of graph.nodes) {
+    if (!needed.has(node.output.id)) continue;
+    currentNode = node;
+    opDefs[node.op].onnx(node, writer);
+  }
+  for (const { value, data } of graph.constants) {
+    if (needed.has(value.id)) initializers.push(tensorProto(nameOf(value), value.shape, value.dtype, data));
+  }
+  for (const { name, value } of outputs) writer.node("Identity", [nameOf(value)], [name]);
+
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: "tspatch",
+    opsetImport: [{ domain: "", version: OPSET }],
+    metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
+    graph: {
+      name: options.name ?? "tspatch",
+      node: nodes,
+      initializer: initializers,
+      input: graph.inputs.filter((i) => needed.has(i.value.id)).map((i) => valueInfo(i.name, i.value)),
+      output: outputs.map((o) => valueInfo(o.name, o.value)),
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+function neededValues(graph: Graph, roots: readonly Value[]): Set<number> {
+  const needed = new Set<number>(roots.map((v) => v.id));
+  for (let i = graph.nodes.length - 1; i >= 0; i--) {
+    const node = graph.nodes[i];
+    if (needed.has(node.output.id)) for (const v of node.inputs) needed.add(v.id);
+  }
+  return needed;
+}
+
+function valueInfo(name: string, value: Value): onnxProto.onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: ELEMENT_TYPE[value.dtype],
+        shape: { dim: value.shape.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+function tensorProto(
+  name: string,
+  shape: Shape,
+  dtype: DType,
+  data: Float32Array | BigInt64Array | Uint8Array,
+): onnxProto.onnx.ITensorProto {
+  return {
+    name,
+    dims: shape as number[],
+    dataType: ELEMENT_TYPE[dtype],
+    rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
+}
+
+// Integer numbers become INT attributes, other numbers FLOAT: ops pass floats
+// (epsilon, alpha) that are never whole numbers, or say so by passing a FLOAT list.
+function attribute(name: string, value: AttrValue): onnxProto.onnx.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (typeof value === "boolean") return { name, type: T.INT, i: value ? 1 : 0 };
+  if (typeof value === "string") return { name, type: T.STRING, s: new TextEncoder().encode(value) };
+  if (typeof value === "number") {
+    return Number.isInteger(value) ? { name, type: T.INT, i: value } : { name, type: T.FLOAT, f: value };
+  }
+  return { name, type: T.INTS, ints: [...value] };
+}

@@ -1,0 +1,12 @@
+export { add } from "./add.js";
+export { div } from "./div.js";
+export { expandAs } from "./expand.js";
+export { greater } from "./greater.js";
+export { matmul, swapLast } from "./matmul.js";
+export { mul, neg } from "./mul.js";
+export { reduceSum } from "./reduce-sum.js";
+export { relu } from "./relu.js";
+export { reshape } from "./reshape.js";
+export { sub } from "./sub.js";
+export { transpose } from "./transpose.js";
+export { where } from "./where.js";
