@@ -1,5 +1,6 @@
 import onnxProto from "onnx-proto";
 import type { AttrValue, DType, Graph, Node, Shape, Value } from "./ir.js";
+import { ONNX_ELEMENT_TYPE } from "./ops/cast.js";
 import type { OnnxNodeWriter } from "./ops/op-def.js";
 import { opDefs } from "./ops/registry.js";
 
@@ -7,8 +8,6 @@ const { onnx } = onnxProto;
 
 /** The ONNX opset the IR emits (ReduceSum takes axes as an input from 13; LayerNormalization exists from 17). */
 export const OPSET = 17;
-
-const ELEMENT_TYPE: Record<DType, number> = { float32: 1, int64: 7, bool: 9 };
 
 export interface ToOnnxOptions {
   /** Graph outputs to include (default: all). Nodes nothing asks for are left out. */
@@ -65,6 +64,11 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
       initializers.push(tensorProto(name, [values.length], "int64", BigInt64Array.from(values.map(BigInt))));
       return name;
     },
+    float(value) {
+      const name = `f${temps++}`;
+      initializers.push(tensorProto(name, [], "float32", new Float32Array([value])));
+      return name;
+    },
     temp() {
       return `t${temps++}`;
     },
@@ -110,7 +114,7 @@ function valueInfo(name: string, value: Value): onnxProto.onnx.IValueInfoProto {
     name,
     type: {
       tensorType: {
-        elemType: ELEMENT_TYPE[value.dtype],
+        elemType: ONNX_ELEMENT_TYPE[value.dtype],
         shape: { dim: value.shape.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
       },
     },
@@ -126,7 +130,7 @@ function tensorProto(
   return {
     name,
     dims: shape as number[],
-    dataType: ELEMENT_TYPE[dtype],
+    dataType: ONNX_ELEMENT_TYPE[dtype],
     rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
   };
 }

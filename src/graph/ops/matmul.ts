@@ -1,5 +1,6 @@
 import { check, type Dim, shapeString, type Value } from "../ir.js";
 import { broadcastShapes, unbroadcast } from "./broadcast.js";
+import { contractLeading } from "./contract-leading.js";
 import type { OpDef } from "./op-def.js";
 import { transpose } from "./transpose.js";
 
@@ -39,9 +40,12 @@ export const matmulDef: OpDef = {
   onnx(node, w) {
     w.node("MatMul", node.inputs.map(w.name), [w.out]);
   },
-  // dA = G·Bᵀ, dB = Aᵀ·G, each summed over broadcast batch axes.
+  // dA = G·Bᵀ, dB = Aᵀ·G, each summed over broadcast batch axes. For a
+  // matrix B (x·W with batched x) dB is one GEMM over all rows of x and G.
   vjp(node, g) {
     const [a, b] = node.inputs;
-    return [unbroadcast(matmul(g, swapLast(b)), a.shape), unbroadcast(matmul(swapLast(a), g), b.shape)];
+    const db =
+      b.rank === 2 && a.rank > 2 ? contractLeading(a, g) : unbroadcast(matmul(swapLast(a), g), b.shape);
+    return [unbroadcast(matmul(g, swapLast(b)), a.shape), db];
   },
 };

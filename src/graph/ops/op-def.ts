@@ -15,6 +15,8 @@ export interface OnnxNodeWriter {
   ): void;
   /** An int64 initializer holding `values` (for shape/axes inputs); returns its name. */
   ints(values: readonly number[]): string;
+  /** A float32 scalar initializer (shape []); returns its name. */
+  float(value: number): string;
   /** A fresh name for an intermediate result. */
   temp(): string;
 }

@@ -5,7 +5,19 @@ import { reshape } from "./reshape.js";
 
 /** Sum over `axes`. @example reduceSum(x, [1], true) // [b, s, d] → [b, 1, d] */
 export function reduceSum(x: Value, axes: readonly number[], keepDims = false): Value {
-  return x.graph.apply("ReduceSum", [x], { axes: normalizeAxes(x, axes), keepdims: keepDims });
+  return x.graph.apply("ReduceSum", [x], { axes: reductionAxes("ReduceSum", x, axes), keepdims: keepDims });
+}
+
+/**
+ * Axes of a reduction, normalised; at least one is required (ONNX reads an
+ * empty list as "all axes", the IR would read it as "none").
+ */
+export function reductionAxes(op: string, x: Value, axes: readonly number[]): number[] {
+  check(
+    axes.length > 0,
+    () => `${op}: axes must name at least one axis of x ${shapeString(x.shape)}, got []`,
+  );
+  return normalizeAxes(x, axes);
 }
 
 export function normalizeAxes(x: Value, axes: readonly number[]): number[] {

@@ -1,0 +1,36 @@
+import type { Value } from "../ir.js";
+import { cast } from "./cast.js";
+import { div } from "./div.js";
+import { equal } from "./equal.js";
+import { expandAs } from "./expand.js";
+import { mul } from "./mul.js";
+import type { OpDef } from "./op-def.js";
+import { broadcastBack, reducedShape, reduceSum, reductionAxes } from "./reduce-sum.js";
+import { reshape } from "./reshape.js";
+
+/** Maximum over `axes`. @example reduceMax(h, [1]) // max-pool over time: [b, s, d] → [b, d] */
+export function reduceMax(x: Value, axes: readonly number[], keepDims = false): Value {
+  return x.graph.apply("ReduceMax", [x], { axes: reductionAxes("ReduceMax", x, axes), keepdims: keepDims });
+}
+
+export const reduceMaxDef: OpDef = {
+  infer([x], attrs) {
+    return { shape: reducedShape(x, attrs.axes as number[], Boolean(attrs.keepdims)), dtype: x.dtype };
+  },
+  onnx(node, w) {
+    w.node("ReduceMax", [w.name(node.inputs[0])], [w.out], {
+      axes: node.attrs.axes as number[],
+      keepdims: node.attrs.keepdims ? 1 : 0,
+    });
+  },
+  // The gradient goes to the arg-max positions, split evenly among ties (as torch.amax).
+  vjp(node, g) {
+    const x = node.inputs[0];
+    const axes = node.attrs.axes as number[];
+    const keep = Boolean(node.attrs.keepdims);
+    const max = keep ? node.output : reshape(node.output, reducedShape(x, axes, true));
+    const isMax = cast(equal(x, expandAs(max, x)), "float32");
+    const share = div(isMax, reduceSum(isMax, axes, true));
+    return [mul(share, broadcastBack(g, x, axes, keep))];
+  },
+};
