@@ -1,0 +1,176 @@
+/**
+ * Hook points of the TST: every internal activation has a stable name
+ * (TransformerLens naming, see DESIGN.md "Hook points"). A hook can be cached
+ * (fetched as a graph output) or patched (replaced by a fed value where a mask
+ * says so); both go through the same named points of the graph.
+ */
+import { inputError } from "../errors.js";
+import type { Dim } from "../graph/ir.js";
+import type { TSTConfig } from "./config.js";
+
+/** Hooks that exist once per layer, after the `blocks.<l>.` prefix. */
+export type LayerHookSuffix =
+  /** B×S×D: input of the layer (embed + pos for layer 0, else resid_post of the layer before). */
+  | "hook_resid_pre"
+  /** B×S×H×dh: queries, `resid_pre · W_Qᵀ + b_Q` split into heads. */
+  | "attn.hook_q"
+  /** B×S×H×dh: keys. */
+  | "attn.hook_k"
+  /** B×S×H×dh: values. */
+  | "attn.hook_v"
+  /** B×H×S(query)×S(key): softmax(q kᵀ / √dh) over keys (padded keys get 0). */
+  | "attn.hook_pattern"
+  /** B×S×H×dh: pattern · v per head, before W_O (a "head" is z[:, :, h, :]). */
+  | "attn.hook_z"
+  /** B×S×D: z (heads concatenated) · W_Oᵀ + b_O. */
+  | "hook_attn_out"
+  /** B×S×D: norm1(resid_pre + attn_out) (post-norm layer). */
+  | "hook_resid_mid"
+  /** B×S×F: relu(resid_mid · W_inᵀ + b_in). */
+  | "mlp.hook_post"
+  /** B×S×D: post · W_outᵀ + b_out (before the residual add). */
+  | "hook_mlp_out"
+  /** B×S×D: norm2(resid_mid + mlp_out). */
+  | "hook_resid_post";
+
+/**
+ * Every hook point. Shapes (B batch, S time steps, D dModel, H heads,
+ * dh = D/H, F ff width, K classes):
+ * - `hook_embed` B×S×D: conv stack output (conv→BN→ReLU ×3), before the positional table;
+ * - `hook_pos_embed` B×S×D: the learned positional table broadcast over the batch;
+ * - `blocks.<l>.*`: see {@link LayerHookSuffix};
+ * - `hook_pooled` B×D: max over the valid time steps of the last resid_post;
+ * - `logits` B×K.
+ */
+export type HookName =
+  | "hook_embed"
+  | "hook_pos_embed"
+  | `blocks.${number}.${LayerHookSuffix}`
+  | "hook_pooled"
+  | "logits";
+
+export const LAYER_HOOKS: readonly LayerHookSuffix[] = [
+  "hook_resid_pre",
+  "attn.hook_q",
+  "attn.hook_k",
+  "attn.hook_v",
+  "attn.hook_pattern",
+  "attn.hook_z",
+  "hook_attn_out",
+  "hook_resid_mid",
+  "mlp.hook_post",
+  "hook_mlp_out",
+  "hook_resid_post",
+];
+
+/** Parts of a parsed hook name. `layer` is null for the hooks outside the blocks. */
+export interface ParsedHook {
+  name: HookName;
+  layer: number | null;
+  suffix: LayerHookSuffix | null;
+}
+
+/**
+ * All hook names of a model, in computation order.
+ *
+ * @example
+ * hookNames({ layers: 3 }).length; // 2 + 3·11 + 2 = 37
+ */
+export function hookNames(config: Pick<TSTConfig, "layers">): HookName[] {
+  const names: HookName[] = ["hook_embed", "hook_pos_embed"];
+  for (let l = 0; l < config.layers; l++) for (const s of LAYER_HOOKS) names.push(`blocks.${l}.${s}`);
+  names.push("hook_pooled", "logits");
+  return names;
+}
+
+const LAYER_HOOK = /^blocks\.(\d+)\.(.+)$/;
+
+/**
+ * Parse and validate a hook name against a model config; a bad name is an
+ * InputError listing the valid ones.
+ *
+ * @example
+ * parseHook(config, "blocks.1.attn.hook_z"); // { name, layer: 1, suffix: "attn.hook_z" }
+ */
+export function parseHook(config: Pick<TSTConfig, "layers">, name: string): ParsedHook {
+  if (name === "hook_embed" || name === "hook_pos_embed" || name === "hook_pooled" || name === "logits") {
+    return { name, layer: null, suffix: null };
+  }
+  const m = LAYER_HOOK.exec(name);
+  if (m !== null) {
+    const layer = Number(m[1]);
+    const suffix = m[2] as LayerHookSuffix;
+    if (LAYER_HOOKS.includes(suffix) && layer < config.layers && String(layer) === m[1]) {
+      return { name: name as HookName, layer, suffix };
+    }
+  }
+  throw inputError(`unknown hook point "${name}"`, {
+    field: "hook",
+    hint: `valid hook points: hook_embed, hook_pos_embed, blocks.<l>.{${LAYER_HOOKS.join(",")}} for l = 0..${config.layers - 1}, hook_pooled, logits`,
+  });
+}
+
+/**
+ * Check a list of hook names (see {@link parseHook}).
+ *
+ * @example
+ * parseHooks(config, ["hook_embed", "blocks.0.attn.hook_z"]);
+ */
+export function parseHooks(config: Pick<TSTConfig, "layers">, names: readonly string[]): HookName[] {
+  return names.map((n) => parseHook(config, n).name);
+}
+
+/**
+ * Shape of a hook's activation; the batch axis is `batch` (a symbolic dim)
+ * unless a number is given.
+ *
+ * @example
+ * hookShape(config, "blocks.0.attn.hook_pattern"); // ["batch", 8, 25, 25]
+ */
+export function hookShape(config: TSTConfig, name: HookName | string, batch: Dim = "batch"): Dim[] {
+  const { seqLen: S, dModel: D, heads: H, ff: F, classes: K } = config;
+  const dh = D / H;
+  const { suffix, name: hook } = parseHook(config, name);
+  if (suffix === null) {
+    if (hook === "hook_pooled") return [batch, D];
+    if (hook === "logits") return [batch, K];
+    return [batch, S, D];
+  }
+  switch (suffix) {
+    case "attn.hook_q":
+    case "attn.hook_k":
+    case "attn.hook_v":
+    case "attn.hook_z":
+      return [batch, S, H, dh];
+    case "attn.hook_pattern":
+      return [batch, H, S, S];
+    case "mlp.hook_post":
+      return [batch, S, F];
+    default:
+      return [batch, S, D];
+  }
+}
+
+/**
+ * Hooks a run may start from (fed as an input, earlier layers left out): the
+ * residual stream points, whose value alone determines everything after them.
+ *
+ * @example
+ * isStartHook("blocks.2.hook_resid_pre"); // true
+ * isStartHook("blocks.2.attn.hook_z");    // false: the layer also needs its residual input
+ */
+export function isStartHook(name: HookName): boolean {
+  return (
+    name === "hook_embed" || name === "hook_pooled" || /^blocks\.\d+\.hook_resid_(pre|mid|post)$/.test(name)
+  );
+}
+
+/**
+ * Position of a hook in computation order (for "is a before b" checks).
+ *
+ * @example
+ * hookOrder(config, "hook_embed") < hookOrder(config, "logits"); // true
+ */
+export function hookOrder(config: Pick<TSTConfig, "layers">, name: HookName): number {
+  return hookNames(config).indexOf(name);
+}

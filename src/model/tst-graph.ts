@@ -1,0 +1,333 @@
+/**
+ * The Time Series Transformer as ONE IR graph with every hook point of
+ * DESIGN.md. The same builder yields the forward graphs for evaluation and
+ * patch sweeps (hooks cached as outputs, patched from inputs, optionally
+ * starting part-way), the forward+backward graph for training, and the
+ * standalone exported model (weights baked in as constants).
+ *
+ * Architecture: ../shared/models/reference/README.md ("Architecture (exact,
+ * eval mode)"); variable-length convention: scripts/fixtures/tst_reference.py.
+ *
+ * Graph inputs (all with a symbolic `batch` axis):
+ * - `x` float32 [batch, S, C]: raw values; normalised inside the graph by
+ *   `pre.shift` / `pre.scale` [C] (`(x - shift) / scale`, identity for "none");
+ * - `mask` bool [batch, S] (option `mask`): true = a real time step. Padded
+ *   steps are set to 0 after normalisation (as the data layer pads), padded
+ *   keys get no attention, and the max-pool ignores padded steps;
+ * - every parameter under its canonical name (src/model/param-names.ts);
+ * - `patch:<hook>:value` / `patch:<hook>:mask` for each patched hook;
+ * - `start:<hook>` when the run starts at a hook (option `startAt`);
+ * - train mode: `labels` float32 [batch, K] (one-hot) and dropout keep-masks
+ *   `dropout:blocks.<l>.<attn_dropout|dropout1|mlp_dropout|dropout2>`.
+ *
+ * Outputs: `logits`, each cached hook under its own name; train mode adds
+ * `loss` (mean cross-entropy), `grad:<param>` for every trainable parameter
+ * and `bn:embed.bn<i>.batch_mean|batch_var` (biased, over all B×S positions).
+ */
+import { inputError } from "../errors.js";
+import { grad } from "../graph/autodiff.js";
+import { Graph, type Shape, type Value } from "../graph/ir.js";
+import {
+  add,
+  conv1d,
+  crossEntropy,
+  div,
+  dropout,
+  expandAs,
+  layerNorm,
+  linear,
+  matmul,
+  mul,
+  reduceMax,
+  reduceMean,
+  relu,
+  reshape,
+  softmax,
+  sqrt,
+  sub,
+  transpose,
+  where,
+} from "../graph/ops/index.js";
+import type { TSTConfig } from "./config.js";
+import { type HookName, hookOrder, hookShape, isStartHook, parseHook } from "./hooks.js";
+
+/** BatchNorm and LayerNorm epsilon of the reference (PyTorch defaults). */
+export const BN_EPS = 1e-5;
+export const LN_EPS = 1e-5;
+
+/** Where nn.TransformerEncoderLayer applies dropout, in call order (see scripts/fixtures/train_fixtures.py). */
+export const DROPOUT_SITES = ["attn_dropout", "dropout1", "mlp_dropout", "dropout2"] as const;
+export type DropoutSite = (typeof DROPOUT_SITES)[number];
+
+/** A patched hook; `maskShape` must broadcast to the hook's shape (default: the full shape). */
+export interface PatchPoint {
+  hook: HookName;
+  maskShape?: Shape;
+}
+
+export interface TSTGraphOptions {
+  /** Declare the `mask` input (variable-length batches). Default false: every step is real. */
+  mask?: boolean;
+  /** Hooks fetched as outputs (named as the hook). */
+  cache?: readonly HookName[];
+  /** Hooks replaced by `where(patch:<hook>:mask, patch:<hook>:value, activation)`. */
+  patch?: readonly (HookName | PatchPoint)[];
+  /** Start from this hook, fed as input `start:<hook>`; nothing before it is in the graph. */
+  startAt?: HookName;
+  /** "train": BatchNorm batch statistics, dropout masks, loss and gradients. Default "eval". */
+  mode?: "eval" | "train";
+  /** Train mode: declare dropout mask inputs (default: config.dropout > 0). */
+  dropout?: boolean;
+  /** Train mode: add `grad:<param>` outputs (default true). */
+  gradients?: boolean;
+  /** Bake these inputs (parameters, `pre.shift`, `pre.scale`) into the graph as constants. */
+  constants?: ReadonlyMap<string, Float32Array>;
+}
+
+export interface TSTGraph {
+  graph: Graph;
+  config: TSTConfig;
+  /** Outputs worth fetching: `logits`, cached hooks, and in train mode loss, grads, BN stats. */
+  outputs: string[];
+  /** Parameter inputs declared (canonical names) with their shapes. */
+  params: Map<string, Shape>;
+  /** Trainable parameters (all declared parameters except BN running stats), in declaration order. */
+  trainable: string[];
+}
+
+/** Names of the dropout mask inputs and their shapes for a config. */
+export function dropoutInputs(config: TSTConfig, batch: number | string = "batch"): Map<string, Shape> {
+  const { seqLen: S, dModel: D, heads: H, ff: F } = config;
+  const shapes: Record<DropoutSite, Shape> = {
+    attn_dropout: [batch, H, S, S],
+    dropout1: [batch, S, D],
+    mlp_dropout: [batch, S, F],
+    dropout2: [batch, S, D],
+  };
+  const out = new Map<string, Shape>();
+  for (let l = 0; l < config.layers; l++) {
+    for (const site of DROPOUT_SITES) out.set(`dropout:blocks.${l}.${site}`, shapes[site]);
+  }
+  return out;
+}
+
+/**
+ * Build the TST graph for one option signature.
+ *
+ * @example
+ * const { graph } = buildTSTGraph(config, { cache: ["blocks.0.attn.hook_z"], mask: true });
+ * const session = await runtime.compile(graph, ["logits", "blocks.0.attn.hook_z"]);
+ */
+export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}): TSTGraph {
+  const g = new Graph();
+  const train = options.mode === "train";
+  const { seqLen: S, channels: C, dModel: D, heads: H, classes: K } = config;
+  const dh = D / H;
+  const params = new Map<string, Shape>();
+  const trainable: string[] = [];
+  const paramValues: Value[] = [];
+  const constants = options.constants;
+
+  const param = (name: string, shape: Shape): Value => {
+    const data = constants?.get(name);
+    if (data !== undefined) return g.constant(data, shape);
+    const existing = g.getInput(name);
+    if (existing !== undefined) return existing;
+    const v = g.input(name, shape);
+    params.set(name, shape);
+    if (!name.includes("running_") && !name.startsWith("pre.")) {
+      trainable.push(name);
+      paramValues.push(v);
+    }
+    return v;
+  };
+
+  const cache = new Set<HookName>((options.cache ?? []).map((h) => parseHook(config, h).name));
+  const patches = new Map<HookName, Shape | undefined>();
+  for (const p of options.patch ?? []) {
+    const point = typeof p === "string" ? { hook: p } : p;
+    patches.set(parseHook(config, point.hook).name, point.maskShape);
+  }
+  const startAt = options.startAt === undefined ? undefined : parseHook(config, options.startAt).name;
+  if (startAt !== undefined && !isStartHook(startAt)) {
+    throw inputError(`a run cannot start at "${startAt}"`, {
+      field: "startAt",
+      hint: "start at hook_embed, hook_pooled or blocks.<l>.hook_resid_pre|mid|post",
+    });
+  }
+  const startOrder = startAt === undefined ? -1 : hookOrder(config, startAt);
+  for (const h of [...cache, ...patches.keys()]) {
+    if (startAt !== undefined && hookOrder(config, h) < startOrder) {
+      throw inputError(
+        `hook "${h}" comes before the start point "${startAt}", so the run never computes it`,
+        {
+          field: "startAt",
+          hint: "cache or patch it in a run that starts earlier",
+        },
+      );
+    }
+  }
+
+  // A hook point: patch (if asked), then cache (the cache records the patched value).
+  const hook = (name: HookName, value: Value): Value => {
+    let v = value;
+    if (patches.has(name)) {
+      const shape = hookShape(config, name);
+      const mask = g.input(`patch:${name}:mask`, patches.get(name) ?? shape, "bool");
+      v = where(mask, g.input(`patch:${name}:value`, shape), v);
+    }
+    if (cache.has(name)) g.output(name, v);
+    return v;
+  };
+  const start = (name: HookName): Value => g.input(`start:${name}`, hookShape(config, name));
+  const dropoutMasks = train && (options.dropout ?? config.dropout > 0);
+  const drop = (l: number, site: DropoutSite, x: Value): Value => {
+    if (!dropoutMasks) return x;
+    const name = `dropout:blocks.${l}.${site}`;
+    const shape = dropoutInputs(config).get(name) as Shape;
+    return dropout(x, g.input(name, shape, "bool"), config.dropout);
+  };
+
+  const xInput = startAt === undefined ? g.input("x", ["batch", S, C]) : null;
+  const mask = options.mask ? g.input("mask", ["batch", S], "bool") : null;
+  const minusInf = g.scalar(Number.NEGATIVE_INFINITY);
+  const outputs: string[] = ["logits"];
+  const bnOutputs: string[] = [];
+
+  // --- embedding: preprocessing, conv stack, positional table ------------------------------
+  let resid: Value;
+  if (xInput !== null) {
+    let h = div(sub(xInput, param("pre.shift", [C])), param("pre.scale", [C]));
+    if (mask !== null) h = where(reshape(mask, ["batch", S, 1]), h, g.scalar(0));
+    let cin = C;
+    for (let i = 0; i < 3; i++) {
+      const cout = config.convChannels[i];
+      const k = config.kernels[i];
+      const p = `embed.conv${i + 1}`;
+      h = conv1d(h, param(`${p}.weight`, [cout, cin, k]), param(`${p}.bias`, [cout]), Math.floor(k / 2));
+      h = relu(batchNorm(h, `embed.bn${i + 1}`, cout));
+      cin = cout;
+    }
+    const embed = hook("hook_embed", h);
+    resid = add(embed, hook("hook_pos_embed", expandAs(param("pos_embed.W_pos", [S, D]), embed)));
+  } else if (startAt === "hook_embed") {
+    const embed = hook("hook_embed", start("hook_embed"));
+    resid = add(embed, hook("hook_pos_embed", expandAs(param("pos_embed.W_pos", [S, D]), embed)));
+  } else {
+    resid = start(startAt as HookName);
+  }
+
+  function batchNorm(h: Value, prefix: string, channels: number): Value {
+    let mean: Value;
+    let variance: Value;
+    if (train) {
+      // Batch statistics over all B×S positions, biased variance (nn.BatchNorm1d in train mode).
+      mean = reduceMean(h, [0, 1], false);
+      const centred = sub(h, mean);
+      variance = reduceMean(mul(centred, centred), [0, 1], false);
+      g.output(`bn:${prefix}.batch_mean`, mean);
+      g.output(`bn:${prefix}.batch_var`, variance);
+      bnOutputs.push(`bn:${prefix}.batch_mean`, `bn:${prefix}.batch_var`);
+    } else {
+      mean = param(`${prefix}.running_mean`, [channels]);
+      variance = param(`${prefix}.running_var`, [channels]);
+    }
+    const normalised = div(sub(h, mean), sqrt(add(variance, g.scalar(BN_EPS))));
+    return add(mul(normalised, param(`${prefix}.weight`, [channels])), param(`${prefix}.bias`, [channels]));
+  }
+
+  // --- encoder layers -----------------------------------------------------------------------
+  const keyMask = mask === null ? null : reshape(mask, ["batch", 1, 1, S]);
+  const scale = g.scalar(1 / Math.sqrt(dh));
+  for (let l = 0; l < config.layers; l++) {
+    const b = `blocks.${l}`;
+    const at = (suffix: string) => `${b}.${suffix}` as HookName;
+    const order = (suffix: string) => hookOrder(config, at(suffix));
+    if (startOrder > order("hook_resid_post")) continue;
+    if (startOrder <= order("hook_resid_pre")) {
+      resid = hook(at("hook_resid_pre"), resid);
+      const heads = (v: Value) => reshape(v, ["batch", S, H, dh]);
+      const q = hook(
+        at("attn.hook_q"),
+        heads(linear(resid, param(`${b}.attn.W_Q`, [D, D]), param(`${b}.attn.b_Q`, [D]))),
+      );
+      const k = hook(
+        at("attn.hook_k"),
+        heads(linear(resid, param(`${b}.attn.W_K`, [D, D]), param(`${b}.attn.b_K`, [D]))),
+      );
+      const v = hook(
+        at("attn.hook_v"),
+        heads(linear(resid, param(`${b}.attn.W_V`, [D, D]), param(`${b}.attn.b_V`, [D]))),
+      );
+      // scores[b, h, q, k] = (q / √dh) · k  (PyTorch scales q before the product).
+      let scores = matmul(transpose(mul(q, scale), [0, 2, 1, 3]), transpose(k, [0, 2, 3, 1]));
+      if (keyMask !== null) scores = where(keyMask, scores, minusInf);
+      const pattern = hook(at("attn.hook_pattern"), softmax(scores, -1));
+      const zHeads = matmul(drop(l, "attn_dropout", pattern), transpose(v, [0, 2, 1, 3])); // [B, H, S, dh]
+      const z = hook(at("attn.hook_z"), transpose(zHeads, [0, 2, 1, 3]));
+      const attnOut = hook(
+        at("hook_attn_out"),
+        linear(reshape(z, ["batch", S, D]), param(`${b}.attn.W_O`, [D, D]), param(`${b}.attn.b_O`, [D])),
+      );
+      resid = layerNorm(
+        add(resid, drop(l, "dropout1", attnOut)),
+        param(`${b}.ln1.weight`, [D]),
+        param(`${b}.ln1.bias`, [D]),
+        LN_EPS,
+      );
+    }
+    if (startOrder <= order("hook_resid_mid")) {
+      const mid = hook(at("hook_resid_mid"), resid);
+      const post = hook(
+        at("mlp.hook_post"),
+        relu(linear(mid, param(`${b}.mlp.W_in`, [config.ff, D]), param(`${b}.mlp.b_in`, [config.ff]))),
+      );
+      const mlpOut = hook(
+        at("hook_mlp_out"),
+        linear(
+          drop(l, "mlp_dropout", post),
+          param(`${b}.mlp.W_out`, [D, config.ff]),
+          param(`${b}.mlp.b_out`, [D]),
+        ),
+      );
+      resid = layerNorm(
+        add(mid, drop(l, "dropout2", mlpOut)),
+        param(`${b}.ln2.weight`, [D]),
+        param(`${b}.ln2.bias`, [D]),
+        LN_EPS,
+      );
+    }
+    resid = hook(at("hook_resid_post"), resid);
+  }
+
+  // --- pooling and classifier ---------------------------------------------------------------
+  let pooled: Value;
+  if (startAt === "hook_pooled") pooled = hook("hook_pooled", resid);
+  else {
+    // Padded steps are -inf so the max over time ignores them (AdaptiveMaxPool1d on valid steps).
+    const valid = mask === null ? resid : where(reshape(mask, ["batch", S, 1]), resid, minusInf);
+    pooled = hook("hook_pooled", reduceMax(valid, [1], false));
+  }
+  // The classifier runs on [batch, 1, D]: ONNX Runtime's MatMul+Add→Gemm fusion (rank-2 only) drops
+  // its input when that input is also a graph output (a cached hook_pooled), making the model invalid.
+  const pooled3 = reshape(pooled, ["batch", 1, D]);
+  const classified = linear(pooled3, param("unembed.W_U", [K, D]), param("unembed.b_U", [K]));
+  const logits = hook("logits", reshape(classified, ["batch", K]));
+  g.output("logits", logits);
+  for (const h of cache) if (h !== "logits") outputs.push(h);
+
+  if (train) {
+    const labels = g.input("labels", ["batch", K]);
+    const loss = crossEntropy(logits, labels);
+    g.output("loss", loss);
+    outputs.push("loss", ...bnOutputs);
+    if (options.gradients ?? true) {
+      const grads = grad(loss, paramValues);
+      trainable.forEach((name, i) => {
+        g.output(`grad:${name}`, grads[i]);
+        outputs.push(`grad:${name}`);
+      });
+    }
+  }
+  return { graph: g, config, outputs, params, trainable };
+}
