@@ -1,0 +1,93 @@
+/**
+ * tspatch statistics: every number checked against scipy / statsmodels (test/stats) and the
+ * methods' error rates shown by simulation (src/stats/calibration.ts).
+ *
+ * @example
+ * import { stats } from "tspatch";
+ * const t = stats.ttest1samp(effects);
+ * const [ci] = stats.bootstrapMeans([effects], { seed: 0 });
+ * const adj = stats.adjustPValues(pvalues, "bh");
+ */
+export {
+  type AnalyzeOptions,
+  analyzeEffects,
+  type EffectStats,
+  type EffectsReport,
+  type TestName,
+} from "./analyze-effects.js";
+export {
+  type BootstrapMethod,
+  type BootstrapOptions,
+  bootstrap,
+  bootstrapInterval,
+  bootstrapMeans,
+  bootstrapPaired,
+  bootstrapUnits,
+  clusterBootstrapMean,
+  jackknifeAcceleration,
+} from "./bootstrap.js";
+export {
+  type CalibrationOptions,
+  type CalibrationReport,
+  formatCalibrationTable,
+  runCalibration,
+} from "./calibration.js";
+export { type CorrelationResult, kendallTauB, pearson, spearman, topKJaccard } from "./correlation.js";
+export {
+  type Descriptives,
+  describe,
+  mean,
+  median,
+  quantile,
+  quantileSorted,
+  type Sample,
+  sd,
+  se,
+  variance,
+} from "./descriptives.js";
+export {
+  nctCdf,
+  nctQuantile,
+  nctSf,
+  normalCdf,
+  normalQuantile,
+  normalSf,
+  tCdf,
+  tPdf,
+  tQuantile,
+  tSf,
+} from "./distributions.js";
+export {
+  cohenD,
+  cohenDz,
+  dzBootstrapInterval,
+  dzConfidenceInterval,
+  hedgesCorrection,
+  hedgesG,
+  hedgesGz,
+  pooledSd,
+  type TwoGroupEffectSize,
+} from "./effect-size.js";
+export { type EffectColumn, parseEffectsCsv } from "./effects-csv.js";
+export {
+  adjustedAlpha,
+  adjustPValues,
+  type Correction,
+  type MultipleTestResult,
+  type QValueResult,
+  storeyQValues,
+} from "./multiplicity.js";
+export { type PermutationOptions, type PermutationResult, signFlipTest } from "./permutation.js";
+export { minimumDetectableEffect, type PowerOptions, tTestPower } from "./power.js";
+export { rankAverage } from "./rank.js";
+export type {
+  Alternative,
+  BootstrapResult,
+  ConfidenceInterval,
+  EstimateResult,
+  TestResult,
+} from "./results.js";
+export { Rng } from "./rng.js";
+export { findRoot } from "./root.js";
+export { type TTestOptions, type TTestResult, tConfidenceInterval, tPValue, ttest1samp } from "./ttest.js";
+export { type WilcoxonOptions, type WilcoxonResult, wilcoxon, wilcoxonNullDistribution } from "./wilcoxon.js";
