@@ -1,0 +1,150 @@
+import type { Command } from "commander";
+import { indexToLabel } from "../../data/labels.js";
+import { inputError } from "../../errors.js";
+import { argmax } from "../../patching/metrics.js";
+import { openForPatching } from "../../patching/open.js";
+import { patchPair } from "../../patching/patch-pair.js";
+import { HEAD_MODES, type HeadMode } from "../../patching/types.js";
+import { type CommandContext, printJson } from "../context.js";
+
+interface PatchFlags {
+  model: string;
+  data: string;
+  split: "train" | "test";
+  source: string;
+  target: string;
+  headMode: string;
+  dataDir?: string;
+  offline?: boolean;
+  json?: boolean;
+}
+
+/**
+ * `tspatch patch`: patch one pair (source → target) for every head, attention
+ * layer and MLP, and print the target's probabilities under each patch.
+ *
+ * @example
+ * await runCli(["patch", "--model", "TST_japanesevowels.pth", "--data", "JapaneseVowels_eq_TEST.ts",
+ *   "--source", "58", "--target", "31", "--head-mode", "slice", "--json"], memoryIO());
+ */
+export function register(program: Command, ctx: CommandContext): void {
+  program
+    .command("patch")
+    .description(
+      "Patch one pair: the target's run with each head, attention layer and MLP taken from the source's run",
+    )
+    .requiredOption("--model <dir|file.pth>", "model directory or reference PyTorch checkpoint")
+    .requiredOption("--data <file|name>", "data file (.ts/.arff) or dataset name")
+    .option("--split <split>", "split when --data is a name (train|test)", "test")
+    .requiredOption("--source <row>", "row index (0-based) of the source input")
+    .requiredOption("--target <row>", "row index (0-based) of the target input")
+    .option(
+      "--head-mode <mode>",
+      "z: true per-head (attn.hook_z); slice: the study's 16-wide slices of attn_out",
+      "z",
+    )
+    .option("--data-dir <dir>", "search this directory for datasets first")
+    .option("--offline", "never download datasets")
+    .option("--json", "print JSON")
+    .action(async (flags: PatchFlags) => {
+      const headMode = parseHeadMode(flags.headMode);
+      const source = parseRow(flags.source, "--source");
+      const target = parseRow(flags.target, "--target");
+      const { model, inputs, note } = await openForPatching(flags.model, flags.data, {
+        split: flags.split,
+        cwd: ctx.io.cwd,
+        env: ctx.io.env,
+        dataDir: flags.dataDir,
+        download: flags.offline ? false : undefined,
+      });
+      if (note !== null) ctx.io.stderr(`tspatch: ${note}\n`);
+      const result = await patchPair(model, inputs, source, target, { headMode });
+      const predSource = argmax(result.sourceProbs);
+      const predTarget = argmax(result.baselineProbs);
+      const label = (k: number) => (k < 0 ? null : (indexToLabel(inputs.labelMap, k) ?? null));
+      const trueIndex = inputs.trueClass[target];
+      const output = {
+        source,
+        target,
+        head_mode: headMode,
+        true_label: label(trueIndex),
+        true_index: trueIndex,
+        source_true_label: label(inputs.trueClass[source]),
+        predicted: { source: label(predSource), target: label(predTarget) },
+        predicted_index: { source: predSource, target: predTarget },
+        baseline_probs: result.baselineProbs,
+        source_probs: result.sourceProbs,
+        head_probs: result.headProbs,
+        layer_probs: result.layerProbs,
+        mlp_probs: result.mlpProbs,
+        head_mode_note:
+          headMode === "slice"
+            ? "slice: the study's compatibility mode; dims h*dh..h*dh+dh-1 of hook_attn_out mix all heads, so these are not per-head effects"
+            : "z: true per-head patching of blocks.l.attn.hook_z[:, :, h, :]",
+      };
+      if (flags.json) {
+        printJson(ctx, output);
+        return;
+      }
+      ctx.io.stdout(renderText(output, trueIndex));
+    });
+}
+
+function renderText(
+  o: {
+    source: number;
+    target: number;
+    head_mode: HeadMode;
+    true_label: string | null;
+    baseline_probs: number[];
+    source_probs: number[];
+    head_probs: number[][][];
+    layer_probs: number[][];
+    mlp_probs: number[][];
+  },
+  y: number,
+): string {
+  const lines: string[] = [];
+  const p = (probs: number[]) => (y >= 0 ? probs[y] : Number.NaN);
+  const fmt = (v: number) => (v >= 0 ? "+" : "") + v.toFixed(4);
+  lines.push(
+    `pair: source ${o.source} → target ${o.target}, true label ${o.true_label ?? "(none)"}, head mode ${o.head_mode}`,
+  );
+  if (y < 0) {
+    lines.push("the target has no class label: use --json for the probabilities");
+    return `${lines.join("\n")}\n`;
+  }
+  lines.push(`P(true): target ${p(o.baseline_probs).toFixed(4)}, source ${p(o.source_probs).toFixed(4)}`);
+  lines.push("", "ΔP(true) per head (rows: layers, columns: heads)");
+  const H = o.head_probs[0]?.length ?? 0;
+  lines.push(["layer", ...Array.from({ length: H }, (_, h) => `h${h}`.padStart(8))].join(" "));
+  o.head_probs.forEach((row, l) => {
+    lines.push(
+      [`${l}`.padEnd(5), ...row.map((probs) => fmt(p(probs) - p(o.baseline_probs)).padStart(8))].join(" "),
+    );
+  });
+  lines.push("", "ΔP(true) per attention layer / MLP");
+  o.layer_probs.forEach((probs, l) => {
+    lines.push(
+      `layer ${l}: attn ${fmt(p(probs) - p(o.baseline_probs))}  mlp ${fmt(p(o.mlp_probs[l]) - p(o.baseline_probs))}`,
+    );
+  });
+  return `${lines.join("\n")}\n`;
+}
+
+export function parseHeadMode(value: string): HeadMode {
+  if (!(HEAD_MODES as readonly string[]).includes(value)) {
+    throw inputError(`unknown head mode "${value}"`, {
+      field: "--head-mode",
+      hint: "use z (true per-head, default) or slice (the study's compatibility mode)",
+    });
+  }
+  return value as HeadMode;
+}
+
+function parseRow(value: string, field: string): number {
+  if (!/^\d+$/.test(value.trim())) {
+    throw inputError(`${field} must be a 0-based row index, got "${value}"`, { field });
+  }
+  return Number(value);
+}

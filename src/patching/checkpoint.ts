@@ -1,0 +1,144 @@
+import { createHash } from "node:crypto";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { inputError } from "../errors.js";
+import type { EffectMetrics } from "./metrics.js";
+import type { Component, Pair } from "./types.js";
+
+/**
+ * The checkpoint of a sweep: a JSON-lines file whose first line identifies the
+ * sweep (a hash of its pairs, components and settings) and whose every further
+ * line is one finished pair. Lines are appended whole after each chunk, so
+ * killing the process loses at most the chunk in flight; a torn last line is
+ * ignored when reading.
+ */
+
+const KIND = "tspatch-sweep-checkpoint";
+
+interface Header {
+  kind: typeof KIND;
+  version: 1;
+  hash: string;
+}
+
+interface PairLine {
+  pair: string;
+  sourceLogits: number[];
+  targetLogits: number[];
+  /** [dpTrue, recovery|null, logitDiff, dLogitDiff, klSource] per component, in component order. */
+  rows: (number | null)[][];
+}
+
+export interface CheckpointMeta {
+  fingerprint: string;
+  components: readonly Component[];
+  pairs: readonly Pair[];
+  basis: string;
+  epsilon: number;
+  freezeMlps: boolean;
+}
+
+export interface FinishedPair {
+  baseline: { pair: Pair; sourceLogits: Float64Array; targetLogits: Float64Array };
+  rows: EffectMetrics[];
+}
+
+export class SweepCheckpoint {
+  private constructor(
+    readonly path: string,
+    private readonly done: Map<string, FinishedPair>,
+  ) {}
+
+  /**
+   * Open (or start) the checkpoint at `path` for the sweep described by `meta`.
+   * A checkpoint of a different sweep is an InputError (never silently mixed).
+   *
+   * @example
+   * const cp = SweepCheckpoint.open("effects.csv.checkpoint", meta);
+   */
+  static open(path: string, meta: CheckpointMeta): SweepCheckpoint {
+    const hash = createHash("sha256")
+      .update(
+        JSON.stringify([
+          meta.fingerprint,
+          meta.components,
+          meta.pairs,
+          meta.basis,
+          meta.epsilon,
+          meta.freezeMlps,
+        ]),
+      )
+      .digest("hex");
+    const done = new Map<string, FinishedPair>();
+    const byKey = new Map(meta.pairs.map((p) => [`${p.id}:${p.direction}`, p]));
+    if (existsSync(path)) {
+      const lines = readFileSync(path, "utf8").split("\n");
+      let header: Header | undefined;
+      try {
+        header = JSON.parse(lines[0]) as Header;
+      } catch {
+        header = undefined;
+      }
+      if (header?.kind !== KIND) {
+        throw inputError("this is not a tspatch sweep checkpoint", {
+          file: path,
+          line: 1,
+          hint: "delete the file or choose another output path",
+        });
+      }
+      if (header.hash !== hash) {
+        throw inputError(
+          "the checkpoint belongs to a different sweep (other pairs, components or settings)",
+          {
+            file: path,
+            hint: "delete the checkpoint to start over, or rerun with the same options to resume",
+          },
+        );
+      }
+      for (const text of lines.slice(1)) {
+        if (text.trim() === "") continue;
+        let line: PairLine;
+        try {
+          line = JSON.parse(text) as PairLine;
+        } catch {
+          continue; // a line torn by an interruption: that pair is recomputed
+        }
+        const pair = byKey.get(line.pair);
+        if (pair === undefined || line.rows.length !== meta.components.length) continue;
+        done.set(line.pair, {
+          baseline: {
+            pair,
+            sourceLogits: Float64Array.from(line.sourceLogits),
+            targetLogits: Float64Array.from(line.targetLogits),
+          },
+          rows: line.rows.map(([dpTrue, recovery, logitDiff, dLogitDiff, klSource]) => ({
+            dpTrue: dpTrue as number,
+            recovery,
+            logitDiff: logitDiff as number,
+            dLogitDiff: dLogitDiff as number,
+            klSource: klSource as number,
+          })),
+        });
+      }
+    } else {
+      const header: Header = { kind: KIND, version: 1, hash };
+      writeFileSync(path, `${JSON.stringify(header)}\n`);
+    }
+    return new SweepCheckpoint(path, done);
+  }
+
+  /** Pairs already finished, by `id:direction`. */
+  finished(): Map<string, FinishedPair> {
+    return this.done;
+  }
+
+  /** Record one finished pair. */
+  append(pair: Pair, baseline: FinishedPair["baseline"], rows: readonly EffectMetrics[]): void {
+    const line: PairLine = {
+      pair: `${pair.id}:${pair.direction}`,
+      sourceLogits: Array.from(baseline.sourceLogits),
+      targetLogits: Array.from(baseline.targetLogits),
+      rows: rows.map((r) => [r.dpTrue, r.recovery, r.logitDiff, r.dLogitDiff, r.klSource]),
+    };
+    appendFileSync(this.path, `${JSON.stringify(line)}\n`);
+  }
+}

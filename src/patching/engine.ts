@@ -1,0 +1,256 @@
+import { InterruptedError } from "../errors.js";
+import type { HookedTST, PatchValue } from "../model/hooked-tst.js";
+import { type HookName, hookShape, parseHook } from "../model/hooks.js";
+import { type PatchSite, siteMask } from "./setters.js";
+
+/**
+ * The one generic patch engine. Every patch kind reduces to "run the target
+ * with these hook entries replaced by these values" ({@link PatchedRun});
+ * the engine batches many such runs into few runtime calls:
+ *
+ * 1. Cache: one run per distinct input row fetches every hook any patched run
+ *    needs, as the source of patch values and as start points ({@link cacheRows}).
+ * 2. Group: runs with the same start point and the same patched hooks (with the
+ *    same mask shapes) share one compiled graph; each group is cut into batches of
+ *    `batchRows` patched runs, rows of many pairs and components mixed.
+ * 3. Prefix reuse: a run whose earliest patched hook is in layer l starts from the
+ *    target's cached `blocks.l.hook_resid_pre`; layers before l are not recomputed
+ *    (they would give the target's own values again).
+ */
+
+/** Model inputs in the model's layout: rows × seqLen × channels, and a 1 = real step mask (or null). */
+export interface InputTable {
+  readonly x: Float32Array;
+  readonly mask: Uint8Array | null;
+  readonly rows: number;
+}
+
+/** One patched run: the target row, and what replaces which hook entries. */
+export interface PatchedRun {
+  readonly target: number;
+  readonly patches: readonly { readonly site: PatchSite; readonly value: Float32Array }[];
+}
+
+export interface EngineOptions {
+  /** Patched runs per runtime call (default 256). */
+  batchRows?: number;
+  signal?: AbortSignal;
+}
+
+/** Activations of the cached rows (one unpatched run per row). */
+export class CachedRows {
+  private readonly index = new Map<number, number>();
+  constructor(
+    readonly rows: readonly number[],
+    readonly logits: Float32Array,
+    readonly classes: number,
+    private readonly acts: ReadonlyMap<HookName, { data: Float32Array; per: number }>,
+  ) {
+    rows.forEach((r, i) => {
+      this.index.set(r, i);
+    });
+  }
+
+  has(row: number): boolean {
+    return this.index.has(row);
+  }
+
+  /** Logits of `row` (a view). */
+  logitsOf(row: number): Float32Array {
+    const i = this.position(row);
+    return this.logits.subarray(i * this.classes, (i + 1) * this.classes);
+  }
+
+  /** The activation of `row` at `hook` (a view, the hook's shape without the batch axis). */
+  act(row: number, hook: HookName): Float32Array {
+    const entry = this.acts.get(hook);
+    if (entry === undefined) throw new Error(`patching engine: hook ${hook} was not cached`);
+    const i = this.position(row);
+    return entry.data.subarray(i * entry.per, (i + 1) * entry.per);
+  }
+
+  private position(row: number): number {
+    const i = this.index.get(row);
+    if (i === undefined) throw new Error(`patching engine: row ${row} was not cached`);
+    return i;
+  }
+}
+
+/**
+ * One unpatched run of each row, caching `hooks`.
+ *
+ * @example
+ * const cache = await cacheRows(model, table, [58, 31], ["blocks.0.attn.hook_z"]);
+ * cache.act(58, "blocks.0.attn.hook_z"); // 25 × 8 × 16 values
+ */
+export async function cacheRows(
+  model: HookedTST,
+  table: InputTable,
+  rows: readonly number[],
+  hooks: readonly HookName[],
+  options: EngineOptions = {},
+): Promise<CachedRows> {
+  const unique = [...new Set(rows)];
+  const { seqLen: S, channels: C } = model.config;
+  const x = new Float32Array(unique.length * S * C);
+  const mask = table.mask === null ? null : new Uint8Array(unique.length * S);
+  unique.forEach((r, i) => {
+    x.set(table.x.subarray(r * S * C, (r + 1) * S * C), i * S * C);
+    if (mask !== null) mask.set((table.mask as Uint8Array).subarray(r * S, (r + 1) * S), i * S);
+  });
+  checkAbort(options.signal);
+  const hookList = [...new Set(hooks)];
+  const result = await model.run(x, { mask, cache: hookList, chunkSize: options.batchRows ?? 256 });
+  const acts = new Map<HookName, { data: Float32Array; per: number }>();
+  for (const h of hookList) {
+    const act = result.cache[h];
+    if (act === undefined) throw new Error(`patching engine: the model did not return hook ${h}`);
+    acts.set(h, { data: act.data, per: act.data.length / unique.length });
+  }
+  return new CachedRows(unique, result.logits, result.classes, acts);
+}
+
+/** The residual-stream point a run starts from: resid_pre of the earliest patched layer. */
+export function startHookOf(model: HookedTST, run: PatchedRun): HookName {
+  return startHookForSites(
+    model,
+    run.patches.map((p) => p.site),
+  );
+}
+
+/** {@link startHookOf} for a list of sites. */
+export function startHookForSites(model: HookedTST, sites: readonly PatchSite[]): HookName {
+  let first = Infinity;
+  for (const site of sites) {
+    const { layer } = parseHook(model.config, site.hook);
+    if (layer === null) throw new Error(`patching engine: hook ${site.hook} is outside the blocks`);
+    first = Math.min(first, layer);
+  }
+  if (!Number.isFinite(first)) throw new Error("patching engine: a patched run must patch something");
+  return `blocks.${first}.hook_resid_pre`;
+}
+
+/** The start hooks the runs need cached for their targets. */
+export function startHooks(model: HookedTST, runs: readonly PatchedRun[]): HookName[] {
+  return [...new Set(runs.map((r) => startHookOf(model, r)))];
+}
+
+/**
+ * Run many patched runs, batched; returns the logits of each run (K values each), in order.
+ * `cache` must hold every target's start hook (see {@link startHooks}).
+ *
+ * @example
+ * const logits = await runPatched(model, table, cache, runs, { batchRows: 512 });
+ */
+export async function runPatched(
+  model: HookedTST,
+  table: InputTable,
+  cache: CachedRows,
+  runs: readonly PatchedRun[],
+  options: EngineOptions = {},
+): Promise<Float32Array[]> {
+  return (await runPatchedWithCache(model, table, cache, runs, [], options)).logits;
+}
+
+/**
+ * {@link runPatched}, also fetching hooks of every patched run (`acts.get(hook)[i]`
+ * is run i's activation, the hook's shape without the batch axis).
+ */
+export async function runPatchedWithCache(
+  model: HookedTST,
+  table: InputTable,
+  cache: CachedRows,
+  runs: readonly PatchedRun[],
+  fetch: readonly HookName[],
+  options: EngineOptions = {},
+): Promise<{ logits: Float32Array[]; acts: Map<HookName, Float32Array[]> }> {
+  const K = model.config.classes;
+  const S = model.config.seqLen;
+  const batchRows = Math.max(1, options.batchRows ?? 256);
+  const out: Float32Array[] = new Array(runs.length);
+  const acts = new Map<HookName, Float32Array[]>(fetch.map((h) => [h, new Array<Float32Array>(runs.length)]));
+  const groups = new Map<string, { start: HookName; members: number[]; masks: Map<HookName, number[]> }>();
+  const maskCache = new Map<string, { dims: number[]; data: Uint8Array }>();
+  const maskOf = (site: PatchSite) => {
+    const key = `${site.hook}|${JSON.stringify(site.select)}`;
+    let m = maskCache.get(key);
+    if (m === undefined) {
+      m = siteMask(model.config, site);
+      maskCache.set(key, m);
+    }
+    return m;
+  };
+  runs.forEach((run, i) => {
+    const start = startHookOf(model, run);
+    const hooks = run.patches.map((p) => `${p.site.hook}:${maskOf(p.site).dims.join("x")}`);
+    if (new Set(run.patches.map((p) => p.site.hook)).size !== run.patches.length) {
+      throw new Error("patching engine: a run patches the same hook twice; merge the sites");
+    }
+    const key = `${start}|${hooks.sort().join("|")}`;
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = {
+        start,
+        members: [],
+        masks: new Map(run.patches.map((p) => [p.site.hook, maskOf(p.site).dims])),
+      };
+      groups.set(key, group);
+    }
+    group.members.push(i);
+  });
+
+  for (const group of groups.values()) {
+    const startPer = (hookShape(model.config, group.start, 1) as number[]).reduce((a, b) => a * b, 1);
+    for (let b0 = 0; b0 < group.members.length; b0 += batchRows) {
+      checkAbort(options.signal);
+      const members = group.members.slice(b0, b0 + batchRows);
+      const n = members.length;
+      const startValue = new Float32Array(n * startPer);
+      const mask = table.mask === null ? null : new Uint8Array(n * S);
+      const patch: Partial<Record<HookName, PatchValue>> = {};
+      const buffers = new Map<
+        HookName,
+        { value: Float32Array; mask: Uint8Array; per: number; maskPer: number }
+      >();
+      for (const [hook, dims] of group.masks) {
+        const per = (hookShape(model.config, hook, 1) as number[]).reduce((a, c) => a * c, 1);
+        const maskPer = dims.reduce((a, c) => a * c, 1);
+        const buf = { value: new Float32Array(n * per), mask: new Uint8Array(n * maskPer), per, maskPer };
+        buffers.set(hook, buf);
+        patch[hook] = { value: buf.value, mask: { data: buf.mask, dims: [n, ...dims] } };
+      }
+      members.forEach((runIndex, row) => {
+        const run = runs[runIndex];
+        startValue.set(cache.act(run.target, group.start), row * startPer);
+        if (mask !== null)
+          mask.set((table.mask as Uint8Array).subarray(run.target * S, (run.target + 1) * S), row * S);
+        for (const { site, value } of run.patches) {
+          const buf = buffers.get(site.hook)!;
+          buf.value.set(value, row * buf.per);
+          buf.mask.set(maskOf(site).data, row * buf.maskPer);
+        }
+      });
+      const result = await model.run(null, {
+        startAt: { hook: group.start, value: startValue },
+        mask,
+        patch,
+        cache: fetch,
+        chunkSize: n,
+      });
+      members.forEach((runIndex, row) => {
+        out[runIndex] = result.logits.slice(row * K, (row + 1) * K);
+        for (const [hook, list] of acts) {
+          const data = result.cache[hook]!.data;
+          const per = data.length / n;
+          list[runIndex] = data.slice(row * per, (row + 1) * per);
+        }
+      });
+    }
+  }
+  return { logits: out, acts };
+}
+
+export function checkAbort(signal: AbortSignal | undefined): void {
+  if (signal?.aborted)
+    throw new InterruptedError("patching interrupted; finished pairs are kept in the checkpoint");
+}
