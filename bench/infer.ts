@@ -1,20 +1,20 @@
 /**
  * Inference throughput (samples/s at batch 256) of the three reference checkpoints on their TEST
  * splits: our engine (HookedTST.run → ONNX Runtime) against PyTorch on the same machine in the
- * same run (scripts/bench/torch_infer.py through /usr/bin/python3, when torch is installed).
- * Both: best of `repeats` full passes after one warm-up pass, 2 threads. PyTorch runs before and
- * after ours and keeps its better figure, so a change in machine load during the run can only
- * make our ratio smaller, not larger.
+ * same run (scripts/bench/torch_infer.py --serve through /usr/bin/python3, when torch is
+ * installed). Both use 2 threads and do not spin while idle (PyTorch OMP_WAIT_POLICY=PASSIVE, our
+ * runtime's default). After one warm-up pass each, ROUNDS rounds of one full pass per side are
+ * interleaved (the order alternates per round), so both sides see the same machine load; the
+ * figures are the min and the median over rounds, and the ratios compare min with min and median
+ * with median. Our CPU time (all threads) per pass is printed too.
  */
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import type { LabelMap } from "../src/data/labels.js";
 import { loadDataset, withLabelMap } from "../src/data/registry.js";
 import { loadModel } from "../src/model/model-dir.js";
 import { modelInput } from "../src/model/model-input.js";
 import { Runtime } from "../src/runtime/session.js";
+import { minMedian, TorchServer } from "./torch-server.js";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
 const SHARED = process.env.TSPATCH_SHARED ?? fileURLToPath(new URL("../../shared/", import.meta.url));
@@ -28,22 +28,36 @@ const CASES = [
   { name: "LSST", pth: "TST_lsst.pth", test: "datasets/LSST/LSST_TEST.ts" },
 ];
 const BATCH = 256;
-const REPEATS = 5;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const THREADS = 2;
 
-interface Figure {
-  n: number;
-  samplesPerS: number;
-  accuracy: number;
+interface Side {
+  /** Samples/s of the best and of the median pass. */
+  best: number;
+  median: number;
 }
 
-export async function benchInfer(): Promise<
-  Record<string, { ours: Figure; torch?: Figure; ratio?: number }>
-> {
-  const torchBefore = await torchFigures();
-  const runtime = new Runtime({ threads: THREADS });
-  const results: Record<string, { ours: Figure; torch?: Figure; ratio?: number }> = {};
-  const ours = new Map<string, Figure>();
+export interface InferBenchRow {
+  n: number;
+  accuracy: number;
+  ours: Side & { cpuMsPerPass: number };
+  torch?: Side & { accuracy: number };
+  /** ours / PyTorch samples/s: best vs best, median vs median. */
+  ratioBest?: number;
+  ratioMedian?: number;
+}
+
+export async function benchInfer(): Promise<Record<string, InferBenchRow>> {
+  const torch = await TorchServer.start(`${REPO}scripts/bench/torch_infer.py`, [
+    "--threads",
+    String(THREADS),
+    "--batch",
+    String(BATCH),
+  ]);
+  const torchReady = (torch?.ready.ready ?? {}) as Record<string, { n: number; accuracy: number }>;
+  // BENCH_SPINNING=1: ONNX Runtime's default busy-waiting pool (to compare on a quiet machine).
+  const runtime = new Runtime({ threads: THREADS, spinning: process.env.BENCH_SPINNING === "1" });
+  const cases = [];
   for (const c of CASES) {
     const data = await loadDataset(`${SHARED}${c.test}`);
     const { model } = loadModel(`${SHARED}models/reference/${c.pth}`, { data, runtime });
@@ -57,65 +71,70 @@ export async function benchInfer(): Promise<
       for (let k = 1; k < K; k++) if (warm.logits[i * K + k] > warm.logits[i * K + best]) best = k;
       if (best === labels[i]) correct++;
     }
-    let bestSeconds = Number.POSITIVE_INFINITY;
-    for (let r = 0; r < REPEATS; r++) {
+    const ours = async () => {
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       await model.run(x, { mask, chunkSize: BATCH });
-      bestSeconds = Math.min(bestSeconds, (performance.now() - t0) / 1000);
-    }
-    ours.set(c.name, {
-      n: data.cases,
-      samplesPerS: data.cases / bestSeconds,
-      accuracy: correct / data.cases,
-    });
-  }
-  await runtime.release();
-  const torchAfter = torchBefore === undefined ? undefined : await torchFigures();
-  for (const c of CASES) {
-    const mine = ours.get(c.name) as Figure;
-    const candidates = [torchBefore?.[c.name], torchAfter?.[c.name]].filter(
-      (f): f is Figure => f !== undefined,
-    );
-    const t = candidates.sort((a, b) => b.samplesPerS - a.samplesPerS)[0];
-    results[c.name] = {
-      ours: mine,
-      torch: t,
-      ratio: t === undefined ? undefined : mine.samplesPerS / t.samplesPerS,
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      return { seconds, cpuMs: (cpu.user + cpu.system) / 1000 };
     };
+    cases.push({ ...c, n: data.cases, accuracy: correct / data.cases, ours });
   }
-  const line = (name: string) => {
-    const r = results[name];
-    const theirs = r.torch === undefined ? "PyTorch n/a" : `PyTorch ${r.torch.samplesPerS.toFixed(0)}/s`;
-    const ratio = r.ratio === undefined ? "" : `  ratio ${r.ratio.toFixed(2)}x`;
-    return `${name.padEnd(15)} n=${String(r.ours.n).padEnd(5)} ours ${r.ours.samplesPerS.toFixed(0)}/s (acc ${r.ours.accuracy.toFixed(4)})  ${theirs}${ratio}`;
-  };
-  process.stdout.write(
-    `inference, batch ${BATCH}, ${THREADS} threads, best of ${REPEATS} passes over TEST\n`,
-  );
-  for (const c of CASES) process.stdout.write(`${line(c.name)}\n`);
-  return results;
-}
 
-async function torchFigures(): Promise<Record<string, Figure> | undefined> {
-  const script = `${REPO}scripts/bench/torch_infer.py`;
-  if (!existsSync("/usr/bin/python3") || !existsSync(script)) return undefined;
-  try {
-    const { stdout } = await promisify(execFile)(
-      "/usr/bin/python3",
-      [script, "--threads", String(THREADS), "--batch", String(BATCH), "--repeats", String(REPEATS)],
-      { env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" }, maxBuffer: 1 << 20 },
-    );
-    const parsed = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as {
-      results: Record<string, { n: number; samples_per_s: number; accuracy: number }>;
+  const results: Record<string, InferBenchRow> = {};
+  for (const c of cases) {
+    const mine: number[] = [];
+    const cpu: number[] = [];
+    const theirs: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const runOurs = async () => {
+        const t = await c.ours();
+        mine.push(t.seconds);
+        cpu.push(t.cpuMs);
+      };
+      const runTorch = async () => {
+        if (torch !== undefined) theirs.push((await torch.request<{ seconds: number }>(c.name)).seconds);
+      };
+      if (r % 2 === 0) {
+        await runTorch();
+        await runOurs();
+      } else {
+        await runOurs();
+        await runTorch();
+      }
+    }
+    const o = minMedian(mine);
+    const row: InferBenchRow = {
+      n: c.n,
+      accuracy: c.accuracy,
+      ours: { best: c.n / o.min, median: c.n / o.median, cpuMsPerPass: minMedian(cpu).median },
     };
-    return Object.fromEntries(
-      Object.entries(parsed.results).map(([k, v]) => [
-        k,
-        { n: v.n, samplesPerS: v.samples_per_s, accuracy: v.accuracy },
-      ]),
-    );
-  } catch (error) {
-    process.stdout.write(`(PyTorch baseline unavailable: ${(error as Error).message.split("\n")[0]})\n`);
-    return undefined;
+    if (theirs.length > 0) {
+      const t = minMedian(theirs);
+      row.torch = {
+        best: c.n / t.min,
+        median: c.n / t.median,
+        accuracy: torchReady[c.name]?.accuracy ?? NaN,
+      };
+      row.ratioBest = row.ours.best / row.torch.best;
+      row.ratioMedian = row.ours.median / row.torch.median;
+    }
+    results[c.name] = row;
   }
+  await torch?.stop();
+  await runtime.release();
+
+  process.stdout.write(
+    `inference, batch ${BATCH}, ${THREADS} threads, ${ROUNDS} interleaved rounds of one pass over TEST per side; samples/s best / median\n`,
+  );
+  for (const [name, r] of Object.entries(results)) {
+    const ours = `ours ${r.ours.best.toFixed(0)} / ${r.ours.median.toFixed(0)} (acc ${r.accuracy.toFixed(4)}, cpu ${r.ours.cpuMsPerPass.toFixed(0)} ms/pass)`;
+    const theirs =
+      r.torch === undefined
+        ? "PyTorch n/a"
+        : `PyTorch ${r.torch.best.toFixed(0)} / ${r.torch.median.toFixed(0)}  ratio ${r.ratioBest!.toFixed(2)}x / ${r.ratioMedian!.toFixed(2)}x`;
+    process.stdout.write(`${name.padEnd(15)} n=${String(r.n).padEnd(5)} ${ours}  ${theirs}\n`);
+  }
+  return results;
 }

@@ -4,15 +4,15 @@
  * of the three reference checkpoints. Ours: `sweep` (batched, prefix reuse, ONNX Runtime) against,
  * in the same run, scripts/bench/torch_patch.py: (a) the study's loop (per head one clean run + one
  * hooked run at batch 1, PyTorch) and (b) batched PyTorch true per-head patching with prefix reuse.
- * Ours: best of at least MIN_REPEATS sweeps (and MIN_SECONDS) after one warm-up sweep (sessions
- * compiled), 2 threads, including the cached source/target runs and the metrics; PyTorch: as its
- * script says (best of 3 for (b), one pass for (a)). The machine's load changes between the PyTorch
- * run and ours, so compare ratios from quiet runs. Pairs/s and ratios are printed; nothing is asserted.
+ * Ours: one sweep per round after a warm-up sweep (sessions compiled), 2 threads, including the
+ * cached source/target runs and the metrics. PyTorch runs as a server (its --serve mode) so that
+ * the sides interleave on the shared machine: ROUNDS rounds of one batched PyTorch pass and one
+ * sweep of ours (order alternating), and one pass of the slow study loop in the middle round.
+ * Figures are best / median over rounds; ratios compare best with best and median with median
+ * (the study loop's single pass stands for both). Nothing is asserted.
  */
-import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { loadDataset } from "../src/data/registry.js";
 import { loadModel } from "../src/model/model-dir.js";
 import { predict } from "../src/patching/build-pairs.js";
@@ -21,6 +21,7 @@ import { pairsFromList } from "../src/patching/pairs.js";
 import { presetComponents } from "../src/patching/presets.js";
 import { sweep } from "../src/patching/sweep.js";
 import { Runtime } from "../src/runtime/session.js";
+import { minMedian, TorchServer } from "./torch-server.js";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
 const SHARED = process.env.TSPATCH_SHARED ?? fileURLToPath(new URL("../../shared/", import.meta.url));
@@ -34,28 +35,29 @@ const CASES = [
   { name: "LSST", pth: "TST_lsst.pth", test: "datasets/LSST/LSST_TEST.ts" },
 ];
 const THREADS = 2;
-/** Timed sweeps: at least MIN_REPEATS and until MIN_SECONDS have passed (small pair sets are fast and noisy). */
-const MIN_REPEATS = 3;
-const MIN_SECONDS = 3;
-
-interface TorchFigures {
-  pairs: number;
-  study_loop_pairs_per_s: number;
-  batched_z_pairs_per_s: number;
-}
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 export interface PatchBenchRow {
   pairs: number;
+  /** Pairs/s, best and median round. */
   oursPairsPerS: number;
+  oursMedianPairsPerS: number;
   studyLoopPairsPerS?: number;
   batchedTorchPairsPerS?: number;
+  batchedTorchMedianPairsPerS?: number;
   vsStudyLoop?: number;
+  vsStudyLoopMedian?: number;
   vsBatchedTorch?: number;
+  vsBatchedTorchMedian?: number;
 }
 
 export async function benchPatch(): Promise<Record<string, PatchBenchRow>> {
-  const torch = await torchFigures();
-  const runtime = new Runtime({ threads: THREADS });
+  const torch = await TorchServer.start(`${REPO}scripts/bench/torch_patch.py`, [
+    "--threads",
+    String(THREADS),
+  ]);
+  // BENCH_SPINNING=1: ONNX Runtime's default busy-waiting pool (to compare on a quiet machine).
+  const runtime = new Runtime({ threads: THREADS, spinning: process.env.BENCH_SPINNING === "1" });
   const studyPairs = readFileSync(`${SHARED}models/reference/study_pairs.csv`, "utf8")
     .trim()
     .split("\n")
@@ -74,58 +76,61 @@ export async function benchPatch(): Promise<Record<string, PatchBenchRow>> {
     const components = presetComponents(model.config, "heads", "z");
     const options = { components, pairsPerBatch: 64, batchRows: 512 };
     await sweep(model, inputs, pairs, options); // warm-up: compiles the sessions
-    let best = Number.POSITIVE_INFINITY;
-    const started = performance.now();
-    for (let r = 0; r < MIN_REPEATS || performance.now() - started < MIN_SECONDS * 1000; r++) {
-      const t0 = performance.now();
-      const result = await sweep(model, inputs, pairs, options);
-      best = Math.min(best, (performance.now() - t0) / 1000);
-      if (result.rows.length !== pairs.length * components.length) throw new Error("bench: wrong row count");
+    const mine: number[] = [];
+    const batched: number[] = [];
+    let study: number | undefined;
+    for (let r = 0; r < ROUNDS; r++) {
+      const runOurs = async () => {
+        const t0 = performance.now();
+        const result = await sweep(model, inputs, pairs, options);
+        mine.push((performance.now() - t0) / 1000);
+        if (result.rows.length !== pairs.length * components.length)
+          throw new Error("bench: wrong row count");
+      };
+      const runTorch = async () => {
+        if (torch === undefined) return;
+        batched.push((await torch.request<{ seconds: number }>(`batched ${c.name}`)).seconds);
+        if (r === ROUNDS >> 1) study = (await torch.request<{ seconds: number }>(`study ${c.name}`)).seconds;
+      };
+      if (r % 2 === 0) {
+        await runTorch();
+        await runOurs();
+      } else {
+        await runOurs();
+        await runTorch();
+      }
     }
-    const ours = pairs.length / best;
-    const t = torch?.[c.name];
-    results[c.name] = {
-      pairs: pairs.length,
-      oursPairsPerS: ours,
-      studyLoopPairsPerS: t?.study_loop_pairs_per_s,
-      batchedTorchPairsPerS: t?.batched_z_pairs_per_s,
-      vsStudyLoop: t === undefined ? undefined : ours / t.study_loop_pairs_per_s,
-      vsBatchedTorch: t === undefined ? undefined : ours / t.batched_z_pairs_per_s,
-    };
+    const n = pairs.length;
+    const o = minMedian(mine);
+    const row: PatchBenchRow = { pairs: n, oursPairsPerS: n / o.min, oursMedianPairsPerS: n / o.median };
+    if (study !== undefined && batched.length > 0) {
+      const b = minMedian(batched);
+      row.studyLoopPairsPerS = n / study;
+      row.batchedTorchPairsPerS = n / b.min;
+      row.batchedTorchMedianPairsPerS = n / b.median;
+      row.vsStudyLoop = row.oursPairsPerS / row.studyLoopPairsPerS;
+      row.vsStudyLoopMedian = row.oursMedianPairsPerS / row.studyLoopPairsPerS;
+      row.vsBatchedTorch = row.oursPairsPerS / row.batchedTorchPairsPerS;
+      row.vsBatchedTorchMedian = row.oursMedianPairsPerS / row.batchedTorchMedianPairsPerS;
+    }
+    results[c.name] = row;
   }
+  await torch?.stop();
   await runtime.release();
   process.stdout.write(
-    `24-head z sweep per pair (denoise), study pairs, ${THREADS} threads; ours best of >= ${MIN_REPEATS} sweeps (>= ${MIN_SECONDS} s) after warm-up\n`,
+    `24-head z sweep per pair (denoise), study pairs, ${THREADS} threads, ${ROUNDS} interleaved rounds; pairs/s best / median\n`,
   );
   for (const [name, r] of Object.entries(results)) {
-    const a = r.studyLoopPairsPerS === undefined ? "n/a" : `${r.studyLoopPairsPerS.toFixed(2)}/s`;
-    const b = r.batchedTorchPairsPerS === undefined ? "n/a" : `${r.batchedTorchPairsPerS.toFixed(1)}/s`;
-    const ratios =
-      r.vsStudyLoop === undefined
-        ? ""
-        : `  ${r.vsStudyLoop.toFixed(1)}x vs study loop (target 20x), ${r.vsBatchedTorch!.toFixed(2)}x vs batched PyTorch (target 1.5x)`;
+    const f = (x: number | undefined, d = 1) => (x === undefined ? "n/a" : x.toFixed(d));
     process.stdout.write(
-      `${name.padEnd(15)} pairs=${String(r.pairs).padEnd(3)} ours ${r.oursPairsPerS.toFixed(1)}/s  study loop ${a}  batched PyTorch ${b}${ratios}\n`,
+      `${name.padEnd(15)} pairs=${String(r.pairs).padEnd(3)} ours ${f(r.oursPairsPerS)} / ${f(r.oursMedianPairsPerS)}  study loop ${f(r.studyLoopPairsPerS, 2)}  batched PyTorch ${f(r.batchedTorchPairsPerS)} / ${f(r.batchedTorchMedianPairsPerS)}` +
+        (r.vsStudyLoop === undefined
+          ? "\n"
+          : `  ${f(r.vsStudyLoop)}x / ${f(r.vsStudyLoopMedian)}x vs study loop (target 20x), ${f(r.vsBatchedTorch, 2)}x / ${f(r.vsBatchedTorchMedian, 2)}x vs batched PyTorch (target 1.5x)\n`),
     );
   }
   process.stdout.write(
     `peak RSS (this process): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`,
   );
   return results;
-}
-
-async function torchFigures(): Promise<Record<string, TorchFigures> | undefined> {
-  const script = `${REPO}scripts/bench/torch_patch.py`;
-  if (!existsSync("/usr/bin/python3") || !existsSync(script)) return undefined;
-  try {
-    const { stdout } = await promisify(execFile)("/usr/bin/python3", [script, "--threads", String(THREADS)], {
-      env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" },
-      maxBuffer: 1 << 20,
-    });
-    return (JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as { results: Record<string, TorchFigures> })
-      .results;
-  } catch (error) {
-    process.stdout.write(`(PyTorch baselines unavailable: ${(error as Error).message.split("\n")[0]})\n`);
-    return undefined;
-  }
 }

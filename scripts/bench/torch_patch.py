@@ -1,6 +1,9 @@
 """PyTorch baselines for a 24-head patching sweep (one direction) over the study's pairs.
 
-Run: OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 scripts/bench/torch_patch.py [--threads 2] [--repeats 3]
+Run: OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 scripts/bench/torch_patch.py [--threads 2] [--repeats 3] [--serve]
+
+With --serve (bench/patch.ts) it prints {"ready": ...} after the checks and then times one pass per
+stdin line "study <dataset>" or "batched <dataset>", printing {"dataset", "kind", "seconds"}.
 
 Pairs: ../shared/models/reference/study_pairs.csv (denoise pairs: JapaneseVowels 9, PenDigits 35,
 LSST 37), reference checkpoints, raw inputs.
@@ -139,6 +142,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--serve", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     pairs: dict[str, list[tuple[int, int]]] = {}
@@ -146,7 +150,8 @@ def main() -> None:
         for row in csv.DictReader(fh):
             pairs.setdefault(row["dataset"], []).append((int(row["source"]), int(row["target"])))
     examples = {p["dataset"]: p for p in json.loads((REFERENCE_DIR / "examples.json").read_text())["pairs"]}
-    results = {}
+    runners = {}
+    checks = {}
     for dataset, stem in EXAMPLES_DATASET.items():
         model, _ = load_reference(stem)
         folder, test_file, _ = REFERENCE[stem]
@@ -164,26 +169,44 @@ def main() -> None:
             got_b = batched_z(P, x_all[[a]], x_all[[b]])[0]
         err_b = float((got_b - torch.tensor(fixture["head_z_probs"])).abs().max())
         assert err_b < 1e-5, f"{dataset} batched z vs fixture: {err_b}"
+        checks[dataset] = {"study_loop": err_a, "batched_z": err_b}
 
         src = torch.tensor([s for s, _ in pairs[dataset]])
         tgt = torch.tensor([t for _, t in pairs[dataset]])
         xs, xt = x_all[src], x_all[tgt]
         n = len(src)
 
-        def run_study():
+        def run_study(model=model, xs=xs, xt=xt, n=n):
             for i in range(n):
                 study_loop(model, xs[i:i + 1], xt[i:i + 1])
 
-        def run_batched():
+        def run_batched(P=P, xs=xs, xt=xt):
             with torch.inference_mode():
                 batched_z(P, xs, xt)
 
         run_batched()  # warm-up
+        runners[dataset] = (n, run_study, run_batched)
+
+    if args.serve:
+        # bench/patch.ts interleaves these with its own sweeps: "study <dataset>" or
+        # "batched <dataset>" times one pass over the dataset's pairs; an empty line ends it.
+        print(json.dumps({"ready": {k: {"pairs": r[0]} for k, r in runners.items()}, "checks": checks,
+                          "torch": torch.__version__}), flush=True)
+        for line in sys.stdin:
+            words = line.split()
+            if not words:
+                break
+            kind, dataset = words
+            n, run_study, run_batched = runners[dataset]
+            fn = run_study if kind == "study" else run_batched
+            print(json.dumps({"dataset": dataset, "kind": kind, "seconds": best_time(fn, 1)}), flush=True)
+        return
+    results = {}
+    for dataset, (n, run_study, run_batched) in runners.items():
         t_a = best_time(run_study, 1)
         t_b = best_time(run_batched, args.repeats)
         results[dataset] = {"pairs": n, "study_loop_pairs_per_s": n / t_a, "batched_z_pairs_per_s": n / t_b,
-                            "study_loop_s": t_a, "batched_z_s": t_b,
-                            "check_max_abs_err": {"study_loop": err_a, "batched_z": err_b}}
+                            "study_loop_s": t_a, "batched_z_s": t_b, "check_max_abs_err": checks[dataset]}
     print(json.dumps({"bench": "torch_patch", "threads": args.threads, "torch": torch.__version__,
                       "results": results}))
 

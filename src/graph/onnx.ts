@@ -1,7 +1,7 @@
 import onnxProto from "onnx-proto";
 import type { AttrValue, DType, Graph, Node, Shape, Value } from "./ir.js";
+import { type Fusion, type FusionWriter, MS_DOMAIN, planFusions } from "./onnx-fusions.js";
 import { ONNX_ELEMENT_TYPE } from "./ops/cast.js";
-import type { OnnxNodeWriter } from "./ops/op-def.js";
 import { opDefs } from "./ops/registry.js";
 
 const { onnx } = onnxProto;
@@ -15,6 +15,13 @@ export interface ToOnnxOptions {
   /** Stored in the model's metadata (e.g. a model config). */
   metadata?: Record<string, string>;
   name?: string;
+  /**
+   * Let the emitter use ONNX Runtime contrib ops (domain com.microsoft, e.g. MultiHeadAttention)
+   * for faster runs in ONNX Runtime. Default false: standard ONNX only (portable exports).
+   */
+  contribOps?: boolean;
+  /** Apply the peephole fusions of onnx-fusions.ts (default true; false writes every IR node as is). */
+  fuse?: boolean;
 }
 
 /**
@@ -32,10 +39,16 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
     if (value === undefined) throw new Error(`toOnnx: graph has no output "${name}"`);
     return { name, value };
   });
-  const needed = neededValues(
-    graph,
-    outputs.map((o) => o.value),
-  );
+  const roots = outputs.map((o) => o.value);
+  // Fusions are planned on the plain dependency set; the fused nodes then read only their
+  // pattern's inputs, so nodes inside a pattern drop out unless something else needs them.
+  const fusions =
+    options.fuse === false
+      ? new Map<number, Fusion>()
+      : planFusions(graph, neededValues(graph, roots), new Set(roots.map((v) => v.id)), {
+          contrib: options.contribOps ?? false,
+        });
+  const needed = neededValues(graph, roots, (node) => fusions.get(node.id)?.inputs ?? node.inputs);
 
   const inputNames = new Map(graph.inputs.map((i) => [i.value.id, i.name]));
   const nameOf = (v: Value): string =>
@@ -45,7 +58,8 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
   const initializers: onnxProto.onnx.ITensorProto[] = [];
   let temps = 0;
   let currentNode: Node | null = null;
-  const writer: OnnxNodeWriter = {
+  let usesContrib = false;
+  const writer: FusionWriter = {
     name: nameOf,
     get out() {
       return nameOf((currentNode as Node).output);
@@ -72,12 +86,29 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
     temp() {
       return `t${temps++}`;
     },
+    domainNode(domain, opType, inputs, outs, attrs) {
+      usesContrib ||= domain === MS_DOMAIN;
+      const T = onnx.AttributeProto.AttributeType;
+      nodes.push({
+        opType,
+        domain,
+        input: [...inputs],
+        output: [...outs],
+        name: `n${nodes.length}`,
+        attribute: [
+          ...Object.entries(attrs.ints ?? {}).map(([name, i]) => ({ name, type: T.INT, i })),
+          ...Object.entries(attrs.floats ?? {}).map(([name, f]) => ({ name, type: T.FLOAT, f })),
+        ],
+      });
+    },
   };
 
   for (const node of graph.nodes) {
     if (!needed.has(node.output.id)) continue;
     currentNode = node;
-    opDefs[node.op].onnx(node, writer);
+    const fusion = fusions.get(node.id);
+    if (fusion !== undefined) fusion.emit(writer);
+    else opDefs[node.op].onnx(node, writer);
   }
   for (const { value, data } of graph.constants) {
     if (needed.has(value.id)) initializers.push(tensorProto(nameOf(value), value.shape, value.dtype, data));
@@ -87,7 +118,10 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: "tspatch",
-    opsetImport: [{ domain: "", version: OPSET }],
+    opsetImport: [
+      { domain: "", version: OPSET },
+      ...(usesContrib ? [{ domain: MS_DOMAIN, version: 1 }] : []),
+    ],
     metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
     graph: {
       name: options.name ?? "tspatch",
@@ -100,11 +134,15 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
-function neededValues(graph: Graph, roots: readonly Value[]): Set<number> {
+function neededValues(
+  graph: Graph,
+  roots: readonly Value[],
+  reads: (node: Node) => readonly Value[] = (node) => node.inputs,
+): Set<number> {
   const needed = new Set<number>(roots.map((v) => v.id));
   for (let i = graph.nodes.length - 1; i >= 0; i--) {
     const node = graph.nodes[i];
-    if (needed.has(node.output.id)) for (const v of node.inputs) needed.add(v.id);
+    if (needed.has(node.output.id)) for (const v of reads(node)) needed.add(v.id);
   }
   return needed;
 }

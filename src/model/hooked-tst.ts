@@ -157,11 +157,12 @@ export class HookedTST {
    * serialised once per process, compiled once per runtime).
    */
   async compile(options: TSTGraphOptions): Promise<{ session: CompiledGraph; outputs: string[] }> {
-    const key = JSON.stringify([this.config, signature(options)]);
+    const contribOps = this.runtime.contribOps;
+    const key = JSON.stringify([this.config, signature(options), contribOps]);
     let entry = serialised.get(key);
     if (entry === undefined) {
       const built = buildTSTGraph(this.config, options);
-      entry = { bytes: toOnnx(built.graph, { outputs: built.outputs }), outputs: built.outputs };
+      entry = { bytes: toOnnx(built.graph, { outputs: built.outputs, contribOps }), outputs: built.outputs };
       serialised.set(key, entry);
     }
     return { session: await this.runtime.compileBytes(entry.bytes), outputs: entry.outputs };

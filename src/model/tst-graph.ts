@@ -204,8 +204,15 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
       const cout = config.convChannels[i];
       const k = config.kernels[i];
       const p = `embed.conv${i + 1}`;
-      h = conv1d(h, param(`${p}.weight`, [cout, cin, k]), param(`${p}.bias`, [cout]), Math.floor(k / 2));
-      h = relu(batchNorm(h, `embed.bn${i + 1}`, cout));
+      const weight = param(`${p}.weight`, [cout, cin, k]);
+      const bias = param(`${p}.bias`, [cout]);
+      if (train) {
+        h = conv1d(h, weight, bias, Math.floor(k / 2));
+        h = relu(batchNorm(h, `embed.bn${i + 1}`, cout));
+      } else {
+        const folded = foldBatchNorm(weight, bias, `embed.bn${i + 1}`, cout);
+        h = relu(conv1d(h, folded.weight, folded.bias, Math.floor(k / 2)));
+      }
       cin = cout;
     }
     const embed = hook("hook_embed", h);
@@ -215,6 +222,26 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
     resid = add(embed, hook("hook_pos_embed", expandAs(param("pos_embed.W_pos", [S, D]), embed)));
   } else {
     resid = start(startAt as HookName);
+  }
+
+  // Eval-mode BatchNorm is the per-channel affine map y·α + β with α = w / √(var + eps) and
+  // β = b − mean·α (what PyTorch's CPU kernel computes too); folded into the convolution before
+  // it (weights ·α, bias ·α + β) it costs no pass over the activations: the conv's GEMM with
+  // bias and the ReLU are all that run per call (ONNX Runtime fuses them, see onnx-fusions.ts).
+  function foldBatchNorm(
+    weight: Value,
+    bias: Value,
+    prefix: string,
+    channels: number,
+  ): { weight: Value; bias: Value } {
+    const mean = param(`${prefix}.running_mean`, [channels]);
+    const variance = param(`${prefix}.running_var`, [channels]);
+    const alpha = div(param(`${prefix}.weight`, [channels]), sqrt(add(variance, g.scalar(BN_EPS))));
+    const beta = sub(param(`${prefix}.bias`, [channels]), mul(mean, alpha));
+    return {
+      weight: mul(weight, reshape(alpha, [channels, 1, 1])),
+      bias: add(mul(bias, alpha), beta),
+    };
   }
 
   function batchNorm(h: Value, prefix: string, channels: number): Value {
@@ -308,8 +335,11 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
     const valid = mask === null ? resid : where(reshape(mask, ["batch", S, 1]), resid, minusInf);
     pooled = hook("hook_pooled", reduceMax(valid, [1], false));
   }
-  // The classifier runs on [batch, 1, D]: ONNX Runtime's MatMul+Add→Gemm fusion (rank-2 only) drops
-  // its input when that input is also a graph output (a cached hook_pooled), making the model invalid.
+  // The classifier runs on [batch, 1, D]. Written plainly on [batch, D], ONNX Runtime's own fusions
+  // of MatMul(x, Transpose(W)) + Add (Gemm with transB) produce an invalid model when x is also a
+  // graph output (a cached hook_pooled): "node input ... is not a graph input, initializer, or output
+  // of a previous node". The emitter now writes linear layers as Gemm itself (onnx-fusions.ts, tested
+  // on exactly that graph), so this reshape only matters for `toOnnx(..., { fuse: false })`.
   const pooled3 = reshape(pooled, ["batch", 1, D]);
   const classified = linear(pooled3, param("unembed.W_U", [K, D]), param("unembed.b_U", [K]));
   const logits = hook("logits", reshape(classified, ["batch", K]));

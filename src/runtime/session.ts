@@ -14,6 +14,21 @@ export interface HostTensor {
 export interface RuntimeOptions {
   /** Intra-op threads (default: the number of available cores). */
   threads?: number;
+  /**
+   * Let idle pool threads spin between ops (ONNX Runtime's default) instead of sleeping.
+   * Default false: on a machine shared with other work a spinning thread takes the core that
+   * another pool thread (or process) needs, and every op then waits for a descheduled thread
+   * (PenDigits at batch 256, 2 threads, load ≈ 7 on 2 cores: 65 ms per batch spinning, 18 ms
+   * not). PyTorch's baseline runs with OMP_WAIT_POLICY=PASSIVE, the same policy.
+   */
+  spinning?: boolean;
+  /**
+   * Let graphs use ONNX Runtime contrib ops (`toOnnx`'s `contribOps`: attention as one
+   * MultiHeadAttention kernel). Default false: on the reference models at batch 256 it was faster
+   * only for the shortest sequences (PenDigits, S = 8: −6%) and slower for S = 25 and 36 (+15%),
+   * ONNX Runtime's per-(row, head) kernel losing to batched MatMuls there.
+   */
+  contribOps?: boolean;
 }
 
 /**
@@ -28,13 +43,17 @@ export interface RuntimeOptions {
 export class Runtime {
   private readonly sessions = new Map<string, Promise<CompiledGraph>>();
   readonly threads: number;
+  readonly spinning: boolean;
+  readonly contribOps: boolean;
 
   constructor(options: RuntimeOptions = {}) {
     this.threads = options.threads ?? availableParallelism();
+    this.spinning = options.spinning ?? false;
+    this.contribOps = options.contribOps ?? false;
   }
 
   compile(graph: Graph, outputs: readonly string[]): Promise<CompiledGraph> {
-    const bytes = toOnnx(graph, { outputs });
+    const bytes = toOnnx(graph, { outputs, contribOps: this.contribOps });
     return this.compileBytes(bytes);
   }
 
@@ -47,6 +66,7 @@ export class Runtime {
         interOpNumThreads: 1,
         executionMode: "sequential",
         graphOptimizationLevel: "all",
+        extra: { session: { "intra_op.allow_spinning": this.spinning ? "1" : "0" } },
       }).then((s) => new CompiledGraph(s));
       this.sessions.set(key, session);
     }
