@@ -4,6 +4,8 @@ import type { CliIO } from "./io.js";
 export interface CommandContext {
   io: CliIO;
   exitCode: number;
+  /** Aborted on Ctrl-C (SIGINT): long commands finish their current step, save, and exit 130. */
+  signal?: AbortSignal;
 }
 
 /** Print a JSON document on stdout, one trailing newline. */

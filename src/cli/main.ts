@@ -1,13 +1,30 @@
 import { Command, CommanderError } from "commander";
 import { InputError, InterruptedError } from "../errors.js";
 import { version } from "../version.js";
+import { register as datasetsCommand } from "./commands/datasets.js";
+import { register as evalCommand } from "./commands/eval.js";
+import { register as exportCommand } from "./commands/export.js";
+import { register as importPthCommand } from "./commands/import-pth.js";
+import { register as patchCommand } from "./commands/patch.js";
+import { register as statsCommand } from "./commands/stats.js";
+import { register as sweepCommand } from "./commands/sweep.js";
+import { register as trainCommand } from "./commands/train.js";
 import type { CommandContext } from "./context.js";
 import { type CliIO, processIO } from "./io.js";
 
 /** Each command file exports one `register` that adds itself to the program. */
 type Register = (program: Command, ctx: CommandContext) => void;
 
-const commands: Register[] = [];
+const commands: Register[] = [
+  datasetsCommand,
+  trainCommand,
+  evalCommand,
+  exportCommand,
+  importPthCommand,
+  patchCommand,
+  sweepCommand,
+  statsCommand,
+];
 
 /**
  * Run the CLI with `argv` (without `node` and the script name) and return the
@@ -16,8 +33,12 @@ const commands: Register[] = [];
  * @example
  * const code = await runCli(["datasets", "info", "JapaneseVowels", "--json"]);
  */
-export async function runCli(argv: string[], io: CliIO = processIO()): Promise<number> {
-  const ctx: CommandContext = { io, exitCode: 0 };
+export async function runCli(
+  argv: string[],
+  io: CliIO = processIO(),
+  options: { signal?: AbortSignal } = {},
+): Promise<number> {
+  const ctx: CommandContext = { io, exitCode: 0, signal: options.signal };
   const program = new Command("tspatch")
     .description("Activation patching for time-series Transformer classifiers.")
     .version(version, "-V, --version")

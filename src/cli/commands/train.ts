@@ -1,0 +1,230 @@
+import { existsSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import type { Command } from "commander";
+import { NORMALIZE_METHODS, type NormalizeMethod } from "../../data/preprocess.js";
+import { isDatasetPath } from "../../data/registry.js";
+import { inputError } from "../../errors.js";
+import { Runtime } from "../../runtime/session.js";
+import type { EpochRecord } from "../../train/checkpoint.js";
+import { checkpointPathOf, type TrainModelResult, trainModel } from "../../train/train-model.js";
+import type { CommandContext } from "../context.js";
+import { formatSeconds, progressBar } from "../progress.js";
+
+interface TrainFlags {
+  dataset: string;
+  out?: string;
+  epochs: string;
+  batchSize: string;
+  lr: string;
+  weightDecay: string;
+  valFraction: string;
+  patience: string;
+  seed?: string;
+  seeds?: string;
+  normalize: string;
+  threads?: string;
+  dataDir?: string;
+  offline?: boolean;
+  resume?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/**
+ * `tspatch train`: train a TST on a dataset (RAdam, early stopping on a stratified validation
+ * split), evaluate it on TEST and write a model directory; `--seeds` trains one model per seed.
+ *
+ * @example
+ * await runCli(["train", "--dataset", "JapaneseVowels", "--seeds", "0,1,2", "--json"], memoryIO());
+ */
+export function register(program: Command, ctx: CommandContext): void {
+  program
+    .command("train")
+    .description(
+      "Train a Time Series Transformer on a dataset and write a model directory (config.json, weights.safetensors, metrics.json, model.onnx)",
+    )
+    .requiredOption("--dataset <name|path>", "dataset name (e.g. JapaneseVowels) or a *_TRAIN.ts file")
+    .option("--out <dir>", "model directory (default models/<dataset>)")
+    .option("--epochs <n>", "maximum epochs", "100")
+    .option("--batch-size <n>", "cases per step", "32")
+    .option("--lr <x>", "RAdam learning rate", "1e-3")
+    .option("--weight-decay <x>", "L2 weight decay (added to the gradient, as PyTorch's RAdam)", "1e-4")
+    .option(
+      "--val-fraction <x>",
+      "share of each class held out for early stopping; 0 = train on all of TRAIN",
+      "0.1",
+    )
+    .option("--patience <n>", "stop after this many epochs without a lower validation loss", "20")
+    .option("--seed <n>", "seed of the weights, split, shuffling and dropout (default 0)")
+    .option("--seeds <list>", "train one model per seed into <out>/seed-<k>, e.g. 0,1,2")
+    .option(
+      "--normalize <method>",
+      `per-channel normalisation fitted on TRAIN: ${NORMALIZE_METHODS.join("|")}`,
+      "zscore",
+    )
+    .option("--threads <n>", "ONNX Runtime threads (default: all cores; same seed + threads = same weights)")
+    .option("--data-dir <dir>", "search this directory for datasets first")
+    .option("--offline", "never download datasets (also TSPATCH_OFFLINE=1)")
+    .option("--resume", "continue an interrupted run from <out>/checkpoint.safetensors")
+    .option("--json", "print one JSON object per line (epochs and results) on stdout")
+    .option("--quiet", "no progress output")
+    .action(async (flags: TrainFlags) => {
+      const settings = parseFlags(flags, ctx.io.cwd);
+      const runtime = new Runtime(settings.threads === undefined ? {} : { threads: settings.threads });
+      try {
+        for (const seed of settings.seeds) {
+          const out =
+            settings.seeds.length > 1 || flags.seeds !== undefined
+              ? join(settings.out, `seed-${seed}`)
+              : settings.out;
+          await trainOneSeed(ctx, flags, settings, seed, out, runtime);
+        }
+      } finally {
+        await runtime.release();
+      }
+    });
+}
+
+type Settings = ReturnType<typeof parseFlags>;
+
+async function trainOneSeed(
+  ctx: CommandContext,
+  flags: TrainFlags,
+  settings: Settings,
+  seed: number,
+  out: string,
+  runtime: Runtime,
+): Promise<void> {
+  const { io } = ctx;
+  const quiet = flags.quiet ?? false;
+  const note = (text: string) => {
+    if (!quiet) io.stderr(`${text}\n`);
+  };
+  let resume = false;
+  if (flags.resume) {
+    if (existsSync(checkpointPathOf(out))) resume = true;
+    else if (existsSync(join(out, "metrics.json"))) {
+      note(`seed ${seed}: ${out} is already trained; nothing to resume`);
+      if (flags.json)
+        io.stdout(`${JSON.stringify({ event: "skipped", seed, dir: out, reason: "already trained" })}\n`);
+      return;
+    } else note(`seed ${seed}: no checkpoint in ${out}; starting from the beginning`);
+  }
+  const label = (epoch: number, epochs: number) => `seed ${seed} epoch ${epoch}/${epochs}`;
+  let epochIndex = 0;
+  let bar = progressBar(io, label(1, settings.epochs), { unit: "steps", quiet });
+  const epochSeconds: number[] = [];
+  const result: TrainModelResult = await trainModel({
+    dataset: flags.dataset,
+    out,
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    lr: settings.lr,
+    weightDecay: settings.weightDecay,
+    valFraction: settings.valFraction,
+    patience: settings.patience,
+    seed,
+    normalize: settings.normalize,
+    resume,
+    runtime,
+    signal: ctx.signal,
+    data: { dataDir: flags.dataDir, env: io.env, cwd: io.cwd, download: flags.offline ? false : undefined },
+    onProgress: (done, total, detail) => bar(done, total, detail),
+    onEpoch: (record: EpochRecord, epochs: number) => {
+      bar.finish();
+      epochSeconds.push(record.seconds);
+      epochIndex = record.epoch;
+      const mean = epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length;
+      if (flags.json) io.stdout(`${JSON.stringify({ event: "epoch", seed, epochs, ...record })}\n`);
+      else
+        note(
+          `${label(record.epoch, epochs)}  ${describeEpoch(record)}  ETA ≤ ${formatSeconds(mean * (epochs - record.epoch))}`,
+        );
+      bar = progressBar(io, label(epochIndex + 1, epochs), { unit: "steps", quiet });
+    },
+  });
+  bar.finish();
+  const m = result.metrics;
+  if (flags.json) {
+    io.stdout(
+      `${JSON.stringify({
+        event: "done",
+        seed,
+        dir: result.dir,
+        files: result.files,
+        testAccuracy: m.test?.accuracy ?? null,
+        bestEpoch: m.bestEpoch,
+        epochsRun: m.epochs.length,
+        stoppedEarly: m.stoppedEarly,
+        wallSeconds: m.wallSeconds,
+      })}\n`,
+    );
+  } else {
+    const test =
+      m.test === null
+        ? "no TEST split"
+        : `test accuracy ${m.test.accuracy.toFixed(4)} (${m.test.correct}/${m.test.n})`;
+    const stop = m.stoppedEarly ? `early stop after ${m.epochs.length} epochs` : `${m.epochs.length} epochs`;
+    io.stdout(
+      `seed ${seed}: ${test}; best epoch ${m.bestEpoch} (${stop}), ${formatSeconds(m.wallSeconds)}\n  wrote ${result.dir}/{${result.files.join(",")}}\n`,
+    );
+  }
+}
+
+function describeEpoch(r: EpochRecord): string {
+  const train = `loss ${r.trainLoss.toFixed(4)} acc ${r.trainAccuracy.toFixed(3)}`;
+  const val =
+    r.valLoss === null ? "" : `  val loss ${r.valLoss.toFixed(4)} acc ${(r.valAccuracy ?? 0).toFixed(3)}`;
+  return `${train}${val}  ${r.seconds.toFixed(1)}s`;
+}
+
+function parseFlags(flags: TrainFlags, cwd: string) {
+  const int = (field: string, text: string, min: number) => {
+    const v = Number(text);
+    if (!Number.isInteger(v) || v < min || text.trim() === "") {
+      throw inputError(`--${field} must be an integer ≥ ${min}, got "${text}"`, { field: `--${field}` });
+    }
+    return v;
+  };
+  const real = (field: string, text: string, ok: (v: number) => boolean, want: string) => {
+    const v = Number(text);
+    if (text.trim() === "" || !Number.isFinite(v) || !ok(v)) {
+      throw inputError(`--${field} must be ${want}, got "${text}"`, { field: `--${field}` });
+    }
+    return v;
+  };
+  if (flags.seed !== undefined && flags.seeds !== undefined) {
+    throw inputError("give either --seed or --seeds, not both", { field: "--seeds" });
+  }
+  const seeds =
+    flags.seeds !== undefined
+      ? flags.seeds.split(",").map((s) => int("seeds", s.trim(), 0))
+      : [int("seed", flags.seed ?? "0", 0)];
+  if (new Set(seeds).size !== seeds.length) {
+    throw inputError(`--seeds lists a seed twice: ${flags.seeds}`, { field: "--seeds" });
+  }
+  if (!NORMALIZE_METHODS.includes(flags.normalize as NormalizeMethod)) {
+    throw inputError(`unknown --normalize "${flags.normalize}"`, {
+      field: "--normalize",
+      hint: `use one of ${NORMALIZE_METHODS.join(", ")}`,
+    });
+  }
+  return {
+    out: resolve(cwd, flags.out ?? join("models", defaultName(flags.dataset, cwd))),
+    epochs: int("epochs", flags.epochs, 1),
+    batchSize: int("batch-size", flags.batchSize, 1),
+    lr: real("lr", flags.lr, (v) => v > 0, "a positive number"),
+    weightDecay: real("weight-decay", flags.weightDecay, (v) => v >= 0, "a non-negative number"),
+    valFraction: real("val-fraction", flags.valFraction, (v) => v >= 0 && v < 1, "in [0, 1)"),
+    patience: int("patience", flags.patience, 1),
+    seeds,
+    normalize: flags.normalize as NormalizeMethod,
+    threads: flags.threads === undefined ? undefined : int("threads", flags.threads, 1),
+  };
+}
+
+/** models/<name>: the dataset name, or a file's name without `_TRAIN.ts`. */
+function defaultName(dataset: string, cwd: string): string {
+  if (!isDatasetPath(dataset, cwd)) return dataset;
+  return basename(dataset).replace(/(_TRAIN)?\.[a-z]+$/i, "");
+}
