@@ -14,7 +14,9 @@ const suites: Record<string, () => Promise<unknown>> = {
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !(name in suites));
 if (unknown.length > 0) {
-  process.stderr.write(`bench: unknown suite(s) ${unknown.join(", ")}; known: ${Object.keys(suites).join(", ")}\n`);
+  process.stderr.write(
+    `bench: unknown suite(s) ${unknown.join(", ")}; known: ${Object.keys(suites).join(", ")}\n`,
+  );
   process.exit(2);
 }
 for (const name of wanted.length > 0 ? wanted : Object.keys(suites)) {

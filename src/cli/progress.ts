@@ -55,9 +55,11 @@ export function progressBar(
 
 export function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return "--";
-  if (seconds < 60) return `${seconds.toFixed(0)}s`;
-  const m = Math.floor(seconds / 60);
-  const s = Math.round(seconds % 60);
+  // Round once, so 59.6 s shows as 1m00s, never 0m60s.
+  const total = Math.round(seconds);
+  if (total < 60) return `${total}s`;
+  const m = Math.floor(total / 60);
+  const s = total % 60;
   if (m < 60) return `${m}m${String(s).padStart(2, "0")}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
 }

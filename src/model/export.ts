@@ -1,6 +1,6 @@
+import { writeFileAtomic } from "../atomic-write.js";
 import { toOnnx } from "../graph/onnx.js";
 import type { HookedTST } from "./hooked-tst.js";
-import { writeAtomic } from "./model-dir.js";
 import { buildTSTGraph } from "./tst-graph.js";
 
 /**
@@ -40,5 +40,5 @@ export function exportOnnx(model: HookedTST, options: { mask?: boolean } = {}): 
  * saveOnnx(model, "runs/jv/model/model.onnx");
  */
 export function saveOnnx(model: HookedTST, path: string, options: { mask?: boolean } = {}): void {
-  writeAtomic(path, exportOnnx(model, options));
+  writeFileAtomic(path, exportOnnx(model, options));
 }

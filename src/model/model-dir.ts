@@ -4,16 +4,9 @@
  * optional `metrics.json`. Every file is written atomically (temporary file +
  * rename), weights before config, so a directory with a config.json is complete.
  */
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../atomic-write.js";
 import type { Dataset } from "../data/dataset.js";
 import { type LabelMapKind, parseLabelMap } from "../data/labels.js";
 import type { PreprocessSpec } from "../data/preprocess.js";
@@ -52,7 +45,7 @@ export function saveModel(model: HookedTST, dir: string, options: { metrics?: un
   }
   writeSafetensors(join(dir, "weights.safetensors"), tensors, { format: MODEL_FORMAT });
   if (options.metrics !== undefined)
-    writeAtomic(join(dir, "metrics.json"), `${JSON.stringify(options.metrics, null, 2)}\n`);
+    writeFileAtomic(join(dir, "metrics.json"), `${JSON.stringify(options.metrics, null, 2)}\n`);
   const file: ModelConfigFile = {
     format: MODEL_FORMAT,
     version: MODEL_FORMAT_VERSION,
@@ -61,23 +54,7 @@ export function saveModel(model: HookedTST, dir: string, options: { metrics?: un
     labelMap: model.labelMap,
     provenance: model.provenance,
   };
-  writeAtomic(join(dir, "config.json"), `${JSON.stringify(file, null, 2)}\n`);
-}
-
-/** Write text to `path` through a temporary file and a rename. */
-export function writeAtomic(path: string, content: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, content);
-    renameSync(tmp, path);
-  } catch (error) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing was written
-    }
-    throw error;
-  }
+  writeFileAtomic(join(dir, "config.json"), `${JSON.stringify(file, null, 2)}\n`);
 }
 
 export interface LoadModelOptions {

@@ -1,4 +1,5 @@
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "../atomic-write.js";
 import { inputError } from "../errors.js";
 
 /**
@@ -230,19 +231,7 @@ export function writeSafetensors(
   tensors: Map<string, StoredTensor> | Record<string, StoredTensor>,
   metadata: Record<string, string> = {},
 ): void {
-  const bytes = encodeSafetensors(tensors, metadata);
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
-  } catch (error) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing was written
-    }
-    throw error;
-  }
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
 function checkTensor(name: string, t: StoredTensor): void {

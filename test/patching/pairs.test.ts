@@ -97,7 +97,9 @@ describe("pair strategies", () => {
       { source: 58, target: 31, line: 2 },
     ]);
     expect(parsePairsFile(text, "p.csv", 400, { dataset: "/d/JapaneseVowels_eq_TEST.ts" })).toHaveLength(1);
-    expect(() => parsePairsFile(text, "p.csv", 4000, { dataset: "PenDigits" })).toThrow(/JapaneseVowels, LSST/);
+    expect(() => parsePairsFile(text, "p.csv", 4000, { dataset: "PenDigits" })).toThrow(
+      /JapaneseVowels, LSST/,
+    );
     expect(() => parsePairsFile("source,target\n1,x\n", "p.csv", 10)).toThrow(/p\.csv, line 2: target "x"/);
     expect(() => parsePairsFile("a,b\n1,2\n", "p.csv", 10)).toThrow(/no "source" and "target"/);
     expect(() => parsePairsFile("source,target\n1,12\n", "p.csv", 10)).toThrow(/0\.\.9/);

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { writeFileAtomic } from "../../atomic-write.js";
 import { labelToIndex } from "../../data/labels.js";
 import { InterruptedError, inputError } from "../../errors.js";
 import { buildPairs } from "../../patching/build-pairs.js";
@@ -176,9 +177,7 @@ export function register(program: Command, ctx: CommandContext): void {
         throw error;
       });
       bar.finish();
-      const tmp = `${out}.tmp-${process.pid}`;
-      writeFileSync(tmp, effectsCsv(result.rows, inputs.labelMap));
-      renameSync(tmp, out);
+      writeFileAtomic(out, effectsCsv(result.rows, inputs.labelMap));
       rmSync(checkpoint, { force: true });
       const seconds = (performance.now() - started) / 1000;
       const pairs = built.pairs.pairs;
