@@ -1,0 +1,40 @@
+export { DEFAULT_CONFIG, makeConfig, type TSTConfig, type TSTConfigInput } from "./config.js";
+export { exportOnnx, saveOnnx } from "./export.js";
+export {
+  type Activation,
+  defaultRuntime,
+  HookedTST,
+  type ModelMeta,
+  type PatchValue,
+  type RunOptions,
+  type RunResult,
+} from "./hooked-tst.js";
+export { type HookName, hookNames, hookShape, LAYER_HOOKS, parseHook } from "./hooks.js";
+export { type ImportPthOptions, type ImportPthResult, importPth } from "./import-pth.js";
+export { initParams } from "./init.js";
+export { type LoadedModel, type LoadModelOptions, loadModel, saveModel } from "./model-dir.js";
+export { type ModelInput, modelInput } from "./model-input.js";
+export { type ParamShape, paramShapes } from "./param-names.js";
+export { type PthDtype, type PthTensor, parsePth, readPth } from "./pth.js";
+export {
+  importReferenceStateDict,
+  type ReferenceImport,
+  referenceKeyShapes,
+} from "./reference-keys.js";
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensors,
+  type SafetensorsDtype,
+  type SafetensorsFile,
+  type StoredTensor,
+  writeSafetensors,
+} from "./safetensors.js";
+export {
+  buildTSTGraph,
+  DROPOUT_SITES,
+  dropoutInputs,
+  type PatchPoint,
+  type TSTGraph,
+  type TSTGraphOptions,
+} from "./tst-graph.js";

@@ -1,0 +1,1 @@
+export { CompiledGraph, type HostTensor, Runtime, type RuntimeOptions } from "./session.js";
