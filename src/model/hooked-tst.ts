@@ -5,7 +5,14 @@ import { type Dim, ShapeError } from "../graph/ir.js";
 import { toOnnx } from "../graph/onnx.js";
 import { type CompiledGraph, type HostTensor, Runtime } from "../runtime/session.js";
 import { type TSTConfig, validateConfig } from "./config.js";
-import { type HookName, hookShape, isStartHook, parseHook } from "./hooks.js";
+import {
+  type HookName,
+  hookShape,
+  isStartHook,
+  parseHook,
+  START_HOOK_HINT,
+  startInputHooks,
+} from "./hooks.js";
 import { initParams } from "./init.js";
 import { numel, paramShapes } from "./param-names.js";
 import { buildTSTGraph, type PatchPoint, type TSTGraphOptions } from "./tst-graph.js";
@@ -30,8 +37,12 @@ export interface RunOptions {
   cache?: readonly HookName[];
   /** Hooks to replace (caching a patched hook returns the patched value). */
   patch?: Partial<Record<HookName, PatchValue>>;
-  /** Start the run at a residual-stream hook with this value (x is then not needed). */
-  startAt?: { hook: HookName; value: Float32Array };
+  /**
+   * Start the run at a residual-stream hook with this value (x is then not needed). A start at
+   * `blocks.<l>.attn.hook_z` also needs `residPre`, the layer's `hook_resid_pre` (the residual
+   * add after W_O); the layer's q/k/v and attention are then not computed.
+   */
+  startAt?: { hook: HookName; value: Float32Array; residPre?: Float32Array };
   /** Rows per runtime call (default 256). */
   chunkSize?: number;
   onProgress?: (done: number, total: number) => void;
@@ -185,16 +196,32 @@ export class HookedTST {
     const givenMask =
       options.mask ?? (input === null || input instanceof Float32Array ? null : (input.mask ?? null));
     const start = options.startAt;
+    // The fed start values, in the order of startInputHooks (resid_pre first for a z start).
+    const startFeeds: { hook: HookName; value: Float32Array }[] = [];
     let batch: number;
     if (start !== undefined) {
       const hook = parseHook(this.config, start.hook).name;
       if (!isStartHook(hook)) {
-        throw inputError(`a run cannot start at "${hook}"`, {
-          field: "startAt",
-          hint: "start at hook_embed, hook_pooled or blocks.<l>.hook_resid_pre|mid|post",
+        throw inputError(`a run cannot start at "${hook}"`, { field: "startAt", hint: START_HOOK_HINT });
+      }
+      const inputs = startInputHooks(hook);
+      if (inputs.length === 2 && !(start.residPre instanceof Float32Array)) {
+        throw inputError(`a run starting at "${hook}" also needs startAt.residPre`, {
+          field: "startAt.residPre",
+          hint: `pass the ${inputs[0]} activation of the same rows`,
         });
       }
+      if (inputs.length === 2) startFeeds.push({ hook: inputs[0], value: start.residPre as Float32Array });
+      startFeeds.push({ hook, value: start.value });
       batch = rowsOf(start.value, hookShape(this.config, hook, 1), `start value of ${hook}`);
+      for (const f of startFeeds) {
+        const rowsHere = rowsOf(f.value, hookShape(this.config, f.hook, 1), `start value of ${f.hook}`);
+        if (rowsHere !== batch) {
+          throw inputError(`start value of ${f.hook} has ${rowsHere} rows, the start value has ${batch}`, {
+            field: "startAt.residPre",
+          });
+        }
+      }
     } else {
       if (x === null) throw inputError("no input x given", { field: "x" });
       batch = rowsOf(x, [1, S, C], `input x (batch × ${S} steps × ${C} channels)`);
@@ -240,13 +267,9 @@ export class HookedTST {
       const n = r1 - r0;
       const feeds: Record<string, HostTensor> = { ...weights };
       if (start !== undefined) {
-        feeds[`start:${start.hook}`] = rows(
-          start.value,
-          batch,
-          r0,
-          r1,
-          hookShape(this.config, start.hook, n),
-        );
+        for (const f of startFeeds) {
+          feeds[`start:${f.hook}`] = rows(f.value, batch, r0, r1, hookShape(this.config, f.hook, n));
+        }
       } else {
         feeds.x = rows(x as Float32Array, batch, r0, r1, [n, S, C]);
       }

@@ -153,16 +153,40 @@ export function hookShape(config: TSTConfig, name: HookName | string, batch: Dim
 
 /**
  * Hooks a run may start from (fed as an input, earlier layers left out): the
- * residual stream points, whose value alone determines everything after them.
+ * residual stream points, whose value alone determines everything after them,
+ * and `blocks.<l>.attn.hook_z`, which is fed together with the layer's
+ * `blocks.<l>.hook_resid_pre` (the residual add after W_O needs it); see
+ * {@link startInputHooks}.
  *
  * @example
  * isStartHook("blocks.2.hook_resid_pre"); // true
- * isStartHook("blocks.2.attn.hook_z");    // false: the layer also needs its residual input
+ * isStartHook("blocks.2.attn.hook_z");    // true: fed with blocks.2.hook_resid_pre
+ * isStartHook("blocks.2.attn.hook_q");    // false
  */
 export function isStartHook(name: HookName): boolean {
   return (
-    name === "hook_embed" || name === "hook_pooled" || /^blocks\.\d+\.hook_resid_(pre|mid|post)$/.test(name)
+    name === "hook_embed" ||
+    name === "hook_pooled" ||
+    /^blocks\.\d+\.(hook_resid_(pre|mid|post)|attn\.hook_z)$/.test(name)
   );
+}
+
+/** What a wrong start point's error suggests instead. */
+export const START_HOOK_HINT =
+  "start at hook_embed, hook_pooled, blocks.<l>.hook_resid_pre|mid|post or blocks.<l>.attn.hook_z";
+
+/**
+ * The hooks whose values a run starting at `start` is fed (graph inputs
+ * `start:<hook>`, in this order): the start hook itself, and for a start at
+ * `blocks.<l>.attn.hook_z` first the layer's `hook_resid_pre`.
+ *
+ * @example
+ * startInputHooks("blocks.1.attn.hook_z"); // ["blocks.1.hook_resid_pre", "blocks.1.attn.hook_z"]
+ * startInputHooks("hook_embed");           // ["hook_embed"]
+ */
+export function startInputHooks(start: HookName): HookName[] {
+  const m = /^blocks\.(\d+)\.attn\.hook_z$/.exec(start);
+  return m === null ? [start] : [`blocks.${Number(m[1])}.hook_resid_pre`, start];
 }
 
 /**

@@ -16,7 +16,10 @@
  *   keys get no attention, and the max-pool ignores padded steps;
  * - every parameter under its canonical name (src/model/param-names.ts);
  * - `patch:<hook>:value` / `patch:<hook>:mask` for each patched hook;
- * - `start:<hook>` when the run starts at a hook (option `startAt`);
+ * - `start:<hook>` when the run starts at a hook (option `startAt`); a start at
+ *   `blocks.<l>.attn.hook_z` takes two: `start:blocks.<l>.hook_resid_pre` (the
+ *   residual add after W_O needs it) and `start:blocks.<l>.attn.hook_z`, and computes
+ *   `hook_attn_out = z·W_Oᵀ + b_O` onward (see `startInputHooks` in hooks.ts);
  * - train mode: `labels` float32 [batch, K] (one-hot) and dropout keep-masks
  *   `dropout:blocks.<l>.<attn_dropout|dropout1|mlp_dropout|dropout2>`.
  *
@@ -49,7 +52,15 @@ import {
   where,
 } from "../graph/ops/index.js";
 import type { TSTConfig } from "./config.js";
-import { type HookName, hookOrder, hookShape, isStartHook, parseHook } from "./hooks.js";
+import {
+  type HookName,
+  hookOrder,
+  hookShape,
+  isStartHook,
+  parseHook,
+  START_HOOK_HINT,
+  startInputHooks,
+} from "./hooks.js";
 
 /** BatchNorm and LayerNorm epsilon of the reference (PyTorch defaults). */
 export const BN_EPS = 1e-5;
@@ -72,7 +83,10 @@ export interface TSTGraphOptions {
   cache?: readonly HookName[];
   /** Hooks replaced by `where(patch:<hook>:mask, patch:<hook>:value, activation)`. */
   patch?: readonly (HookName | PatchPoint)[];
-  /** Start from this hook, fed as input `start:<hook>`; nothing before it is in the graph. */
+  /**
+   * Start from this hook, fed as input `start:<hook>`; nothing before it is in the graph.
+   * `blocks.<l>.attn.hook_z` is fed with `start:blocks.<l>.hook_resid_pre` as well.
+   */
   startAt?: HookName;
   /** "train": BatchNorm batch statistics, dropout masks, loss and gradients. Default "eval". */
   mode?: "eval" | "train";
@@ -152,7 +166,7 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
   if (startAt !== undefined && !isStartHook(startAt)) {
     throw inputError(`a run cannot start at "${startAt}"`, {
       field: "startAt",
-      hint: "start at hook_embed, hook_pooled or blocks.<l>.hook_resid_pre|mid|post",
+      hint: START_HOOK_HINT,
     });
   }
   const startOrder = startAt === undefined ? -1 : hookOrder(config, startAt);
@@ -221,7 +235,8 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
     const embed = hook("hook_embed", start("hook_embed"));
     resid = add(embed, hook("hook_pos_embed", expandAs(param("pos_embed.W_pos", [S, D]), embed)));
   } else {
-    resid = start(startAt as HookName);
+    // A start at attn.hook_z feeds the layer's resid_pre first; every other start is one input.
+    resid = start(startInputHooks(startAt as HookName)[0]);
   }
 
   // Eval-mode BatchNorm is the per-channel affine map y·α + β with α = w / √(var + eps) and
@@ -271,27 +286,34 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
     const at = (suffix: string) => `${b}.${suffix}` as HookName;
     const order = (suffix: string) => hookOrder(config, at(suffix));
     if (startOrder > order("hook_resid_post")) continue;
-    if (startOrder <= order("hook_resid_pre")) {
-      resid = hook(at("hook_resid_pre"), resid);
-      const heads = (v: Value) => reshape(v, ["batch", S, H, dh]);
-      const q = hook(
-        at("attn.hook_q"),
-        heads(linear(resid, param(`${b}.attn.W_Q`, [D, D]), param(`${b}.attn.b_Q`, [D]))),
-      );
-      const k = hook(
-        at("attn.hook_k"),
-        heads(linear(resid, param(`${b}.attn.W_K`, [D, D]), param(`${b}.attn.b_K`, [D]))),
-      );
-      const v = hook(
-        at("attn.hook_v"),
-        heads(linear(resid, param(`${b}.attn.W_V`, [D, D]), param(`${b}.attn.b_V`, [D]))),
-      );
-      // scores[b, h, q, k] = (q / √dh) · k  (PyTorch scales q before the product).
-      let scores = matmul(transpose(mul(q, scale), [0, 2, 1, 3]), transpose(k, [0, 2, 3, 1]));
-      if (keyMask !== null) scores = where(keyMask, scores, minusInf);
-      const pattern = hook(at("attn.hook_pattern"), softmax(scores, -1));
-      const zHeads = matmul(drop(l, "attn_dropout", pattern), transpose(v, [0, 2, 1, 3])); // [B, H, S, dh]
-      const z = hook(at("attn.hook_z"), transpose(zHeads, [0, 2, 1, 3]));
+    if (startOrder <= order("attn.hook_z")) {
+      let zRaw: Value;
+      if (startOrder <= order("hook_resid_pre")) {
+        resid = hook(at("hook_resid_pre"), resid);
+        const heads = (v: Value) => reshape(v, ["batch", S, H, dh]);
+        const q = hook(
+          at("attn.hook_q"),
+          heads(linear(resid, param(`${b}.attn.W_Q`, [D, D]), param(`${b}.attn.b_Q`, [D]))),
+        );
+        const k = hook(
+          at("attn.hook_k"),
+          heads(linear(resid, param(`${b}.attn.W_K`, [D, D]), param(`${b}.attn.b_K`, [D]))),
+        );
+        const v = hook(
+          at("attn.hook_v"),
+          heads(linear(resid, param(`${b}.attn.W_V`, [D, D]), param(`${b}.attn.b_V`, [D]))),
+        );
+        // scores[b, h, q, k] = (q / √dh) · k  (PyTorch scales q before the product).
+        let scores = matmul(transpose(mul(q, scale), [0, 2, 1, 3]), transpose(k, [0, 2, 3, 1]));
+        if (keyMask !== null) scores = where(keyMask, scores, minusInf);
+        const pattern = hook(at("attn.hook_pattern"), softmax(scores, -1));
+        const zHeads = matmul(drop(l, "attn_dropout", pattern), transpose(v, [0, 2, 1, 3])); // [B, H, S, dh]
+        zRaw = transpose(zHeads, [0, 2, 1, 3]);
+      } else {
+        // Started at this layer's z: `resid` is the fed resid_pre, q/k/v and attention are skipped.
+        zRaw = start(at("attn.hook_z"));
+      }
+      const z = hook(at("attn.hook_z"), zRaw);
       const attnOut = hook(
         at("hook_attn_out"),
         linear(reshape(z, ["batch", S, D]), param(`${b}.attn.W_O`, [D, D]), param(`${b}.attn.b_O`, [D])),

@@ -1,6 +1,6 @@
 import { InterruptedError } from "../errors.js";
 import type { HookedTST, PatchValue } from "../model/hooked-tst.js";
-import { type HookName, hookShape, parseHook } from "../model/hooks.js";
+import { type HookName, hookOrder, hookShape, parseHook, startInputHooks } from "../model/hooks.js";
 import { type PatchSite, siteMask } from "./setters.js";
 
 /**
@@ -15,7 +15,10 @@ import { type PatchSite, siteMask } from "./setters.js";
  *    `batchRows` patched runs, rows of many pairs and components mixed.
  * 3. Prefix reuse: a run whose earliest patched hook is in layer l starts from the
  *    target's cached `blocks.l.hook_resid_pre`; layers before l are not recomputed
- *    (they would give the target's own values again).
+ *    (they would give the target's own values again). When that earliest hook is
+ *    `blocks.l.attn.hook_z` (head patching in z mode) the run starts there, fed the
+ *    target's cached resid_pre and z of layer l, so layer l's q/k/v and attention are
+ *    not recomputed either (the fed z is patched like any other hook).
  */
 
 /** Model inputs in the model's layout: rows × seqLen × channels, and a 1 = real step mask (or null). */
@@ -53,6 +56,11 @@ export class CachedRows {
 
   has(row: number): boolean {
     return this.index.has(row);
+  }
+
+  /** Whether `hook` was cached. */
+  holds(hook: HookName): boolean {
+    return this.acts.has(hook);
   }
 
   /** Logits of `row` (a view). */
@@ -110,7 +118,11 @@ export async function cacheRows(
   return new CachedRows(unique, result.logits, result.classes, acts);
 }
 
-/** The residual-stream point a run starts from: resid_pre of the earliest patched layer. */
+/**
+ * The point a run starts from: `blocks.l.attn.hook_z` when the earliest patched hook
+ * is that z, else `blocks.l.hook_resid_pre` of the earliest patched layer l. The
+ * target's values of every hook in `startInputHooks(start)` must be cached.
+ */
 export function startHookOf(model: HookedTST, run: PatchedRun): HookName {
   return startHookForSites(
     model,
@@ -120,19 +132,21 @@ export function startHookOf(model: HookedTST, run: PatchedRun): HookName {
 
 /** {@link startHookOf} for a list of sites. */
 export function startHookForSites(model: HookedTST, sites: readonly PatchSite[]): HookName {
-  let first = Infinity;
+  let first: { hook: HookName; layer: number; order: number } | null = null;
   for (const site of sites) {
-    const { layer } = parseHook(model.config, site.hook);
+    const { layer, name } = parseHook(model.config, site.hook);
     if (layer === null) throw new Error(`patching engine: hook ${site.hook} is outside the blocks`);
-    first = Math.min(first, layer);
+    const order = hookOrder(model.config, name);
+    if (first === null || order < first.order) first = { hook: name, layer, order };
   }
-  if (!Number.isFinite(first)) throw new Error("patching engine: a patched run must patch something");
-  return `blocks.${first}.hook_resid_pre`;
+  if (first === null) throw new Error("patching engine: a patched run must patch something");
+  if (first.hook === `blocks.${first.layer}.attn.hook_z`) return first.hook;
+  return `blocks.${first.layer}.hook_resid_pre`;
 }
 
-/** The start hooks the runs need cached for their targets. */
+/** The hooks the runs need cached for their targets as start values. */
 export function startHooks(model: HookedTST, runs: readonly PatchedRun[]): HookName[] {
-  return [...new Set(runs.map((r) => startHookOf(model, r)))];
+  return [...new Set(runs.flatMap((r) => startInputHooks(startHookOf(model, r))))];
 }
 
 /**
@@ -181,7 +195,10 @@ export async function runPatchedWithCache(
     return m;
   };
   runs.forEach((run, i) => {
-    const start = startHookOf(model, run);
+    let start = startHookOf(model, run);
+    // A cache made without the z start's inputs (older callers) still serves a resid_pre start.
+    const inputs = startInputHooks(start);
+    if (!inputs.every((h) => cache.holds(h))) start = inputs[0];
     const hooks = run.patches.map((p) => `${p.site.hook}:${maskOf(p.site).dims.join("x")}`);
     if (new Set(run.patches.map((p) => p.site.hook)).size !== run.patches.length) {
       throw new Error("patching engine: a run patches the same hook twice; merge the sites");
@@ -200,12 +217,15 @@ export async function runPatchedWithCache(
   });
 
   for (const group of groups.values()) {
-    const startPer = (hookShape(model.config, group.start, 1) as number[]).reduce((a, b) => a * b, 1);
+    const startInputs = startInputHooks(group.start).map((hook) => ({
+      hook,
+      per: (hookShape(model.config, hook, 1) as number[]).reduce((a, b) => a * b, 1),
+    }));
     for (let b0 = 0; b0 < group.members.length; b0 += batchRows) {
       checkAbort(options.signal);
       const members = group.members.slice(b0, b0 + batchRows);
       const n = members.length;
-      const startValue = new Float32Array(n * startPer);
+      const startValues = startInputs.map((s) => new Float32Array(n * s.per));
       const mask = table.mask === null ? null : new Uint8Array(n * S);
       const patch: Partial<Record<HookName, PatchValue>> = {};
       const buffers = new Map<
@@ -221,7 +241,9 @@ export async function runPatchedWithCache(
       }
       members.forEach((runIndex, row) => {
         const run = runs[runIndex];
-        startValue.set(cache.act(run.target, group.start), row * startPer);
+        startInputs.forEach((s, k) => {
+          startValues[k].set(cache.act(run.target, s.hook), row * s.per);
+        });
         if (mask !== null)
           mask.set((table.mask as Uint8Array).subarray(run.target * S, (run.target + 1) * S), row * S);
         for (const { site, value } of run.patches) {
@@ -231,7 +253,11 @@ export async function runPatchedWithCache(
         }
       });
       const result = await model.run(null, {
-        startAt: { hook: group.start, value: startValue },
+        startAt: {
+          hook: group.start,
+          value: startValues[startValues.length - 1],
+          residPre: startValues.length === 2 ? startValues[0] : undefined,
+        },
         mask,
         patch,
         cache: fetch,

@@ -1,5 +1,5 @@
 import type { HookedTST } from "../model/hooked-tst.js";
-import type { HookName } from "../model/hooks.js";
+import { type HookName, startInputHooks } from "../model/hooks.js";
 import { SweepCheckpoint } from "./checkpoint.js";
 import {
   type CachedRows,
@@ -195,7 +195,7 @@ export function cacheHooksFor(model: HookedTST, components: readonly Component[]
     }
     const sites = componentSites(model.config, c);
     for (const s of sites) hooks.add(s.hook);
-    hooks.add(startHookForSites(model, sites));
+    for (const h of startInputHooks(startHookForSites(model, sites))) hooks.add(h);
   }
   return [...hooks];
 }

@@ -140,6 +140,59 @@ describe("caching and patching are one mechanism", () => {
     ).rejects.toThrow(/cannot start at/);
   });
 
+  it("starting at a layer's attn.hook_z (fed with its resid_pre) equals the resid_pre start and the full run", async () => {
+    const hooks: HookName[] = ["blocks.1.hook_resid_pre", "blocks.1.attn.hook_z"];
+    const clean = await model.run(x, { mask, cache: hooks });
+    const residPre = clean.cache["blocks.1.hook_resid_pre"]?.data as Float32Array;
+    const z = clean.cache["blocks.1.attn.hook_z"]?.data as Float32Array;
+    const fromResid = await model.run(null, {
+      mask,
+      startAt: { hook: "blocks.1.hook_resid_pre", value: residPre },
+    });
+    const fromZ = await model.run(null, {
+      mask,
+      startAt: { hook: "blocks.1.attn.hook_z", value: z, residPre },
+    });
+    expect(maxDiff(fromZ.logits, fromResid.logits)).toBeLessThan(1e-6);
+    expect(maxDiff(fromZ.logits, clean.logits)).toBeLessThan(1e-6);
+
+    // A head patched on the fed z equals the same patch on a run that recomputes the layer.
+    const headMask = {
+      data: Uint8Array.from({ length: 8 }, (_, h) => (h === 3 ? 1 : 0)),
+      dims: [1, 1, 8, 1],
+    };
+    const other = z.map((_, i) => z[(i + z.length / B) % z.length]); // row r takes row r+1's z
+    const patch = { "blocks.1.attn.hook_z": { value: other, mask: headMask } } as const;
+    const patchedFull = await model.run(x, { mask, patch });
+    const patchedZ = await model.run(null, {
+      mask,
+      patch,
+      startAt: { hook: "blocks.1.attn.hook_z", value: z, residPre },
+    });
+    expect(maxDiff(patchedZ.logits, patchedFull.logits)).toBeLessThan(1e-6);
+    expect(maxDiff(patchedFull.logits, clean.logits)).toBeGreaterThan(1e-3); // the patch does something
+
+    await expect(
+      model.run(null, { mask, startAt: { hook: "blocks.1.attn.hook_z", value: z } }),
+    ).rejects.toThrow(/also needs startAt\.residPre/);
+    await expect(
+      model.run(null, {
+        startAt: {
+          hook: "blocks.1.attn.hook_z",
+          value: z,
+          residPre: residPre.subarray(0, residPre.length / B),
+        },
+      }),
+    ).rejects.toThrow(/rows/);
+    await expect(
+      model.run(null, {
+        mask,
+        cache: ["blocks.1.attn.hook_q"],
+        startAt: { hook: "blocks.1.attn.hook_z", value: z, residPre },
+      }),
+    ).rejects.toThrow(/comes before the start point/);
+  });
+
   it("splits large batches into chunks without changing results, and compiles each signature once", async () => {
     const whole = await model.run(x, { mask, cache: ["blocks.0.attn.hook_pattern"] });
     const before = runtime.cachedSessions;

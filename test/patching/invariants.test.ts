@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InterruptedError } from "../../src/errors.js";
-import { cacheRows, runPatched } from "../../src/patching/engine.js";
+import type { HookName } from "../../src/model/hooks.js";
+import { cacheRows, runPatched, startHookOf } from "../../src/patching/engine.js";
 import { logSoftmax } from "../../src/patching/metrics.js";
 import { presetComponents } from "../../src/patching/presets.js";
 import { componentSites } from "../../src/patching/setters.js";
@@ -69,6 +70,40 @@ describe.skipIf(!haveShared)("patching invariants (JapaneseVowels reference mode
     }
     // and it does change the run (the test would pass trivially otherwise)
     expect(maxAbsDiff(logits[0], cache.logitsOf(31))).toBeGreaterThan(1e-3);
+  });
+
+  it("z-mode head runs start at the layer's attn.hook_z and equal the same runs started at resid_pre", async () => {
+    const { model, inputs } = await referenceModel("JapaneseVowels");
+    const components: Component[] = [
+      ...presetComponents(model.config, "heads", "z"),
+      { kind: "head", layer: 1, head: 2, mode: "z", position: 4 },
+      { kind: "head", layer: 2, head: 5, mode: "z", position: 0 },
+    ];
+    const cache = await cacheRows(model, inputs, [58, 31], cacheHooksFor(model, components));
+    const runs = components.map((c) => ({
+      target: 31,
+      patches: componentSites(model.config, c).map((site) => ({ site, value: cache.act(58, site.hook) })),
+    }));
+    for (const run of runs) expect(startHookOf(model, run)).toMatch(/^blocks\.\d\.attn\.hook_z$/);
+    // The same patches plus the target's own resid_pre of that layer (a no-op) force a resid_pre start.
+    const viaResidPre = runs.map((run) => {
+      const hook = `blocks.${run.patches[0].site.hook.split(".")[1]}.hook_resid_pre` as HookName;
+      return {
+        target: 31,
+        patches: [...run.patches, { site: { hook, select: [null, null] }, value: cache.act(31, hook) }],
+      };
+    });
+    for (const run of viaResidPre) expect(startHookOf(model, run)).toMatch(/hook_resid_pre$/);
+    const fromZ = await runPatched(model, inputs, cache, runs);
+    const fromResid = await runPatched(model, inputs, cache, viaResidPre);
+    let worst = 0;
+    let moved = 0;
+    fromZ.forEach((l, i) => {
+      worst = Math.max(worst, maxAbsDiff(l, fromResid[i]));
+      moved = Math.max(moved, maxAbsDiff(l, cache.logitsOf(31)));
+    });
+    expect(worst).toBeLessThan(1e-6);
+    expect(moved).toBeGreaterThan(1e-3);
   });
 
   it("patching the whole residual stream after the last layer reproduces the source's output", async () => {
