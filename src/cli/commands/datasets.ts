@@ -9,6 +9,7 @@ import {
 import { type DatasetSummary, summarizeDataset } from "../../data/summary.js";
 import { type CommandContext, printJson } from "../context.js";
 import { progressBar } from "../progress.js";
+import { textTable } from "../table.js";
 
 interface CommonFlags {
   dataDir?: string;
@@ -130,16 +131,6 @@ function renderSummaries(name: string, parts: [string, DatasetSummary][]): strin
   return lines.join("\n");
 }
 
-/** A plain text table: left-aligned text, right-aligned numbers. */
 function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, k) => Math.max(h.length, ...rows.map((r) => (r[k] ?? "").length)));
-  const numeric = head.map(
-    (_, k) => rows.length > 0 && rows.every((r) => /^-?[\d.e+-]+$|^\d+\.\.\d+$/.test(r[k] ?? "")),
-  );
-  const format = (cells: string[]) =>
-    cells
-      .map((cell, k) => (numeric[k] ? cell.padStart(widths[k]) : cell.padEnd(widths[k])))
-      .join("  ")
-      .trimEnd();
-  return `${[format(head), format(widths.map((w) => "-".repeat(w))), ...rows.map(format)].join("\n")}\n\n`;
+  return `${textTable(head, rows)}\n\n`;
 }

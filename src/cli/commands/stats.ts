@@ -12,6 +12,7 @@ import { parseEffectsCsv } from "../../stats/effects-csv.js";
 import type { Correction } from "../../stats/multiplicity.js";
 import { type CommandContext, printJson } from "../context.js";
 import { progressBar } from "../progress.js";
+import { textTable } from "../table.js";
 
 interface StatsFlags {
   alpha: string;
@@ -230,13 +231,13 @@ function toTable(report: EffectsReport): string {
     formatNumber(r.p_adj, "p"),
     r.significant ? "*" : r.significant_naive ? "(naive)" : "",
   ]);
-  const widths = headers.map((h, j) => Math.max(h.length, ...rows.map((row) => row[j].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j])))
-      .join("  ")
-      .trimEnd();
-  const out = [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+  const out = [
+    textTable(
+      headers,
+      rows,
+      headers.map((_, j) => (j === 0 ? "left" : "right")),
+    ),
+  ];
   const testName = { t: "one-sample t", wilcoxon: "Wilcoxon signed-rank", perm: "sign-flip permutation" }[
     report.test
   ];
