@@ -18,7 +18,8 @@ import { type PatchSite, siteMask } from "./setters.js";
  *    (they would give the target's own values again). When that earliest hook is
  *    `blocks.l.attn.hook_z` (head patching in z mode) the run starts there, fed the
  *    target's cached resid_pre and z of layer l, so layer l's q/k/v and attention are
- *    not recomputed either (the fed z is patched like any other hook).
+ *    not recomputed either. A patch of a start input (the z there) is applied to the fed
+ *    value on the host, so the graph has no masked select at the start point.
  */
 
 /** Model inputs in the model's layout: rows × seqLen × channels, and a 1 = real step mask (or null). */
@@ -185,14 +186,26 @@ export async function runPatchedWithCache(
   const acts = new Map<HookName, Float32Array[]>(fetch.map((h) => [h, new Array<Float32Array>(runs.length)]));
   const groups = new Map<string, { start: HookName; members: number[]; masks: Map<HookName, number[]> }>();
   const maskCache = new Map<string, { dims: number[]; data: Uint8Array }>();
+  const spanCache = new Map<string, Int32Array>();
+  const keyOf = (site: PatchSite) => `${site.hook}|${JSON.stringify(site.select)}`;
   const maskOf = (site: PatchSite) => {
-    const key = `${site.hook}|${JSON.stringify(site.select)}`;
+    const key = keyOf(site);
     let m = maskCache.get(key);
     if (m === undefined) {
       m = siteMask(model.config, site);
       maskCache.set(key, m);
     }
     return m;
+  };
+  const spansOf = (site: PatchSite) => {
+    const key = keyOf(site);
+    let spans = spanCache.get(key);
+    if (spans === undefined) {
+      const shape = (hookShape(model.config, site.hook, 1) as number[]).slice(1);
+      spans = maskSpans(shape, maskOf(site));
+      spanCache.set(key, spans);
+    }
+    return spans;
   };
   runs.forEach((run, i) => {
     let start = startHookOf(model, run);
@@ -221,6 +234,10 @@ export async function runPatchedWithCache(
       hook,
       per: (hookShape(model.config, hook, 1) as number[]).reduce((a, b) => a * b, 1),
     }));
+    // A patch of a start input is applied to the fed start value here, on the host: the graph then
+    // has no masked select there (ONNX Runtime's broadcasting Where over a z start cost over a quarter
+    // of a patched run from the last layer's z on LSST); the selected values are the same.
+    const startIndex = new Map(startInputs.map((s, k) => [s.hook, k]));
     for (let b0 = 0; b0 < group.members.length; b0 += batchRows) {
       checkAbort(options.signal);
       const members = group.members.slice(b0, b0 + batchRows);
@@ -233,6 +250,7 @@ export async function runPatchedWithCache(
         { value: Float32Array; mask: Uint8Array; per: number; maskPer: number }
       >();
       for (const [hook, dims] of group.masks) {
+        if (startIndex.has(hook)) continue;
         const per = (hookShape(model.config, hook, 1) as number[]).reduce((a, c) => a * c, 1);
         const maskPer = dims.reduce((a, c) => a * c, 1);
         const buf = { value: new Float32Array(n * per), mask: new Uint8Array(n * maskPer), per, maskPer };
@@ -247,6 +265,17 @@ export async function runPatchedWithCache(
         if (mask !== null)
           mask.set((table.mask as Uint8Array).subarray(run.target * S, (run.target + 1) * S), row * S);
         for (const { site, value } of run.patches) {
+          const k = startIndex.get(site.hook);
+          if (k !== undefined) {
+            const target = startValues[k];
+            const offset = row * startInputs[k].per;
+            const spans = spansOf(site);
+            for (let i = 0; i < spans.length; i += 2) {
+              const o = spans[i];
+              target.set(value.subarray(o, o + spans[i + 1]), offset + o);
+            }
+            continue;
+          }
           const buf = buffers.get(site.hook)!;
           buf.value.set(value, row * buf.per);
           buf.mask.set(maskOf(site).data, row * buf.maskPer);
@@ -274,6 +303,35 @@ export async function runPatchedWithCache(
     }
   }
   return { logits: out, acts };
+}
+
+/**
+ * The entries a broadcasting site mask selects in one row of a hook of `shape`, as
+ * contiguous spans: offset, length, offset, length, ... (row-major).
+ */
+function maskSpans(
+  shape: readonly number[],
+  mask: { dims: readonly number[]; data: Uint8Array },
+): Int32Array {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const rank = shape.length;
+  const maskStrides = mask.dims.map((_, i) => mask.dims.slice(i + 1).reduce((a, b) => a * b, 1));
+  const spans: number[] = [];
+  const index = new Array<number>(rank).fill(0);
+  for (let flat = 0; flat < size; flat++) {
+    let m = 0;
+    for (let a = 0; a < rank; a++) if (mask.dims[a] !== 1) m += index[a] * maskStrides[a];
+    if (mask.data[m] !== 0) {
+      const last = spans.length - 2;
+      if (last >= 0 && spans[last] + spans[last + 1] === flat) spans[last + 1]++;
+      else spans.push(flat, 1);
+    }
+    for (let a = rank - 1; a >= 0; a--) {
+      if (++index[a] < shape[a]) break;
+      index[a] = 0;
+    }
+  }
+  return Int32Array.from(spans);
 }
 
 export function checkAbort(signal: AbortSignal | undefined): void {
