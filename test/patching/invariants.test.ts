@@ -193,6 +193,21 @@ describe.skipIf(!haveShared)("patching invariants (JapaneseVowels reference mode
     });
   });
 
+  it("concurrent sweeps give the same rows as the same sweeps one after another", async () => {
+    // The engine reuses its feed buffers between calls; two sweeps in flight at once must not share them.
+    const { model, inputs } = await referenceModel("JapaneseVowels");
+    const components = presetComponents(model.config, "heads");
+    const a = [pair(0, 58, 31), pair(1, 5, 1)];
+    const b = [pair(0, 58, 36), { ...pair(1, 1, 5), direction: "noise" as const }];
+    const options = { components, batchRows: 16, pairsPerBatch: 1 };
+    const [ca, cb] = await Promise.all([sweep(model, inputs, a, options), sweep(model, inputs, b, options)]);
+    const sa = await sweep(model, inputs, a, options);
+    const sb = await sweep(model, inputs, b, options);
+    expect(ca.rows.map((r) => r.dpTrue)).toEqual(sa.rows.map((r) => r.dpTrue));
+    expect(cb.rows.map((r) => r.dpTrue)).toEqual(sb.rows.map((r) => r.dpTrue));
+    expect(sa.rows.map((r) => r.dpTrue)).not.toEqual(sb.rows.map((r) => r.dpTrue));
+  });
+
   it("an interrupted sweep resumes from its checkpoint with the same results", async () => {
     const { model, inputs } = await referenceModel("JapaneseVowels");
     const components = presetComponents(model.config, "layers");
