@@ -8,28 +8,16 @@
  * figures are the min and the median over rounds, and the ratios compare min with min and median
  * with median. Our CPU time (all threads) per pass is printed too.
  */
-import { fileURLToPath } from "node:url";
 import type { LabelMap } from "../src/data/labels.js";
 import { loadDataset, withLabelMap } from "../src/data/registry.js";
 import { loadModel } from "../src/model/model-dir.js";
 import { modelInput } from "../src/model/model-input.js";
 import { Runtime } from "../src/runtime/session.js";
+import { REFERENCE_CASES, REPO, SHARED, THREADS } from "./setup.js";
 import { minMedian, TorchServer } from "./torch-server.js";
 
-const REPO = fileURLToPath(new URL("../", import.meta.url));
-const SHARED = process.env.TSPATCH_SHARED ?? fileURLToPath(new URL("../../shared/", import.meta.url));
-const CASES = [
-  {
-    name: "JapaneseVowels",
-    pth: "TST_japanesevowels.pth",
-    test: "datasets/JapaneseVowels/JapaneseVowels_eq_TEST.ts",
-  },
-  { name: "PenDigits", pth: "TST_pendigits.pth", test: "datasets/PenDigits/PenDigits_TEST.ts" },
-  { name: "LSST", pth: "TST_lsst.pth", test: "datasets/LSST/LSST_TEST.ts" },
-];
 const BATCH = 256;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const THREADS = 2;
 
 interface Side {
   /** Samples/s of the best and of the median pass. */
@@ -58,7 +46,7 @@ export async function benchInfer(): Promise<Record<string, InferBenchRow>> {
   // BENCH_SPINNING=1: ONNX Runtime's default busy-waiting pool (to compare on a quiet machine).
   const runtime = new Runtime({ threads: THREADS, spinning: process.env.BENCH_SPINNING === "1" });
   const cases = [];
-  for (const c of CASES) {
+  for (const c of REFERENCE_CASES) {
     const data = await loadDataset(`${SHARED}${c.test}`);
     const { model } = loadModel(`${SHARED}models/reference/${c.pth}`, { data, runtime });
     const { x, mask } = modelInput(model, data);

@@ -12,7 +12,6 @@
  * (the study loop's single pass stands for both). Nothing is asserted.
  */
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { loadDataset } from "../src/data/registry.js";
 import { loadModel } from "../src/model/model-dir.js";
 import { predict } from "../src/patching/build-pairs.js";
@@ -21,20 +20,9 @@ import { pairsFromList } from "../src/patching/pairs.js";
 import { presetComponents } from "../src/patching/presets.js";
 import { sweep } from "../src/patching/sweep.js";
 import { Runtime } from "../src/runtime/session.js";
+import { REFERENCE_CASES, REPO, SHARED, THREADS } from "./setup.js";
 import { minMedian, TorchServer } from "./torch-server.js";
 
-const REPO = fileURLToPath(new URL("../", import.meta.url));
-const SHARED = process.env.TSPATCH_SHARED ?? fileURLToPath(new URL("../../shared/", import.meta.url));
-const CASES = [
-  {
-    name: "JapaneseVowels",
-    pth: "TST_japanesevowels.pth",
-    test: "datasets/JapaneseVowels/JapaneseVowels_eq_TEST.ts",
-  },
-  { name: "PenDigits", pth: "TST_pendigits.pth", test: "datasets/PenDigits/PenDigits_TEST.ts" },
-  { name: "LSST", pth: "TST_lsst.pth", test: "datasets/LSST/LSST_TEST.ts" },
-];
-const THREADS = 2;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 export interface PatchBenchRow {
@@ -64,7 +52,7 @@ export async function benchPatch(): Promise<Record<string, PatchBenchRow>> {
     .slice(1)
     .map((line) => line.split(","));
   const results: Record<string, PatchBenchRow> = {};
-  for (const c of CASES) {
+  for (const c of REFERENCE_CASES) {
     const data = await loadDataset(`${SHARED}${c.test}`);
     const { model } = loadModel(`${SHARED}models/reference/${c.pth}`, { data, runtime });
     const inputs = modelInputs(model, data);

@@ -12,7 +12,6 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { fitPreprocess } from "../src/data/preprocess.js";
 import { loadDataset } from "../src/data/registry.js";
@@ -26,16 +25,14 @@ import { trainLoop } from "../src/train/loop.js";
 import { RAdam } from "../src/train/radam.js";
 import { trainData } from "../src/train/train-model.js";
 import { drawDropoutMasks, trainStep } from "../src/train/tst-step.js";
+import { REPO, SHARED, THREADS } from "./setup.js";
 
-const REPO = fileURLToPath(new URL("../", import.meta.url));
-const SHARED = process.env.TSPATCH_SHARED ?? fileURLToPath(new URL("../../shared/", import.meta.url));
 const CASES = [
   { name: "JapaneseVowels", train: "datasets/JapaneseVowels/JapaneseVowels_eq_TRAIN.ts" },
   { name: "PenDigits", train: "datasets/PenDigits/PenDigits_TRAIN.ts" },
   { name: "LSST", train: "datasets/LSST/LSST_TRAIN.ts" },
 ];
 const BATCH = 32;
-const THREADS = 2;
 const PROFILE_STEPS = 20;
 
 interface Figure {
