@@ -5,7 +5,14 @@ import { equal } from "./equal.js";
 import { expandAs } from "./expand.js";
 import { mul } from "./mul.js";
 import type { OpDef } from "./op-def.js";
-import { broadcastBack, reducedShape, reduceSum, reductionAxes } from "./reduce-sum.js";
+import {
+  broadcastBack,
+  inferReduction,
+  reducedShape,
+  reduceSum,
+  reductionAxes,
+  reductionWithAxesAttribute,
+} from "./reduce-sum.js";
 import { reshape } from "./reshape.js";
 
 /** Maximum over `axes`. @example reduceMax(h, [1]) // max-pool over time: [b, s, d] → [b, d] */
@@ -14,15 +21,8 @@ export function reduceMax(x: Value, axes: readonly number[], keepDims = false): 
 }
 
 export const reduceMaxDef: OpDef = {
-  infer([x], attrs) {
-    return { shape: reducedShape(x, attrs.axes as number[], Boolean(attrs.keepdims)), dtype: x.dtype };
-  },
-  onnx(node, w) {
-    w.node("ReduceMax", [w.name(node.inputs[0])], [w.out], {
-      axes: node.attrs.axes as number[],
-      keepdims: node.attrs.keepdims ? 1 : 0,
-    });
-  },
+  infer: inferReduction,
+  onnx: reductionWithAxesAttribute("ReduceMax"),
   // The gradient goes to the arg-max positions, split evenly among ties (as torch.amax).
   vjp(node, g) {
     const x = node.inputs[0];

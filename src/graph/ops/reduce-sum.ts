@@ -1,4 +1,4 @@
-import { check, type Dim, shapeString, type Value } from "../ir.js";
+import { type Attrs, check, type Dim, type DType, shapeString, type Value } from "../ir.js";
 import { expandAs } from "./expand.js";
 import type { OpDef } from "./op-def.js";
 import { reshape } from "./reshape.js";
@@ -44,9 +44,7 @@ export function broadcastBack(g: Value, x: Value, axes: readonly number[], keepD
 }
 
 export const reduceSumDef: OpDef = {
-  infer([x], attrs) {
-    return { shape: reducedShape(x, attrs.axes as number[], Boolean(attrs.keepdims)), dtype: x.dtype };
-  },
+  infer: inferReduction,
   onnx(node, w) {
     const axes = node.attrs.axes as number[];
     w.node("ReduceSum", [w.name(node.inputs[0]), w.ints(axes)], [w.out], {
@@ -58,3 +56,18 @@ export const reduceSumDef: OpDef = {
     return [broadcastBack(g, x, node.attrs.axes as number[], Boolean(node.attrs.keepdims))];
   },
 };
+
+/** The shape rule every reduction shares: `axes` removed, or kept as 1 with `keepdims`. */
+export function inferReduction([x]: readonly Value[], attrs: Attrs): { shape: Dim[]; dtype: DType } {
+  return { shape: reducedShape(x, attrs.axes as number[], Boolean(attrs.keepdims)), dtype: x.dtype };
+}
+
+/** ONNX form of ReduceMean / ReduceMax at opset 17: axes as an attribute (an input only from opset 18). */
+export function reductionWithAxesAttribute(opType: "ReduceMean" | "ReduceMax"): OpDef["onnx"] {
+  return (node, w) => {
+    w.node(opType, [w.name(node.inputs[0])], [w.out], {
+      axes: node.attrs.axes as number[],
+      keepdims: node.attrs.keepdims ? 1 : 0,
+    });
+  };
+}
