@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -7,5 +9,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: "forks",
     maxWorkers: 2,
+    // Optimised runtime graphs go to a per-run temporary cache, not the user's ~/.cache.
+    env: { TSPATCH_ORT_CACHE: join(tmpdir(), `tspatch-test-ort-${process.pid}`) },
   },
 });

@@ -1,6 +1,8 @@
-import { homedir } from "node:os";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { delimiter, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cacheDirectory } from "../cache-dir.js";
+
+export { cacheDirectory };
 
 /** Where to look for datasets; every field overrides process state, for tests. */
 export interface DataLocationOptions {
@@ -31,21 +33,6 @@ export interface SearchDir {
  */
 export function bundledDataDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "datasets");
-}
-
-/**
- * The download cache directory.
- *
- * @example
- * cacheDirectory({ env: { TSPATCH_CACHE: "/tmp/c" } }); // "/tmp/c"
- */
-export function cacheDirectory(options: DataLocationOptions = {}): string {
-  const env = options.env ?? process.env;
-  const cwd = options.cwd ?? process.cwd();
-  if (options.cacheDir) return resolve(cwd, options.cacheDir);
-  if (env.TSPATCH_CACHE) return resolve(cwd, env.TSPATCH_CACHE);
-  if (env.XDG_CACHE_HOME) return resolve(cwd, env.XDG_CACHE_HOME, "tspatch");
-  return join(options.homeDir ?? homedir(), ".cache", "tspatch");
 }
 
 /**

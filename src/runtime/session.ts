@@ -1,6 +1,10 @@
 import { createHash } from "node:crypto";
-import { availableParallelism } from "node:os";
-import ort from "onnxruntime-node";
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { createRequire } from "node:module";
+import { arch, availableParallelism, cpus } from "node:os";
+import { join } from "node:path";
+import type ort from "onnxruntime-node";
+import { cacheDirectory } from "../cache-dir.js";
 import type { Graph } from "../graph/ir.js";
 import { toOnnx } from "../graph/onnx.js";
 
@@ -29,7 +33,25 @@ export interface RuntimeOptions {
    * ONNX Runtime's per-(row, head) kernel losing to batched MatMuls there.
    */
   contribOps?: boolean;
+  /**
+   * Directory for ONNX Runtime's optimised graphs (default `<cache>/ort`, see `cacheDirectory`;
+   * `null` = no disk cache). A command's first run writes each graph as ONNX Runtime optimised
+   * it; later runs load that file with optimisation off and skip the optimiser. Environment:
+   * TSPATCH_ORT_CACHE=0 turns it off, TSPATCH_ORT_CACHE=<dir> moves it.
+   */
+  optimizedCacheDir?: string | null;
 }
+
+type Ort = typeof ort;
+let ortModule: Promise<Ort> | undefined;
+
+/** ONNX Runtime's binding, loaded with the first session: commands that never run a graph skip it. */
+function loadOrt(): Promise<Ort> {
+  ortModule ??= import("onnxruntime-node").then((m) => m.default);
+  return ortModule;
+}
+
+const ORT_VERSION: string = createRequire(import.meta.url)("onnxruntime-node/package.json").version;
 
 /**
  * Compiles IR graphs into ONNX Runtime sessions, once per graph signature
@@ -45,11 +67,14 @@ export class Runtime {
   readonly threads: number;
   readonly spinning: boolean;
   readonly contribOps: boolean;
+  readonly optimizedCacheDir: string | null;
 
   constructor(options: RuntimeOptions = {}) {
     this.threads = options.threads ?? availableParallelism();
     this.spinning = options.spinning ?? false;
     this.contribOps = options.contribOps ?? false;
+    this.optimizedCacheDir =
+      options.optimizedCacheDir !== undefined ? options.optimizedCacheDir : defaultOptimizedCacheDir();
   }
 
   compile(graph: Graph, outputs: readonly string[]): Promise<CompiledGraph> {
@@ -61,14 +86,56 @@ export class Runtime {
     const key = createHash("sha256").update(bytes).digest("hex");
     let session = this.sessions.get(key);
     if (session === undefined) {
-      session = ort.InferenceSession.create(bytes, {
-        intraOpNumThreads: this.threads,
-        interOpNumThreads: 1,
-        executionMode: "sequential",
-        graphOptimizationLevel: "all",
-        extra: { session: { "intra_op.allow_spinning": this.spinning ? "1" : "0" } },
-      }).then((s) => new CompiledGraph(s));
+      session = loadOrt().then(
+        async (runtime) => new CompiledGraph(await this.createSession(runtime, bytes, key), runtime),
+      );
       this.sessions.set(key, session);
+    }
+    return session;
+  }
+
+  private async createSession(
+    runtime: Ort,
+    bytes: Uint8Array,
+    graphKey: string,
+  ): Promise<ort.InferenceSession> {
+    const options: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: this.threads,
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+      graphOptimizationLevel: "all",
+      // Errors only: ONNX Runtime warns on every optimised-graph write that the file is
+      // hardware-specific, which the cache key already accounts for.
+      logSeverityLevel: 3,
+      extra: { session: { "intra_op.allow_spinning": this.spinning ? "1" : "0" } },
+    };
+    if (this.optimizedCacheDir === null) return runtime.InferenceSession.create(bytes, options);
+    const file = join(this.optimizedCacheDir, `${optimizedGraphKey(graphKey, options)}.onnx`);
+    if (existsSync(file)) {
+      try {
+        // Already optimised: running the optimiser again would only repeat its work.
+        return await runtime.InferenceSession.create(readFileSync(file), {
+          ...options,
+          graphOptimizationLevel: "disabled",
+        });
+      } catch {
+        // A damaged or foreign file: drop it and optimise afresh below.
+        removeQuietly(file);
+      }
+    }
+    const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    try {
+      mkdirSync(this.optimizedCacheDir, { recursive: true });
+    } catch {
+      // An unwritable cache costs only the speed-up.
+      return runtime.InferenceSession.create(bytes, options);
+    }
+    const session = await runtime.InferenceSession.create(bytes, { ...options, optimizedModelFilePath: tmp });
+    try {
+      // Rename is atomic: a concurrent command sees the whole file or none.
+      renameSync(tmp, file);
+    } catch {
+      removeQuietly(tmp);
     }
     return session;
   }
@@ -88,7 +155,10 @@ export class Runtime {
 export class CompiledGraph {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  constructor(readonly session: ort.InferenceSession) {
+  constructor(
+    readonly session: ort.InferenceSession,
+    private readonly runtime: Ort,
+  ) {
     this.inputNames = session.inputNames;
     this.outputNames = session.outputNames;
   }
@@ -105,7 +175,7 @@ export class CompiledGraph {
     for (const name of this.inputNames) {
       const t = feeds[name];
       if (t === undefined) throw new Error(`runtime: no value fed for input "${name}"`);
-      ortFeeds[name] = new ort.Tensor(t.dtype ?? dtypeOf(t.data), t.data, t.dims as number[]);
+      ortFeeds[name] = new this.runtime.Tensor(t.dtype ?? dtypeOf(t.data), t.data, t.dims as number[]);
     }
     const result = await this.session.run(ortFeeds, (fetch ?? this.outputNames) as string[]);
     const out: Record<string, HostTensor> = {};
@@ -117,6 +187,31 @@ export class CompiledGraph {
       };
     }
     return out;
+  }
+}
+
+/**
+ * The cache key of an optimised graph: the graph's bytes, ONNX Runtime's version, the session
+ * options and the CPU. "all"-level optimisations pick kernels and layouts for the processor
+ * they ran on, so a file is only reused on the same kind of CPU with the same runtime.
+ */
+function optimizedGraphKey(graphKey: string, options: ort.InferenceSession.SessionOptions): string {
+  return createHash("sha256")
+    .update(JSON.stringify([graphKey, ORT_VERSION, options, arch(), cpus()[0]?.model ?? "unknown-cpu"]))
+    .digest("hex");
+}
+
+function defaultOptimizedCacheDir(): string | null {
+  const setting = process.env.TSPATCH_ORT_CACHE;
+  if (setting === "0") return null;
+  return setting ? setting : join(cacheDirectory(), "ort");
+}
+
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already gone
   }
 }
 

@@ -19,12 +19,8 @@
  *     noncentral chisquare, noncentral t and the distribution of the square of the sample
  *     multiple correlation coefficient", Computational Statistics & Data Analysis 43, 249-267, 2003.
  */
-import betainc from "@stdlib/math-base-special-betainc";
-import erfc from "@stdlib/math-base-special-erfc";
-import erfcinv from "@stdlib/math-base-special-erfcinv";
-import gammaln from "@stdlib/math-base-special-gammaln";
-import tQuantileStdlib from "@stdlib/stats-base-dists-t-quantile";
 import { findRoot } from "./root.js";
+import { betainc, erfc, erfcinv, gammaln, tQuantileStdlib } from "./special.js";
 
 /**
  * Standard normal CDF Φ(x).

@@ -18,12 +18,12 @@
  * [4] L. V. Hedges, "Distribution theory for Glass's estimator of effect size and related
  *     estimators", Journal of Educational Statistics 6(2), 107-128, 1981.
  */
-import gammaln from "@stdlib/math-base-special-gammaln";
 import { type BootstrapOptions, bootstrap } from "./bootstrap.js";
 import { mean, type Sample, variance } from "./descriptives.js";
 import { nctCdf } from "./distributions.js";
 import type { BootstrapResult, ConfidenceInterval, EstimateResult } from "./results.js";
 import { findRoot } from "./root.js";
+import { gammaln } from "./special.js";
 
 /**
  * Hedges' exact small-sample correction factor J(df).
