@@ -181,11 +181,11 @@ export class HookedTST {
 
   /**
    * Run the model on raw input (batch × seqLen × channels, row-major, or a
-   * `{ x, mask }` batch as `modelInput` returns), with optional caching,
+   * `{ x, mask }` batch as `prepareInputs` returns), with optional caching,
    * patching, padding mask and a start point.
    *
    * @example
-   * const { logits } = await model.run(modelInput(model, testSet));
+   * const { logits } = await model.run(prepareInputs(model, testSet));
    */
   async run(
     input: Float32Array | { x: Float32Array; mask?: Uint8Array | null } | null,

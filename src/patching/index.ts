@@ -9,7 +9,7 @@ export {
   runPatched,
   runPatchedWithCache,
 } from "./engine.js";
-export { type ModelInputs, modelInputs } from "./inputs.js";
+export { forPatching, type ModelInputs, modelInputs } from "./inputs.js";
 export {
   type EffectMetrics,
   effectMetrics,
@@ -21,7 +21,6 @@ export {
   softmax,
 } from "./metrics.js";
 export { makeNoisedPairs, type NoisedOptions, noisedCandidates } from "./noise.js";
-export { openForPatching } from "./open.js";
 export {
   type DirectionChoice,
   makePairs,

@@ -11,6 +11,7 @@ import {
 import { parseEffectsCsv } from "../../stats/effects-csv.js";
 import type { Correction } from "../../stats/multiplicity.js";
 import { type CommandContext, printJson } from "../context.js";
+import { csvCell } from "../csv.js";
 import { progressBar } from "../progress.js";
 import { textTable } from "../table.js";
 
@@ -167,12 +168,6 @@ function toJson(report: EffectsReport): unknown {
 
 function round(v: number): number {
   return Math.round(v * 1e6) / 1e6;
-}
-
-function csvCell(value: unknown): string {
-  if (typeof value === "number") return Number.isFinite(value) ? String(value) : "";
-  const text = String(value);
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 function toCsv(report: EffectsReport): string {

@@ -2,18 +2,19 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { writeFileAtomic } from "../../atomic-write.js";
-import { labelToIndex } from "../../data/labels.js";
+import { type LabelMap, labelToIndex } from "../../data/labels.js";
 import { InterruptedError, inputError } from "../../errors.js";
 import { buildPairs } from "../../patching/build-pairs.js";
 import { effectsCsv } from "../../patching/effects-csv.js";
+import { forPatching } from "../../patching/inputs.js";
 import { RECOVERY_EPSILON } from "../../patching/metrics.js";
-import { openForPatching } from "../../patching/open.js";
 import type { DirectionChoice } from "../../patching/pairs.js";
 import { parsePairsFile } from "../../patching/pairs-file.js";
 import { parseComponents, parseGroups } from "../../patching/presets.js";
 import { sweep } from "../../patching/sweep.js";
 import { PAIR_STRATEGIES, type PairStrategy } from "../../patching/types.js";
 import { type CommandContext, printJson } from "../context.js";
+import { openModelAndData } from "../model-data.js";
 import { progressBar } from "../progress.js";
 import { parseHeadMode } from "./patch.js";
 
@@ -41,6 +42,7 @@ interface SweepFlags {
   dataDir?: string;
   offline?: boolean;
   quiet?: boolean;
+  json?: boolean;
 }
 
 const DIRECTIONS = ["denoise", "noise", "both"];
@@ -97,6 +99,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--data-dir <dir>", "search this directory for datasets first")
     .option("--offline", "never download datasets")
     .option("--quiet", "no progress bar")
+    .option("--json", "print the summary as JSON (it is JSON with or without this flag)")
     .action(async (flags: SweepFlags) => {
       const started = performance.now();
       const headMode = parseHeadMode(flags.headMode);
@@ -109,21 +112,16 @@ export function register(program: Command, ctx: CommandContext): void {
       const snrDb = Number(flags.snr);
       if (!Number.isFinite(snrDb))
         throw inputError(`--snr must be a number of dB, got "${flags.snr}"`, { field: "--snr" });
-      const { model, inputs, note } = await openForPatching(flags.model, flags.data, {
-        split: flags.split,
-        cwd: ctx.io.cwd,
-        env: ctx.io.env,
-        dataDir: flags.dataDir,
-        download: flags.offline ? false : undefined,
-      });
-      if (note !== null) ctx.io.stderr(`tspatch: ${note}\n`);
+      const opened = await openModelAndData(ctx, { ...flags, quiet: false });
+      const { model } = opened;
+      const inputs = forPatching(opened.inputs);
       const components = [
         ...(flags.components.trim() === "" && flags.groups
           ? []
           : parseComponents(model.config, flags.components, headMode)),
         ...(flags.groups ? parseGroups(model.config, flags.groups, headMode) : []),
       ];
-      const classes = flags.classes?.split(",").map((l) => labelToIndex(inputs.labelMap, l.trim()));
+      const classes = flags.classes?.split(",").map((l) => labelToIndex(requireLabels(inputs), l.trim()));
       const list = flags.pairsFile
         ? parsePairsFile(
             readFileSync(resolve(ctx.io.cwd, flags.pairsFile), "utf8"),
@@ -214,6 +212,18 @@ export function register(program: Command, ctx: CommandContext): void {
         note: "denoise and noise rows answer different questions; analyse them separately (column direction)",
       });
     });
+}
+
+/** The label map `--classes` is read with; data without labels has no classes to name. */
+function requireLabels(inputs: { labelMap: LabelMap | null; dataset: { file?: string } }): LabelMap {
+  if (inputs.labelMap === null) {
+    throw inputError("--classes names class labels, but neither the model nor the data has any", {
+      file: inputs.dataset.file,
+      field: "--classes",
+      hint: "leave out --classes, or use labelled data",
+    });
+  }
+  return inputs.labelMap;
 }
 
 function parseChoice(value: string, choices: readonly string[], field: string): string {
