@@ -6,6 +6,7 @@
  * this; the study report uses it too.
  */
 
+import { streams } from "../random/streams.js";
 import { bootstrapMeans } from "./bootstrap.js";
 import { describe } from "./descriptives.js";
 import { cohenDz, hedgesCorrection } from "./effect-size.js";
@@ -16,8 +17,6 @@ import { ttest1samp } from "./ttest.js";
 import { wilcoxon } from "./wilcoxon.js";
 
 export type TestName = "t" | "wilcoxon" | "perm";
-
-const PERMUTATION_STREAM = 0x40000000;
 
 export interface AnalyzeOptions {
   alpha?: number;
@@ -107,7 +106,7 @@ export function analyzeEffects(
     const w = wilcoxon(x);
     // Streams keyed by n (so a column's result does not depend on the others), offset from the
     // bootstrap's streams so that sign vectors and resample indices are not the same draws.
-    const perm = signFlipTest(x, { resamples, seed, stream: PERMUTATION_STREAM + x.length });
+    const perm = signFlipTest(x, { resamples, seed, stream: streams.permutation(x.length) });
     const dz = cohenDz(x);
     const dzCi = dz.confidenceInterval(level);
     for (const note of [

@@ -8,6 +8,9 @@
  * const [ci] = stats.bootstrapMeans([effects], { seed: 0 });
  * const adj = stats.adjustPValues(pvalues, "bh");
  */
+
+// Rng lives in random/ (training and patching draw from it too); kept here for `stats.Rng` users.
+export { Rng } from "../random/rng.js";
 export {
   type AnalyzeOptions,
   analyzeEffects,
@@ -87,7 +90,6 @@ export type {
   EstimateResult,
   TestResult,
 } from "./results.js";
-export { Rng } from "./rng.js";
 export { findRoot } from "./root.js";
 export { type TTestOptions, type TTestResult, tConfidenceInterval, tPValue, ttest1samp } from "./ttest.js";
 export { type WilcoxonOptions, type WilcoxonResult, wilcoxon, wilcoxonNullDistribution } from "./wilcoxon.js";

@@ -5,7 +5,7 @@ import ort from "onnxruntime-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { memoryIO } from "../../src/cli/io.js";
 import { runCli } from "../../src/cli/main.js";
-import { Rng } from "../../src/stats/rng.js";
+import { Rng } from "../../src/random/rng.js";
 
 // A small synthetic dataset (2 channels, lengths 5..8, two classes) with TRAIN and TEST files, so
 // the command runs the default (reference-size) model in a few seconds.
