@@ -1,5 +1,5 @@
 export { type BuildPairsOptions, buildPairs, predict } from "./build-pairs.js";
-export { EFFECT_COLUMNS, effectsCsv } from "./effects-csv.js";
+export { EFFECTS_LONG_COLUMNS, effectsLongCsv } from "./effects-long.js";
 export {
   CachedRows,
   cacheRows,

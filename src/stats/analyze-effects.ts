@@ -10,10 +10,10 @@ import { streams } from "../random/streams.js";
 import { bootstrapMeans } from "./bootstrap.js";
 import { describe } from "./descriptives.js";
 import { cohenDz, hedgesCorrection } from "./effect-size.js";
-import type { EffectColumn } from "./effects-csv.js";
 import { adjustPValues, type Correction } from "./multiplicity.js";
 import { signFlipTest } from "./permutation.js";
 import { ttest1samp } from "./ttest.js";
+import type { UnitTableColumn } from "./unit-table.js";
 import { wilcoxon } from "./wilcoxon.js";
 
 export type TestName = "t" | "wilcoxon" | "perm";
@@ -73,7 +73,7 @@ export interface EffectsReport {
  * report.tests[0].p_t;
  */
 export function analyzeEffects(
-  columns: readonly EffectColumn[],
+  columns: readonly UnitTableColumn[],
   options: AnalyzeOptions = {},
 ): EffectsReport {
   const alpha = options.alpha ?? 0.05;

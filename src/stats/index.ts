@@ -71,7 +71,6 @@ export {
   pooledSd,
   type TwoGroupEffectSize,
 } from "./effect-size.js";
-export { type EffectColumn, parseEffectsCsv } from "./effects-csv.js";
 export {
   adjustedAlpha,
   adjustPValues,
@@ -92,4 +91,5 @@ export type {
 } from "./results.js";
 export { findRoot } from "./root.js";
 export { type TTestOptions, type TTestResult, tConfidenceInterval, tPValue, ttest1samp } from "./ttest.js";
+export { parseUnitTable, type UnitTableColumn } from "./unit-table.js";
 export { type WilcoxonOptions, type WilcoxonResult, wilcoxon, wilcoxonNullDistribution } from "./wilcoxon.js";

@@ -5,7 +5,7 @@ import { writeFileAtomic } from "../../atomic-write.js";
 import { type LabelMap, labelToIndex } from "../../data/labels.js";
 import { InterruptedError, inputError } from "../../errors.js";
 import { buildPairs } from "../../patching/build-pairs.js";
-import { effectsCsv } from "../../patching/effects-csv.js";
+import { effectsLongCsv } from "../../patching/effects-long.js";
 import { forPatching } from "../../patching/inputs.js";
 import { RECOVERY_EPSILON } from "../../patching/metrics.js";
 import type { DirectionChoice } from "../../patching/pairs.js";
@@ -49,7 +49,7 @@ const DIRECTIONS = ["denoise", "noise", "both"];
 
 /**
  * `tspatch sweep`: build pairs with a strategy (or read a pairs file), patch
- * every requested component for every pair, write the long-format effects CSV
+ * every requested component for every pair, write the effects CSV (`effects-long` format)
  * atomically, and print a JSON summary.
  *
  * @example
@@ -58,7 +58,9 @@ const DIRECTIONS = ["denoise", "noise", "both"];
 export function register(program: Command, ctx: CommandContext): void {
   program
     .command("sweep")
-    .description("Patch every component of the chosen kinds for many pairs; writes a long-format effects CSV")
+    .description(
+      "Patch every component of the chosen kinds for many pairs; writes an effects-long CSV (one line per pair × component)",
+    )
     .requiredOption("--model <dir|file.pth>", "model directory or reference PyTorch checkpoint")
     .requiredOption("--data <file|name>", "data file (.ts/.arff) or dataset name")
     .option("--split <split>", "split when --data is a name (train|test)", "test")
@@ -175,7 +177,7 @@ export function register(program: Command, ctx: CommandContext): void {
         throw error;
       });
       bar.finish();
-      writeFileAtomic(out, effectsCsv(result.rows, inputs.labelMap));
+      writeFileAtomic(out, effectsLongCsv(result.rows, inputs.labelMap));
       rmSync(checkpoint, { force: true });
       const seconds = (performance.now() - started) / 1000;
       const pairs = built.pairs.pairs;
