@@ -22,6 +22,8 @@ export {
   type HookName,
   loadModel,
   makeConfig,
+  type PreparedInputs,
+  prepareInputs,
   type RunOptions,
   type RunResult,
   saveModel,
