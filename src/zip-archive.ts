@@ -196,7 +196,6 @@ export function openZip(bytes: Uint8Array, limits: ZipLimits, source: string, hi
 }
 
 function mib(bytes: number): string {
-  return bytes >= 1 << 20
-    ? `${(bytes / (1 << 20)).toFixed(bytes % (1 << 20) === 0 ? 0 : 1)} MiB`
-    : `${bytes} bytes`;
+  if (bytes < 1 << 20) return `${bytes} bytes`;
+  return `${(bytes / (1 << 20)).toFixed(bytes < 16 << 20 ? 1 : 0)} MiB`;
 }
