@@ -142,7 +142,11 @@ describe("config.json is checked against its schema, naming the field", () => {
   /** config.json as the tests edit it (any field may be set to anything). */
   type Editable = Record<string, unknown> & { config: Record<string, unknown> };
   const cases: [string, (c: Editable) => void, RegExp][] = [
-    ["config: null", (c) => Object.assign(c, { config: null }), /config must be an object, got null \(config\)/],
+    [
+      "config: null",
+      (c) => Object.assign(c, { config: null }),
+      /config must be an object, got null \(config\)/,
+    ],
     [
       "kernels: 5",
       (c) => (c.config.kernels = 5),
