@@ -2,10 +2,16 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { unzipSync } from "fflate";
-import { inputError } from "../errors.js";
+import { InputError, inputError } from "../errors.js";
+import { openZip } from "../zip-archive.js";
 import { cacheDirectory, type DataLocationOptions } from "./search-path.js";
+import { MAX_DATA_FILE_BYTES } from "./text-input.js";
 import { DEFAULT_ARCHIVE_URL } from "./uea-archive.js";
+
+/** A dataset's files together (TRAIN and TEST, .ts and .arff) may unpack to at most this. */
+const MAX_UNPACKED_BYTES = 4 * 2 ** 30;
+/** The largest archive downloaded (held in memory while it is unpacked). */
+const MAX_DOWNLOAD_BYTES = 2 ** 30;
 
 export interface DownloadOptions extends DataLocationOptions {
   /** Base URL of `<Name>.zip` files (default TSPATCH_ARCHIVE_URL, else the UEA archive). */
@@ -61,6 +67,15 @@ export async function downloadDataset(name: string, options: DownloadOptions = {
     });
   }
   const total = Number(response.headers.get("content-length") ?? 0) || 0;
+  const tooLarge = () =>
+    inputError(
+      `${url} is larger than ${MAX_DOWNLOAD_BYTES} bytes, more than a dataset archive tspatch reads`,
+      {
+        field: "download",
+        hint: "download and unpack the files by hand, then give the .ts file paths",
+      },
+    );
+  if (total > MAX_DOWNLOAD_BYTES) throw tooLarge();
   const chunks: Uint8Array[] = [];
   let received = 0;
   try {
@@ -68,10 +83,12 @@ export async function downloadDataset(name: string, options: DownloadOptions = {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         chunks.push(chunk);
         received += chunk.length;
+        if (received > MAX_DOWNLOAD_BYTES) throw tooLarge();
         options.onProgress?.(received, total, name);
       }
     }
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw inputError(
       `the download of ${url} broke off after ${received} bytes: ${(error as Error).message}`,
       {
@@ -85,24 +102,25 @@ export async function downloadDataset(name: string, options: DownloadOptions = {
     });
   }
   const zip = concat(chunks, received);
+  chunks.length = 0;
 
-  let entries: Record<string, Uint8Array>;
-  try {
-    entries = unzipSync(zip, {
-      filter: (file) => /\.(ts|arff)$/i.test(file.name) && !file.name.endsWith("/"),
-    });
-  } catch (error) {
-    throw inputError(`${url} is not a valid zip file (${(error as Error).message})`, {
-      field: "download",
-      hint: "the archive may be unavailable; download the files by hand (see below)",
-    });
-  }
+  const dataFile = (entry: string) => /\.(ts|arff)$/i.test(entry) && !entry.endsWith("/");
+  // Sizes are checked from the zip's directory before anything is unpacked, and each file is
+  // unpacked (never past its declared size) and written before the next, so a zip bomb costs at
+  // most one data file's worth of memory and leaves nothing in the cache.
+  const archive = openZip(
+    zip,
+    { maxTotalBytes: MAX_UNPACKED_BYTES, maxEntryBytes: MAX_DATA_FILE_BYTES, keep: dataFile },
+    url,
+    "the archive may be unavailable or corrupt; download and unpack the files by hand (see below)",
+  );
   // Keep only base names: a zip entry like "../x" must not escape the folder.
-  const files = new Map<string, Uint8Array>();
-  for (const [entry, data] of Object.entries(entries)) {
+  const files = new Map<string, string>();
+  for (const entry of archive.entries.keys()) {
+    if (!dataFile(entry)) continue;
     const base = basename(entry);
     if (base.startsWith(".") || base.startsWith("__MACOSX")) continue;
-    files.set(base, data);
+    files.set(base, entry);
   }
   const splitPattern = new RegExp(`^${escapeRegExp(name)}_(TRAIN|TEST)\\.(ts|arff)$`, "i");
   if (![...files.keys()].some((f) => splitPattern.test(f))) {
@@ -117,11 +135,12 @@ export async function downloadDataset(name: string, options: DownloadOptions = {
   const tmp = join(cache, `.${name}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
   await mkdir(tmp, { recursive: true });
   try {
-    for (const [file, data] of files) await writeFile(join(tmp, file), data);
+    for (const [file, entry] of files) await writeFile(join(tmp, file), archive.read(entry));
     if (existsSync(dir)) await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir);
   } catch (error) {
     await rm(tmp, { recursive: true, force: true });
+    if (error instanceof InputError) throw error;
     throw inputError(`could not write the dataset into ${dir}: ${(error as Error).message}`, {
       hint: "set TSPATCH_CACHE to a writable folder",
     });

@@ -3,7 +3,7 @@
  * and download archive datasets that are not found locally.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { InputError, inputError } from "../errors.js";
 import { parseArff } from "./arff-format.js";
@@ -11,6 +11,7 @@ import type { Dataset } from "./dataset.js";
 import { type DownloadOptions, downloadDataset } from "./download.js";
 import { encodeLabels, type LabelMap, type LabelMapKind } from "./labels.js";
 import { type DataOrigin, searchPath } from "./search-path.js";
+import { dataFileTooLarge, MAX_DATA_FILE_BYTES } from "./text-input.js";
 import { parseTs } from "./ts-format.js";
 import { canonicalArchiveName, UEA_MULTIVARIATE_NAMES } from "./uea-archive.js";
 
@@ -86,8 +87,12 @@ export async function readDatasetFile(
   const full = resolve(options.cwd ?? process.cwd(), path);
   let bytes: Uint8Array;
   try {
+    // checked before reading: a file too long to decode should not be read into memory first
+    const size = (await stat(full)).size;
+    if (size > MAX_DATA_FILE_BYTES) throw dataFileTooLarge(path, size);
     bytes = await readFile(full);
   } catch (error) {
+    if (error instanceof InputError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw inputError(code === "ENOENT" ? "no such file" : `cannot read the file (${code ?? String(error)})`, {
       file: path,

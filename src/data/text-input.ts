@@ -1,5 +1,27 @@
 import { Buffer, isAscii, isUtf8 } from "node:buffer";
-import { inputError } from "../errors.js";
+import { type InputError, inputError } from "../errors.js";
+
+/**
+ * The longest data file read: a JavaScript string holds at most 2^29 - 24 characters (V8), and a
+ * file is decoded into one string (or two, header and body).
+ */
+export const MAX_DATA_FILE_BYTES = 2 ** 29 - 24;
+
+/**
+ * The error for a data file over {@link MAX_DATA_FILE_BYTES}, with the fix.
+ *
+ * @example
+ * if (size > MAX_DATA_FILE_BYTES) throw dataFileTooLarge("big_TRAIN.ts", size);
+ */
+export function dataFileTooLarge(file: string | undefined, bytes: number): InputError {
+  return inputError(
+    `the file is ${(bytes / 2 ** 20).toFixed(0)} MiB; tspatch reads data files of up to ${MAX_DATA_FILE_BYTES} bytes (512 MiB, the longest text JavaScript can hold)`,
+    {
+      file,
+      hint: "split the cases over several files, or shorten the series (resample them) before saving",
+    },
+  );
+}
 
 /**
  * Turn file bytes (or a string) into text for a parser, rejecting what is not a
@@ -14,6 +36,7 @@ export function decodeDataText(input: string | Uint8Array, file: string | undefi
     text = input;
   } else {
     if (input.length === 0) throw emptyError(file, kind);
+    if (input.length > MAX_DATA_FILE_BYTES) throw dataFileTooLarge(file, input.length);
     const nul = input.indexOf(0);
     if (nul >= 0) throw binaryError(file, kind, `a NUL byte at offset ${nul}`);
     text = decodeBytes(input, file, kind);
@@ -47,6 +70,7 @@ export function decodeHeadAndBody(
     return cut < 0 ? { head: text, body: "" } : { head: text.slice(0, cut), body: text.slice(cut) };
   }
   if (input.length === 0) throw emptyError(file, kind);
+  if (input.length > MAX_DATA_FILE_BYTES) throw dataFileTooLarge(file, input.length);
   const nul = input.indexOf(0);
   if (nul >= 0) throw binaryError(file, kind, `a NUL byte at offset ${nul}`);
   const cut = afterDataLine(input.length, (i) => input[i]);

@@ -7,29 +7,23 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../atomic-write.js";
-import { type LabelMapKind, parseLabelMap } from "../data/labels.js";
-import type { PreprocessSpec } from "../data/preprocess.js";
-import { InputError, inputError } from "../errors.js";
+import type { LabelMapKind } from "../data/labels.js";
+import { inputError } from "../errors.js";
 import type { Runtime } from "../runtime/session.js";
-import { makeConfig, type TSTConfig, type TSTConfigInput } from "./config.js";
+import {
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  type ModelConfigFile,
+  parseModelConfigFile,
+} from "./config-file.js";
+import { assertFiniteWeights } from "./finite-weights.js";
 import { HookedTST } from "./hooked-tst.js";
 import { importPth } from "./import-pth.js";
 import type { LabelSource } from "./label-map-rule.js";
-import { paramShapes } from "./param-names.js";
+import { numel, paramShapes } from "./param-names.js";
 import { readSafetensors, type StoredTensor, writeSafetensors } from "./safetensors.js";
 
-export const MODEL_FORMAT = "tspatch-model";
-export const MODEL_FORMAT_VERSION = 1;
-
-/** What config.json holds. */
-export interface ModelConfigFile {
-  format: typeof MODEL_FORMAT;
-  version: number;
-  config: TSTConfig;
-  preprocess: PreprocessSpec | null;
-  labelMap: ReturnType<typeof parseLabelMap> | null;
-  provenance: Record<string, unknown>;
-}
+export { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelConfigFile } from "./config-file.js";
 
 /**
  * Write a model directory (created if needed).
@@ -108,46 +102,21 @@ function loadModelDir(dir: string, runtime?: Runtime): HookedTST {
       });
     }
   }
-  let raw: Partial<ModelConfigFile>;
+  let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(configPath, "utf8")) as Partial<ModelConfigFile>;
+    raw = JSON.parse(readFileSync(configPath, "utf8"));
   } catch (error) {
     throw inputError(`is not valid JSON (${(error as Error).message})`, { file: configPath });
   }
-  if (
-    raw === null ||
-    typeof raw !== "object" ||
-    raw.format !== MODEL_FORMAT ||
-    typeof raw.config !== "object"
-  ) {
-    throw inputError(
-      `is not a tspatch model config (expected "format": "${MODEL_FORMAT}" and a "config" object)`,
-      {
-        file: configPath,
-      },
-    );
-  }
-  let config: TSTConfig;
-  try {
-    config = makeConfig(raw.config as TSTConfigInput);
-  } catch (error) {
-    if (error instanceof InputError) throw inputError(error.message, { file: configPath, field: "config" });
-    throw error;
-  }
-  const labelMap = raw.labelMap == null ? null : parseLabelMap(raw.labelMap, configPath);
-  if (labelMap !== null && labelMap.outputs !== config.classes) {
-    throw inputError(`label map has ${labelMap.outputs} outputs, the model ${config.classes}`, {
-      file: configPath,
-      field: "labelMap.outputs",
-    });
-  }
-  const preprocess = raw.preprocess ?? null;
-  if (preprocess !== null) checkPreprocess(preprocess, config, configPath);
-  const { tensors } = readSafetensors(weightsPath);
+  const { config, preprocess, labelMap, provenance } = parseModelConfigFile(raw, configPath);
+  const shapes = paramShapes(config);
+  const { tensors } = readSafetensors(weightsPath, {
+    maxTensorBytes: shapes.reduce((sum, { shape }) => sum + 4 * numel(shape), 0),
+  });
   const problems: string[] = [];
   const params = new Map<string, Float32Array>();
   const expected = new Set<string>();
-  for (const { name, shape } of paramShapes(config)) {
+  for (const { name, shape } of shapes) {
     expected.add(name);
     const t = tensors.get(name);
     if (t === undefined) problems.push(`missing ${name} (expected shape [${shape}])`);
@@ -163,31 +132,6 @@ function loadModelDir(dir: string, runtime?: Runtime): HookedTST {
       hint: "config.json and weights.safetensors must come from the same model",
     });
   }
-  return new HookedTST(
-    config,
-    params,
-    { preprocess, labelMap, provenance: (raw.provenance as Record<string, unknown>) ?? {} },
-    runtime,
-  );
-}
-
-function checkPreprocess(p: PreprocessSpec, config: TSTConfig, file: string): void {
-  const n = p?.normalize;
-  const ok =
-    p !== null &&
-    typeof p === "object" &&
-    p.channels === config.channels &&
-    n !== undefined &&
-    Array.isArray(n.shift) &&
-    Array.isArray(n.scale) &&
-    n.shift.length === config.channels &&
-    n.scale.length === config.channels &&
-    [...n.shift, ...n.scale].every(Number.isFinite) &&
-    n.scale.every((s) => s !== 0);
-  if (!ok) {
-    throw inputError(
-      `preprocess must have channels ${config.channels} and normalize.shift/scale of ${config.channels} finite numbers (scale non-zero)`,
-      { file, field: "preprocess" },
-    );
-  }
+  assertFiniteWeights(params, weightsPath);
+  return new HookedTST(config, params, { preprocess, labelMap, provenance }, runtime);
 }

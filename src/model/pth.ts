@@ -1,7 +1,8 @@
-import { readFileSync } from "node:fs";
-import { unzipSync } from "fflate";
+import { readFileSync, statSync } from "node:fs";
+import { types } from "node:util";
 import { Parser } from "pickleparser";
-import { type InputError, inputError } from "../errors.js";
+import { InputError, inputError } from "../errors.js";
+import { openZip } from "../zip-archive.js";
 
 /**
  * Reader for PyTorch `torch.save` files in the zip format (PyTorch >= 1.6): a zip archive with
@@ -33,46 +34,76 @@ export interface PthTensor {
   readonly dtype: PthDtype;
 }
 
-const STORAGE_DTYPE: Record<string, { dtype: PthDtype; size: number }> = {
-  FloatStorage: { dtype: "float32", size: 4 },
-  DoubleStorage: { dtype: "float64", size: 8 },
-  HalfStorage: { dtype: "float16", size: 2 },
-  BFloat16Storage: { dtype: "bfloat16", size: 2 },
-  LongStorage: { dtype: "int64", size: 8 },
-  IntStorage: { dtype: "int32", size: 4 },
-  ShortStorage: { dtype: "int16", size: 2 },
-  CharStorage: { dtype: "int8", size: 1 },
-  ByteStorage: { dtype: "uint8", size: 1 },
-  BoolStorage: { dtype: "bool", size: 1 },
-};
-
 // pickleparser's option types are not exported from its entry point
 type ParserOptions = NonNullable<ConstructorParameters<typeof Parser>[0]>;
 type NameResolver = NonNullable<ParserOptions["nameResolver"]>;
 type PersistentResolver = NonNullable<ParserOptions["persistentResolver"]>;
 
+/** The limits a checkpoint must keep before anything is unpacked or allocated. */
+export const PTH_LIMITS = {
+  /** Bytes of the file itself. */
+  maxFileBytes: 256 << 20,
+  /** Declared bytes of all storages together (the reference checkpoints need 1.7 MB). */
+  maxStorageBytes: 128 << 20,
+  /** Elements of all tensors together, after strided views are materialised (float32 each). */
+  maxElements: 1 << 24,
+  /** Bytes of data.pkl (a state dict's pickle is a few kB per hundred tensors). */
+  maxPickleBytes: 16 << 20,
+} as const;
+
+/** A storage type named by a GLOBAL opcode (`torch.FloatStorage`, …): a frozen tag compared by identity. */
 class StorageType {
   constructor(
     readonly dtype: PthDtype,
     readonly size: number,
-  ) {}
+  ) {
+    Object.freeze(this);
+  }
 }
 
-class StorageRef {
-  constructor(
-    readonly key: string,
-    readonly type: StorageType,
-    readonly numel: number,
-  ) {}
+/** Storage class name → its element type and byte size (torch/storage.py). */
+const STORAGE_TYPES = new Map<string, StorageType>(
+  Object.entries({
+    FloatStorage: ["float32", 4],
+    DoubleStorage: ["float64", 8],
+    HalfStorage: ["float16", 2],
+    BFloat16Storage: ["bfloat16", 2],
+    LongStorage: ["int64", 8],
+    IntStorage: ["int32", 4],
+    ShortStorage: ["int16", 2],
+    CharStorage: ["int8", 1],
+    ByteStorage: ["uint8", 1],
+    BoolStorage: ["bool", 1],
+  }).map(([name, [dtype, size]]) => [name, new StorageType(dtype as PthDtype, size as number)]),
+);
+
+/** A persistent id `('storage', type, key, location, numel)` as read, still unchecked. */
+class StorageRecord {
+  constructor(readonly pid: readonly unknown[]) {
+    Object.freeze(this);
+  }
 }
 
-class TensorRef {
-  constructor(
-    readonly storage: StorageRef,
-    readonly offset: number,
-    readonly size: number[],
-    readonly stride: number[],
-  ) {}
+/** The arguments of one `_rebuild_tensor_v2` call as read, still unchecked. */
+class TensorRecord {
+  constructor(readonly args: readonly unknown[]) {
+    Object.freeze(this);
+  }
+}
+
+interface StorageRef {
+  readonly key: string;
+  readonly type: StorageType;
+  readonly numel: number;
+}
+
+interface TensorRef {
+  readonly storage: StorageRef;
+  readonly offset: number;
+  readonly size: number[];
+  readonly stride: number[];
+  /** Π size, at most PTH_LIMITS.maxElements. */
+  readonly count: number;
 }
 
 /** A Python object the reader does not understand (the message names it). */
@@ -81,6 +112,7 @@ class UnsupportedObject extends Error {}
 /**
  * Reads a `.pth` state dict: tensor name → {shape, data (float32, contiguous), dtype}, in file order.
  * Anything that is not a zip-format PyTorch state dict is an InputError saying what it is instead.
+ * Every size is checked against the bytes present and {@link PTH_LIMITS} before it is unpacked.
  *
  * @example
  * const sd = readPth("../shared/models/reference/TST_pendigits.pth");
@@ -89,8 +121,19 @@ class UnsupportedObject extends Error {}
 export function readPth(path: string): Map<string, PthTensor> {
   let bytes: Uint8Array;
   try {
+    const size = statSync(path).size;
+    if (size > PTH_LIMITS.maxFileBytes) {
+      throw inputError(
+        `is ${size} bytes, more than the ${PTH_LIMITS.maxFileBytes} a model checkpoint may have`,
+        {
+          file: path,
+          hint: "pass the state dict of a model of the size tspatch works with (the reference checkpoints are 1.8 MB)",
+        },
+      );
+    }
     bytes = readFileSync(path);
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw inputError(`cannot read: ${(error as Error).message}`, { file: path });
   }
   return parsePth(bytes, path);
@@ -119,86 +162,96 @@ export function parsePth(bytes: Uint8Array, source = "checkpoint"): Map<string, 
   ) {
     throw fail("is not a PyTorch checkpoint (not a zip archive)");
   }
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(bytes);
-  } catch (error) {
-    throw fail(`is not a readable zip archive (truncated or corrupt: ${(error as Error).message})`);
-  }
-  const pklName = Object.keys(files).find((n) => n === "data.pkl" || /^[^/]+\/data\.pkl$/.test(n));
+  const zip = openZip(
+    bytes,
+    {
+      maxTotalBytes: PTH_LIMITS.maxStorageBytes + PTH_LIMITS.maxPickleBytes,
+      maxEntryBytes: PTH_LIMITS.maxStorageBytes,
+    },
+    source,
+    hint,
+  );
+  const pklName = [...zip.entries.keys()].find((n) => n === "data.pkl" || /^[^/]+\/data\.pkl$/.test(n));
   if (pklName === undefined) throw fail("is a zip archive without data.pkl, so not a PyTorch checkpoint");
   const prefix = pklName.slice(0, pklName.length - "data.pkl".length);
-  const byteorderFile = files[`${prefix}byteorder`];
-  const byteorder = byteorderFile === undefined ? "little" : new TextDecoder().decode(byteorderFile).trim();
+  const byteorderName = `${prefix}byteorder`;
+  const byteorderEntry = zip.entries.get(byteorderName);
+  if (byteorderEntry !== undefined && byteorderEntry.size > 16)
+    throw fail('has a byteorder entry that is not "little" or "big"');
+  const byteorder =
+    byteorderEntry === undefined ? "little" : new TextDecoder().decode(zip.read(byteorderName)).trim();
   if (byteorder !== "little" && byteorder !== "big") throw fail(`unknown byteorder "${byteorder}"`);
+  if ((zip.entries.get(pklName)?.size ?? 0) > PTH_LIMITS.maxPickleBytes) {
+    throw fail(`has a data.pkl larger than ${PTH_LIMITS.maxPickleBytes} bytes, more than a state dict needs`);
+  }
 
   let root: unknown;
   try {
-    root = unpickle(files[pklName]);
+    root = unpickle(zip.read(pklName));
   } catch (error) {
+    if (error instanceof InputError) throw error;
     if (error instanceof UnsupportedObject) throw fail(`data.pkl ${error.message}`);
     throw fail(`data.pkl is not a readable pickle (${(error as Error).message})`);
   }
-  if (!(root instanceof Map)) {
-    throw fail(`holds a ${describe(root)}, not a state dict (a dict of tensor name to tensor)`);
-  }
-  const out = new Map<string, PthTensor>();
-  const decoded = new Map<string, Float32Array>();
-  for (const [name, value] of root) {
-    if (typeof name !== "string" || !(value instanceof TensorRef)) {
+  const refs = stateDictOf(root, fail);
+
+  // Every declared size is checked against the archive before a storage is unpacked.
+  const storages = new Map<string, StorageRef>();
+  let storageBytes = 0;
+  let elements = 0;
+  for (const [name, ref] of refs) {
+    const { key, type, numel } = ref.storage;
+    const entry = zip.entries.get(`${prefix}data/${key}`);
+    if (entry === undefined)
+      throw fail(`storage data/${key} of tensor "${name}" is missing from the archive`);
+    const seen = storages.get(key);
+    if (seen === undefined) {
+      if (entry.size !== numel * type.size) {
+        throw fail(`storage data/${key} has ${entry.size} bytes, expected ${numel} × ${type.size}`);
+      }
+      storages.set(key, ref.storage);
+      storageBytes += entry.size;
+    } else if (seen.type !== type || seen.numel !== numel) {
+      throw fail(`storage data/${key} is declared with two different types or sizes (tensor "${name}")`);
+    }
+    elements += ref.count;
+    if (elements > PTH_LIMITS.maxElements || storageBytes > PTH_LIMITS.maxStorageBytes) {
       throw fail(
-        `entry ${JSON.stringify(String(name))} is a ${describe(value)}, not a tensor; a state dict holds only tensors ` +
-          "(for a training checkpoint, save its model state dict on its own)",
+        `tensor "${name}" brings the checkpoint past ${PTH_LIMITS.maxElements} values ` +
+          `(or ${PTH_LIMITS.maxStorageBytes} bytes of storage), more than a model tspatch works with`,
       );
     }
-    const storage = value.storage;
+  }
+
+  const out = new Map<string, PthTensor>();
+  const decoded = new Map<string, Float32Array>();
+  for (const [name, ref] of refs) {
+    const storage = ref.storage;
     let data = decoded.get(storage.key);
     if (data === undefined) {
-      const raw = files[`${prefix}data/${storage.key}`];
-      if (raw === undefined)
-        throw fail(`storage data/${storage.key} of tensor "${name}" is missing from the archive`);
-      if (raw.length !== storage.numel * storage.type.size) {
-        throw fail(
-          `storage data/${storage.key} has ${raw.length} bytes, expected ${storage.numel} × ${storage.type.size}`,
-        );
-      }
-      data = decodeStorage(raw, storage.type.dtype, byteorder === "little");
+      data = decodeStorage(
+        zip.read(`${prefix}data/${storage.key}`),
+        storage.type.dtype,
+        byteorder === "little",
+      );
       decoded.set(storage.key, data);
     }
-    out.set(name, {
-      shape: value.size,
-      data: materialise(value, data, name, fail),
-      dtype: storage.type.dtype,
-    });
+    out.set(name, { shape: ref.size, data: materialise(ref, data), dtype: storage.type.dtype });
   }
   return out;
 }
 
 function unpickle(pkl: Uint8Array): unknown {
-  const rebuildTensor = (storage: unknown, offset: unknown, size: unknown, stride: unknown): TensorRef => {
-    if (!(storage instanceof StorageRef)) throw new UnsupportedObject("has a tensor without a storage");
-    const ints = (v: unknown, what: string) => {
-      if (!Array.isArray(v)) throw new UnsupportedObject(`has a tensor whose ${what} is not a tuple`);
-      return v.map((d) => Number(d));
-    };
-    const sizes = ints(size, "size");
-    const strides = ints(stride, "stride");
-    if (sizes.length !== strides.length)
-      throw new UnsupportedObject("has a tensor with size and stride of unequal rank");
-    return new TensorRef(storage, Number(offset), sizes, strides);
-  };
-  const globals: Record<string, unknown> = {
-    "torch._utils._rebuild_tensor_v2": rebuildTensor,
+  const globals = new Map<string, unknown>([
+    ["torch._utils._rebuild_tensor_v2", (...args: unknown[]) => new TensorRecord(args)],
     // nn.Parameter saved directly: (data, requires_grad, backward_hooks)
-    "torch._utils._rebuild_parameter": (data: unknown) => data,
-    "collections.OrderedDict": () => new Map(),
-  };
-  for (const [name, info] of Object.entries(STORAGE_DTYPE)) {
-    globals[`torch.${name}`] = new StorageType(info.dtype, info.size);
-  }
+    ["torch._utils._rebuild_parameter", (data: unknown) => data],
+    ["collections.OrderedDict", () => new Map()],
+  ]);
+  for (const [name, type] of STORAGE_TYPES) globals.set(`torch.${name}`, type);
   const nameResolver: NameResolver = {
     resolve(module: string, name: string) {
-      const found = globals[`${module}.${name}`];
+      const found = globals.get(`${module}.${name}`);
       if (found === undefined) {
         throw new UnsupportedObject(
           `refers to the Python object ${module}.${name}, which a state dict does not contain`,
@@ -209,15 +262,116 @@ function unpickle(pkl: Uint8Array): unknown {
     },
   };
   const persistentResolver: PersistentResolver = {
-    resolve(pid: unknown) {
-      if (!Array.isArray(pid) || pid[0] !== "storage" || pid.length < 5 || !(pid[1] instanceof StorageType)) {
-        throw new UnsupportedObject(`has a persistent id ${describe(pid)} that is not a tensor storage`);
-      }
-      return new StorageRef(String(pid[2]), pid[1], Number(pid[4]));
-    },
+    resolve: (pid: unknown) => new StorageRecord(Array.isArray(pid) ? [...pid] : [pid]),
   };
   const parser = new Parser({ nameResolver, persistentResolver, unpicklingTypeOfDictionary: "Map" });
   return parser.parse(pkl);
+}
+
+/**
+ * The unpickled object graph is untrusted (BUILD can set any attribute, DICT can set a `__proto__`):
+ * this walk reads it only through intrinsics and accepts only what a state dict is, a dict of
+ * name → `_rebuild_tensor_v2(storage, offset, size, stride, …)` with integer tuples.
+ */
+function stateDictOf(root: unknown, fail: (message: string) => InputError): Map<string, TensorRef> {
+  if (!isPlainMap(root)) {
+    throw fail(
+      types.isMap(root)
+        ? "holds a dict with attributes or a prototype set on it (by a DICT or BUILD opcode), which a state dict never has"
+        : `holds ${describe(root)}, not a state dict (a dict of tensor name to tensor)`,
+    );
+  }
+  const out = new Map<string, TensorRef>();
+  for (const [name, value] of mapEntries(root)) {
+    if (typeof name !== "string")
+      throw fail(`has a key ${describe(name)}; a state dict's keys are tensor names`);
+    if (out.has(name)) throw fail(`lists tensor "${name}" twice`);
+    if (!(value instanceof TensorRecord)) {
+      throw fail(
+        `entry ${JSON.stringify(name)} is ${describe(value)}, not a tensor; a state dict holds only tensors ` +
+          "(for a training checkpoint, save its model state dict on its own)",
+      );
+    }
+    out.set(
+      name,
+      tensorOf(value.args, (message) => fail(`tensor "${name}": ${message}`)),
+    );
+  }
+  return out;
+}
+
+function tensorOf(args: readonly unknown[], fail: (message: string) => InputError): TensorRef {
+  if (args.length < 4 || args.length > 7)
+    throw fail(`_rebuild_tensor_v2 has ${args.length} arguments, not 6`);
+  const storageRecord = args[0];
+  if (!(storageRecord instanceof StorageRecord)) throw fail(`its storage is ${describe(storageRecord)}`);
+  const storage = storageOf(storageRecord.pid, fail);
+  const offset = count(args[1], "storage offset", fail);
+  const size = countTuple(args[2], "size", fail);
+  const stride = countTuple(args[3], "stride", fail);
+  if (size.length !== stride.length) throw fail(`size [${size}] and stride [${stride}] have unequal rank`);
+  let elements = 1;
+  for (const d of size) {
+    elements *= d;
+    if (elements > PTH_LIMITS.maxElements) {
+      throw fail(
+        `size [${size}] declares more than ${PTH_LIMITS.maxElements} values, more than a model tspatch works with`,
+      );
+    }
+  }
+  if (elements > 0) {
+    let last = offset;
+    for (let d = 0; d < size.length; d++) last += (size[d] - 1) * stride[d];
+    if (!(last < storage.numel)) {
+      throw fail(
+        `size [${size}], stride [${stride}] and offset ${offset} reach past its storage of ${storage.numel} values`,
+      );
+    }
+  }
+  return { storage, offset, size, stride, count: elements };
+}
+
+function storageOf(pid: readonly unknown[], fail: (message: string) => InputError): StorageRef {
+  const [tag, type, key, location, numel] = pid;
+  if (pid.length !== 5 || tag !== "storage" || !(type instanceof StorageType)) {
+    throw fail(`has a persistent id that is not ('storage', torch.<Type>Storage, key, location, numel)`);
+  }
+  if (typeof key !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(key) || typeof location !== "string") {
+    throw fail(`has a storage key ${describe(key)} that is not the name of an archive entry`);
+  }
+  return { key, type, numel: count(numel, "storage size", fail) };
+}
+
+function count(value: unknown, what: string, fail: (message: string) => InputError): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw fail(`its ${what} is ${describe(value)}, not a non-negative integer`);
+  }
+  return value;
+}
+
+function countTuple(value: unknown, what: string, fail: (message: string) => InputError): number[] {
+  if (!Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype) {
+    throw fail(`its ${what} is ${describe(value)}, not a tuple of integers`);
+  }
+  const length = value.length;
+  if (length > 64) throw fail(`its ${what} has ${length} dimensions (PyTorch allows 64)`);
+  const out: number[] = [];
+  for (let i = 0; i < length; i++) out.push(count(value[i], `${what}[${i}]`, fail));
+  return out;
+}
+
+/** A genuine Map (internal slot, not a prototype that says so) with no properties set by DICT or BUILD. */
+function isPlainMap(value: unknown): value is Map<unknown, unknown> {
+  return (
+    types.isMap(value) &&
+    Object.getPrototypeOf(value) === Map.prototype &&
+    Reflect.ownKeys(value as object).length === 0
+  );
+}
+
+const intrinsicEntries = Map.prototype.entries;
+function mapEntries(map: Map<unknown, unknown>): [unknown, unknown][] {
+  return [...(intrinsicEntries.call(map) as IterableIterator<[unknown, unknown]>)];
 }
 
 function decodeStorage(raw: Uint8Array, dtype: PthDtype, little: boolean): Float32Array {
@@ -241,26 +395,10 @@ function decodeStorage(raw: Uint8Array, dtype: PthDtype, little: boolean): Float
 }
 
 /** Copies a (possibly strided, offset) view of a storage into a contiguous row-major array. */
-function materialise(
-  ref: TensorRef,
-  storage: Float32Array,
-  name: string,
-  fail: (message: string) => InputError,
-): Float32Array {
-  const { size, stride, offset } = ref;
-  const count = size.reduce((a, b) => a * b, 1);
-  if (!size.every((d) => Number.isInteger(d) && d >= 0) || !Number.isInteger(offset) || offset < 0) {
-    throw fail(`tensor "${name}" has an invalid size [${size}] or storage offset ${offset}`);
-  }
-  if (count === 0) return new Float32Array(0);
-  let last = offset;
-  for (let d = 0; d < size.length; d++) last += (size[d] - 1) * stride[d];
-  if (last >= storage.length || stride.some((s) => s < 0)) {
-    throw fail(
-      `tensor "${name}" (size [${size}], stride [${stride}], offset ${offset}) reaches past its storage`,
-    );
-  }
+function materialise(ref: TensorRef, storage: Float32Array): Float32Array {
+  const { size, stride, offset, count } = ref;
   const out = new Float32Array(count);
+  if (count === 0) return out;
   const rank = size.length;
   const index = new Array<number>(rank).fill(0);
   let at = offset;
@@ -295,15 +433,25 @@ function bfloat16ToFloat(b: number): number {
   return view.getFloat32(0);
 }
 
+/** Names an unpickled value for a message, reading it only through intrinsics (it may be hostile). */
 function describe(value: unknown): string {
   if (value === null || value === undefined) return "None";
-  if (value instanceof Map) return `dict with keys ${[...value.keys()].slice(0, 5).map(String).join(", ")}`;
-  if (value instanceof TensorRef) return "tensor";
-  if (Array.isArray(value)) return "tuple/list";
-  if (typeof value === "object") {
-    const proto = Object.getPrototypeOf(value) as { __module__?: string; __name__?: string } | null;
-    if (proto?.__module__ !== undefined) return `${proto.__module__}.${proto.__name__} object`;
-    return "object";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.slice(0, 40))}`;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
+    return `the ${typeof value === "boolean" ? "bool" : "number"} ${String(value)}`;
   }
-  return typeof value;
+  if (types.isMap(value)) {
+    const keys = mapEntries(value).map(([k]) => (typeof k === "string" ? k : "…"));
+    return `a dict with keys ${keys.slice(0, 5).join(", ")}${keys.length > 5 ? ", …" : ""}`;
+  }
+  if (value instanceof TensorRecord) return "a tensor";
+  if (value instanceof StorageType) return "a storage type";
+  if (Array.isArray(value)) {
+    return Object.getPrototypeOf(value) === Array.prototype
+      ? "a tuple/list"
+      : "a list with a prototype set on it by BUILD";
+  }
+  if (types.isTypedArray(value)) return "a bytes object";
+  if (typeof value === "function") return "a Python callable";
+  return "an object";
 }

@@ -1,5 +1,6 @@
 import { inputError } from "../errors.js";
 import { DEFAULT_CONFIG, makeConfig, type TSTConfig } from "./config.js";
+import { assertFiniteWeights } from "./finite-weights.js";
 import { numel, paramShapes } from "./param-names.js";
 
 /**
@@ -134,7 +135,12 @@ export function importReferenceStateDict(
       },
     );
   }
-  return { config, weights: mapWeights(stateDict, config) };
+  const weights = mapWeights(stateDict, config);
+  assertFiniteWeights(
+    expected.filter((e) => stateDict.has(e.key)).map((e) => [e.key, stateDict.get(e.key)!.data]),
+    options.file,
+  );
+  return { config, weights };
 }
 
 /** Infers the config from the tensors; dimensions whose tensor is missing fall back to defaults. */

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { writeFileAtomic } from "../atomic-write.js";
-import { inputError } from "../errors.js";
+import { InputError, inputError } from "../errors.js";
 
 /**
  * safetensors reading and writing (https://huggingface.co/docs/safetensors, "Format"): an 8-byte
@@ -43,8 +43,11 @@ const CONSTRUCTOR = {
   BOOL: Uint8Array,
 } as const;
 
-/** Guards against a header length that would make us allocate gigabytes for a corrupt file. */
-const MAX_HEADER_BYTES = 100_000_000;
+/** A header is ~100 bytes per tensor; the cap keeps JSON.parse of a corrupt file from taking gigabytes. */
+const MAX_HEADER_BYTES = 8 << 20;
+
+/** Tensor bytes a weights file may hold unless the caller knows the exact size. */
+const MAX_TENSOR_BYTES = 1 << 30;
 
 /**
  * A Float32 tensor in the form {@link encodeSafetensors} takes.
@@ -135,8 +138,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors data"
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
-  const spans: { name: string; begin: number; end: number }[] = [];
-  const tensors = new Map<string, StoredTensor>();
+  const spans: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") {
       if (info === null) continue;
@@ -148,9 +150,10 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors data"
       continue;
     }
     const entry = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (entry === null || typeof entry !== "object") throw fail("entry is not an object", name);
+    if (entry === null || typeof entry !== "object" || Array.isArray(entry))
+      throw fail("entry is not an object", name);
     const dtype = entry.dtype;
-    if (typeof dtype !== "string" || !(dtype in ITEM_SIZE)) {
+    if (typeof dtype !== "string" || !Object.hasOwn(ITEM_SIZE, dtype)) {
       throw fail(
         `unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(ITEM_SIZE).join(", ")})`,
         name,
@@ -171,25 +174,24 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors data"
     }
     const [begin, end] = offsets as [number, number];
     const d = dtype as SafetensorsDtype;
-    const count = shape.reduce((a: number, b: number) => a * b, 1);
+    if (end > dataLength)
+      throw fail(`data_offsets end ${end} is past the end of the data (${dataLength} bytes)`, name);
+    // the product is compared with a span that fits in the file, so stopping early keeps it exact
+    let count = 1;
+    for (const dim of shape as number[]) count = count * dim > dataLength ? dataLength + 1 : count * dim;
     if (end - begin !== count * ITEM_SIZE[d]) {
       throw fail(
-        `data_offsets span ${end - begin} bytes but shape [${shape}] of ${d} needs ${count * ITEM_SIZE[d]}`,
+        `data_offsets span ${end - begin} bytes but shape [${shape}] of ${d} needs ${count > dataLength ? "more than the file holds" : count * ITEM_SIZE[d]}`,
         name,
       );
     }
-    if (end > dataLength)
-      throw fail(`data_offsets end ${end} is past the end of the data (${dataLength} bytes)`, name);
-    spans.push({ name, begin, end });
-    // copy into a fresh, aligned buffer: the file's bytes may sit at any offset (and Buffer#slice
-    // would share the pooled buffer instead of copying)
-    const raw = new Uint8Array(end - begin);
-    raw.set(bytes.subarray(dataStart + begin, dataStart + end));
-    tensors.set(name, { dtype: d, shape, data: new CONSTRUCTOR[d](raw.buffer) });
+    spans.push({ name, dtype: d, shape: shape as number[], begin, end });
   }
-  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  // every span is checked (no overlap, no hole) before any tensor is copied, so the copies
+  // together never exceed the file's size
+  const sorted = [...spans].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let expected = 0;
-  for (const s of spans) {
+  for (const s of sorted) {
     if (s.begin !== expected) {
       throw fail(
         s.begin < expected ? "tensor data overlaps the previous tensor" : "hole before tensor data",
@@ -201,20 +203,41 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors data"
   if (expected !== dataLength) {
     throw fail(`${dataLength - expected} bytes after the last tensor (file is corrupt or truncated)`);
   }
+  const tensors = new Map<string, StoredTensor>();
+  for (const { name, dtype, shape, begin, end } of spans) {
+    // copy into a fresh, aligned buffer: the file's bytes may sit at any offset (and Buffer#slice
+    // would share the pooled buffer instead of copying)
+    const raw = new Uint8Array(end - begin);
+    raw.set(bytes.subarray(dataStart + begin, dataStart + end));
+    tensors.set(name, { dtype, shape, data: new CONSTRUCTOR[dtype](raw.buffer) });
+  }
   return { tensors, metadata };
 }
 
 /**
- * Reads a .safetensors file.
+ * Reads a .safetensors file. `maxTensorBytes` (when the caller knows what the tensors need) refuses
+ * a larger file before reading it.
  *
  * @example
  * const { tensors } = readSafetensors("models/jv/weights.safetensors");
  */
-export function readSafetensors(path: string): SafetensorsFile {
+export function readSafetensors(path: string, options: { maxTensorBytes?: number } = {}): SafetensorsFile {
+  const maxBytes = 8 + MAX_HEADER_BYTES + (options.maxTensorBytes ?? MAX_TENSOR_BYTES);
   let bytes: Uint8Array;
   try {
+    const size = statSync(path).size;
+    if (size > maxBytes) {
+      throw inputError(`is ${size} bytes, more than the ${maxBytes} its tensors can need`, {
+        file: path,
+        hint:
+          options.maxTensorBytes === undefined
+            ? "tspatch reads weights files of up to 1 GiB"
+            : "the weights do not belong to this config.json (or the file is corrupt)",
+      });
+    }
     bytes = readFileSync(path);
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw inputError(`cannot read: ${(error as Error).message}`, { file: path });
   }
   return decodeSafetensors(bytes, path);

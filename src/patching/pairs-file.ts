@@ -34,6 +34,18 @@ export function parsePairsFile(
   for (let i = 1; i < lines.length; i++) {
     if (lines[i].trim() === "") continue;
     const cells = lines[i].split(",").map((c) => c.trim());
+    const needed = Math.max(si, ti, di) + 1;
+    if (cells.length < needed) {
+      throw inputError(
+        `the row has ${cells.length} cell${cells.length === 1 ? "" : "s"}, the header names ${header.length} columns`,
+        {
+          file,
+          line: i + 1,
+          field: header[cells.length],
+          hint: `give every row the header's columns (${header.join(",")})`,
+        },
+      );
+    }
     if (di >= 0 && options.dataset !== undefined && datasetKey(cells[di]) !== datasetKey(options.dataset))
       continue;
     const read = (index: number, name: string): number => {

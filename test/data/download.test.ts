@@ -9,6 +9,7 @@ import { runCli } from "../../src/cli/main.js";
 import { downloadDataset } from "../../src/data/download.js";
 import { loadDatasetSplits } from "../../src/data/registry.js";
 import { InputError } from "../../src/errors.js";
+import { writeZip, zerosDeflated } from "../zip-writer.js";
 import { tempDir } from "./helpers.js";
 
 const TRAIN = "@problemName Toy\n@classLabel true a b\n@data\n1,2,3:4,5,6:a\n7,8,9:1,2,3:b\n";
@@ -23,6 +24,15 @@ const zip = zipSync({
   "../evil.ts": strToU8(TRAIN),
 });
 const wrongZip = zipSync({ "Other_TRAIN.ts": strToU8(TRAIN) });
+// Zip bombs: a TRAIN file of 1 GiB of zeros in 1 MB, declaring 1 KiB (a lie) or its true size.
+const gigabyteOfZeros = zerosDeflated(2 ** 30);
+const bombZip = (declaredSize: number) =>
+  writeZip([
+    { name: "Bomb/Bomb_TEST.ts", data: strToU8(TEST), deflate: true },
+    { name: "Bomb/Bomb_TRAIN.ts", deflated: gigabyteOfZeros, declaredSize },
+  ]);
+const lyingBomb = bombZip(1024);
+const honestBomb = bombZip(2 ** 30);
 
 let server: Server;
 let base: string;
@@ -39,6 +49,8 @@ beforeAll(async () => {
     else if (req.url === "/archive/Corrupt.zip") send(200, zip.slice(0, 40));
     else if (req.url === "/archive/Garbage.zip") send(200, strToU8("<html>not a zip</html>"));
     else if (req.url === "/archive/Wrong.zip") send(200, wrongZip);
+    else if (req.url === "/archive/Bomb.zip") send(200, lyingBomb);
+    else if (req.url === "/archive/Huge.zip") send(200, honestBomb);
     else send(404, strToU8("not found"));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -100,11 +112,25 @@ describe("downloadDataset (local HTTP server)", () => {
     expect(readdirSync(cacheDir)).toEqual([]);
   });
 
+  it("a zip that unpacks to 1 GiB is refused before or while unpacking, and nothing stays in the cache", async () => {
+    const cacheDir = tempDir();
+    await expect(downloadDataset("Bomb", { archiveUrl: base, cacheDir, env: {} })).rejects.toThrow(
+      /Bomb_TRAIN\.ts" unpacks to more than the 1024 bytes it declares/,
+    );
+    await expect(downloadDataset("Bomb", { archiveUrl: base, cacheDir, env: {} })).rejects.toBeInstanceOf(
+      InputError,
+    );
+    await expect(downloadDataset("Huge", { archiveUrl: base, cacheDir, env: {} })).rejects.toThrow(
+      /unpacks to more than 512 MiB \("Bomb\/Bomb_TRAIN\.ts" declares 1024 MiB\)/,
+    );
+    expect(readdirSync(cacheDir)).toEqual([]);
+  });
+
   it("corrupt or non-zip bodies and zips without the dataset: InputErrors, nothing written", async () => {
     const cacheDir = tempDir();
     for (const name of ["Corrupt", "Garbage"]) {
       await expect(downloadDataset(name, { archiveUrl: base, cacheDir, env: {} })).rejects.toThrow(
-        /not a valid zip/,
+        /not a readable zip/,
       );
     }
     await expect(downloadDataset("Wrong", { archiveUrl: base, cacheDir, env: {} })).rejects.toThrow(

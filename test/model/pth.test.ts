@@ -1,12 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { unzipSync, zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors.js";
 import { parsePth, readPth } from "../../src/model/pth.js";
+import { SHARED } from "../patching/reference-models.js";
 
 // Fixtures written by scripts/fixtures/pth_fixtures.py from torch.load / torch.save.
 const fixtures = new URL("../fixtures/pth/", import.meta.url);
-const referenceDir = new URL("../../../shared/models/reference/", import.meta.url);
+const referenceDir = pathToFileURL(`${SHARED}/models/reference/`);
 const summary = JSON.parse(readFileSync(new URL("reference_summary.json", fixtures), "utf8")) as Record<
   string,
   Record<string, { shape: number[]; dtype: string; sum: number; sum_sq: number; first: number; last: number }>

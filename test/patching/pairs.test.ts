@@ -103,6 +103,16 @@ describe("pair strategies", () => {
     expect(() => parsePairsFile("source,target\n1,x\n", "p.csv", 10)).toThrow(/p\.csv, line 2: target "x"/);
     expect(() => parsePairsFile("a,b\n1,2\n", "p.csv", 10)).toThrow(/no "source" and "target"/);
     expect(() => parsePairsFile("source,target\n1,12\n", "p.csv", 10)).toThrow(/0\.\.9/);
+    // a short row (fewer cells than the dataset/source/target columns need) names the line and column
+    for (const [csv, options] of [
+      ["source,target,dataset\n1,2\n", { dataset: "JapaneseVowels" }],
+      ["dataset,source,target\nJapaneseVowels\n", { dataset: "JapaneseVowels" }],
+      ["source,target\n1\n", {}],
+    ] as const) {
+      expect(() => parsePairsFile(csv, "p.csv", 10, options)).toThrow(
+        /p\.csv, line 2: the row has [12] cells?, the header names \d columns \(\w+\)/,
+      );
+    }
     const set = pairsFromList([{ source: 0, target: 4 }], rows, { direction: "both" });
     expect(set.pairs[0]).toMatchObject({ trueClass: 2, goodClass: 1, badClass: 2 });
     expect(set.pairs[1]).toMatchObject({ source: 4, target: 0, trueClass: 1, goodClass: 2, badClass: 1 });
