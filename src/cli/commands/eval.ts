@@ -59,6 +59,7 @@ export function register(program: Command, ctx: CommandContext): void {
       const rows = predictionRows(result);
       if (flags.predictions !== undefined) {
         writeFileAtomic(resolve(ctx.io.cwd, flags.predictions), predictionsCsv(rows));
+        if (!flags.quiet) ctx.io.stderr(`tspatch: wrote ${flags.predictions} (${rows.length} rows)\n`);
       }
       const data = inputs.dataset.file ?? inputs.dataset.name;
       if (flags.json)
