@@ -1,3 +1,4 @@
+export { alignInputs, alignPair, checkAlignment, type PairAlignment } from "./align.js";
 export { type BuildPairsOptions, buildPairs, predict } from "./build-pairs.js";
 export { EFFECT_COLUMNS, effectsCsv } from "./effects-csv.js";
 export {
@@ -48,6 +49,7 @@ export {
   sweep,
 } from "./sweep.js";
 export type {
+  Alignment,
   Component,
   ComponentKind,
   Direction,
@@ -57,4 +59,6 @@ export type {
   PairStrategy,
   ReceiverInput,
   ResidPoint,
+  RowStatus,
 } from "./types.js";
+export { ALIGNMENTS } from "./types.js";

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { indexToLabel } from "../../data/labels.js";
 import { inputError } from "../../errors.js";
+import { checkAlignment } from "../../patching/align.js";
 import { argmax } from "../../patching/metrics.js";
 import { openForPatching } from "../../patching/open.js";
 import { patchPair } from "../../patching/patch-pair.js";
@@ -14,6 +15,7 @@ interface PatchFlags {
   source: string;
   target: string;
   headMode: string;
+  align: string;
   dataDir?: string;
   offline?: boolean;
   json?: boolean;
@@ -43,11 +45,13 @@ export function register(program: Command, ctx: CommandContext): void {
       "z: true per-head (attn.hook_z); slice: the study's 16-wide slices of attn_out",
       "z",
     )
+    .option("--align <how>", ALIGN_HELP, "overlap")
     .option("--data-dir <dir>", "search this directory for datasets first")
     .option("--offline", "never download datasets")
     .option("--json", "print JSON")
     .action(async (flags: PatchFlags) => {
       const headMode = parseHeadMode(flags.headMode);
+      const align = checkAlignment(flags.align, "--align");
       const source = parseRow(flags.source, "--source");
       const target = parseRow(flags.target, "--target");
       const { model, inputs, note } = await openForPatching(flags.model, flags.data, {
@@ -58,7 +62,7 @@ export function register(program: Command, ctx: CommandContext): void {
         download: flags.offline ? false : undefined,
       });
       if (note !== null) ctx.io.stderr(`tspatch: ${note}\n`);
-      const result = await patchPair(model, inputs, source, target, { headMode });
+      const result = await patchPair(model, inputs, source, target, { headMode, align });
       const predSource = argmax(result.sourceProbs);
       const predTarget = argmax(result.baselineProbs);
       const label = (k: number) => (k < 0 ? null : (indexToLabel(inputs.labelMap, k) ?? null));
@@ -67,6 +71,12 @@ export function register(program: Command, ctx: CommandContext): void {
         source,
         target,
         head_mode: headMode,
+        align,
+        source_steps: result.alignment.sourceSteps,
+        target_steps: result.alignment.targetSteps,
+        patched_steps: result.alignment.patchedSteps,
+        overlap: result.alignment.overlap,
+        no_overlap: result.alignment.noOverlap,
         true_label: label(trueIndex),
         true_index: trueIndex,
         source_true_label: label(inputs.trueClass[source]),
@@ -95,6 +105,12 @@ function renderText(
     source: number;
     target: number;
     head_mode: HeadMode;
+    align: string;
+    source_steps: number;
+    target_steps: number;
+    patched_steps: number;
+    overlap: number;
+    no_overlap: boolean;
     true_label: string | null;
     baseline_probs: number[];
     source_probs: number[];
@@ -109,6 +125,8 @@ function renderText(
   const fmt = (v: number) => (v >= 0 ? "+" : "") + v.toFixed(4);
   lines.push(
     `pair: source ${o.source} → target ${o.target}, true label ${o.true_label ?? "(none)"}, head mode ${o.head_mode}`,
+    `alignment ${o.align}: source ${o.source_steps} steps, target ${o.target_steps}, ${o.patched_steps} patched (overlap ${o.overlap.toFixed(3)})` +
+      (o.no_overlap ? ": no shared real step, nothing was patched (every effect is 0)" : ""),
   );
   if (y < 0) {
     lines.push("the target has no class label: use --json for the probabilities");
@@ -131,6 +149,10 @@ function renderText(
   });
   return `${lines.join("\n")}\n`;
 }
+
+/** `--align` help, shared by patch and sweep. */
+export const ALIGN_HELP =
+  "inputs of different lengths: overlap (patch only steps real in both; default) or resample (source resampled onto the target's length)";
 
 export function parseHeadMode(value: string): HeadMode {
   if (!(HEAD_MODES as readonly string[]).includes(value)) {
