@@ -26,7 +26,7 @@ import type { Alignment, Component, Pair, RowStatus } from "./types.js";
  *
  * Inputs of different lengths are aligned as `align` says (align.ts): with `overlap` a patch
  * writes only steps real in both inputs, a position patch at a step that is padding in either is
- * not run (`not_applicable`), and a pair sharing no real step gets the target's own run
+ * `not_applicable` (no metrics), and a pair sharing no real step gets the target's own run
  * (`no_overlap`, effect 0).
  */
 
@@ -70,7 +70,16 @@ interface EffectRowBase {
 /** One patched run's effect; a `not_applicable` row has no metrics (null) and never enters statistics. */
 export type EffectRow =
   | (EffectRowBase & EffectMetrics & { readonly status: "ok" | "no_overlap" })
-  | (EffectRowBase & { readonly status: "not_applicable" } & { readonly [K in keyof EffectMetrics]: null });
+  | (EffectRowBase & { readonly status: "not_applicable" } & typeof NO_METRICS);
+
+/** The metrics of a `not_applicable` row: none. */
+export const NO_METRICS = {
+  dpTrue: null,
+  recovery: null,
+  logitDiff: null,
+  dLogitDiff: null,
+  klSource: null,
+} as const satisfies { readonly [K in keyof EffectMetrics]: null };
 
 /** Unpatched probabilities of a pair's two inputs (the source as aligned: resampled under `resample`). */
 export interface PairBaseline {
@@ -218,37 +227,17 @@ function effectRow(pair: Pair, component: Component, align: Alignment, r: Finish
     overlap: r.overlap,
   };
   if (r.metrics === null || r.status === "not_applicable") {
-    return {
-      ...base,
-      status: "not_applicable",
-      dpTrue: null,
-      recovery: null,
-      logitDiff: null,
-      dLogitDiff: null,
-      klSource: null,
-    };
+    return { ...base, status: "not_applicable", ...NO_METRICS };
   }
   return { ...base, ...r.metrics, status: r.status };
-}
-
-/** Logits of every (pair, component) run of a chunk, pair-major (overlap alignment; see {@link patchedChunk}). */
-export async function patchedLogits(
-  model: HookedTST,
-  table: InputTable,
-  cache: CachedRows,
-  pairs: readonly Pair[],
-  components: readonly Component[],
-  options: PathOptions = {},
-): Promise<Float32Array[]> {
-  return (await patchedChunk(model, table, cache, pairs, components, options)).logits;
 }
 
 /**
  * Every (pair, component) run of a chunk under overlap alignment (pairs of `table` as computed;
  * a resampled source is a row of its own): a whole-sequence patch writes the steps real in both
- * inputs, a position patch at a step that is padding in either is not run (`not_applicable`), and
- * a pair without a shared real step is not run (`no_overlap`); rows not run get the target's
- * unpatched logits.
+ * inputs; a position patch at a step that is padding in either is `not_applicable`, and every
+ * patch of a pair without a shared real step is `no_overlap`: these rows get the target's
+ * unpatched logits (nothing is patched). Logits are pair-major (pairs × components).
  *
  * @example
  * const { logits, status } = await patchedChunk(model, table, cache, pairs, presetComponents(model.config, "head-pos"));
@@ -265,7 +254,7 @@ export async function patchedChunk(
   const n = components.length;
   const alignments = pairs.map((p) => alignPair(table, p.source, p.target, S));
   const status: RowStatus[] = new Array(pairs.length * n);
-  const runs: (PatchedRun | null)[] = new Array(pairs.length * n).fill(null);
+  const runs: PatchedRun[] = new Array(pairs.length * n);
   const paths = components.map((c, j) => ({ c, j })).filter(({ c }) => c.kind === "path");
   const sites = components.map((c) => (c.kind === "path" ? null : componentSites(model.config, c)));
   pairs.forEach((pair, i) => {
@@ -276,9 +265,14 @@ export async function patchedChunk(
         status[i * n + j] = a.shared === null || a.shared[position] !== 0 ? "ok" : "not_applicable";
       } else status[i * n + j] = a.patchedSteps === 0 ? "no_overlap" : "ok";
       const s = sites[j];
-      if (s === null || status[i * n + j] !== "ok") return;
-      // A position patch inside the overlap writes one shared step: it needs no step mask.
-      const steps = position === undefined ? (a.writeSteps ?? undefined) : undefined;
+      if (s === null) return;
+      // Rows that report no effect (not applicable, no overlap) are still run, unrestricted, and
+      // their results dropped: the batches then hold exactly the runs they held before alignment
+      // existed, so equal-length pairs keep their numbers bit for bit (ONNX Runtime's float32
+      // kernels can round differently when a batch changes size). A position patch inside the
+      // overlap writes one shared step and needs no step mask.
+      const steps =
+        position === undefined && status[i * n + j] === "ok" ? (a.writeSteps ?? undefined) : undefined;
       runs[i * n + j] = {
         target: pair.target,
         patches: s.map((site) => ({ site, value: cache.act(pair.source, site.hook), steps })),
@@ -290,24 +284,15 @@ export async function patchedChunk(
     const made = await pathRuns(model, table, cache, pairs, pathComponents, options);
     pairs.forEach((_, i) => {
       paths.forEach(({ j }, k) => {
-        if (status[i * n + j] === "ok") runs[i * n + j] = made[i * paths.length + k];
+        runs[i * n + j] = made[i * paths.length + k];
       });
     });
   }
-  const toRun = runs.flatMap((r, i) => (r === null ? [] : [i]));
-  const ran = await runPatched(
-    model,
-    table,
-    cache,
-    toRun.map((i) => runs[i] as PatchedRun),
-    options,
-  );
-  const logits: Float32Array[] = new Array(runs.length);
-  toRun.forEach((i, k) => {
-    logits[i] = ran[k];
-  });
+  const logits = await runPatched(model, table, cache, runs, options);
   pairs.forEach((pair, i) => {
-    for (let j = 0; j < n; j++) logits[i * n + j] ??= cache.logitsOf(pair.target).slice();
+    for (let j = 0; j < n; j++) {
+      if (status[i * n + j] !== "ok") logits[i * n + j] = cache.logitsOf(pair.target).slice();
+    }
   });
   return { logits, status, alignments };
 }

@@ -4,7 +4,7 @@ import { makeConfig } from "../../src/model/config.js";
 import { EFFECT_COLUMNS, effectsCsv } from "../../src/patching/effects-csv.js";
 import { parseComponents, parseGroups, presetComponents } from "../../src/patching/presets.js";
 import { componentSites, siteMask } from "../../src/patching/setters.js";
-import type { EffectRow } from "../../src/patching/sweep.js";
+import { type EffectRow, NO_METRICS } from "../../src/patching/sweep.js";
 
 const config = makeConfig({ channels: 2, seqLen: 5, classes: 3, dModel: 16, heads: 4, ff: 8, layers: 2 });
 
@@ -125,11 +125,7 @@ describe("effects CSV", () => {
         targetSteps: 25,
         overlap: 0.4,
         status: "not_applicable",
-        dpTrue: null,
-        recovery: null,
-        logitDiff: null,
-        dLogitDiff: null,
-        klSource: null,
+        ...NO_METRICS,
       },
     ];
     const text = effectsCsv(rows, { kind: "dense", classes: ["a", "b,c"], outputs: 2 });
