@@ -3,10 +3,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeConfig, type TSTConfigInput } from "../../src/model/config.js";
 import { HookedTST } from "../../src/model/hooked-tst.js";
+import type { HookName } from "../../src/model/hooks.js";
 import { paramShapes } from "../../src/model/param-names.js";
 import { readSafetensors } from "../../src/model/safetensors.js";
 import { alignInputs, alignPair } from "../../src/patching/align.js";
-import { cacheRows, type InputTable, runPatched } from "../../src/patching/engine.js";
+import { CachedRows, cacheRows, type InputTable, runPatched } from "../../src/patching/engine.js";
 import { softmax } from "../../src/patching/metrics.js";
 import { patchPair } from "../../src/patching/patch-pair.js";
 import { presetComponents } from "../../src/patching/presets.js";
@@ -180,6 +181,53 @@ describe("unequal-length patching vs PyTorch (seqLen 29, lengths 10/25/10/29)", 
       else expect(Array.from(l)).toEqual(Array.from(plain[i]));
     });
     expect(status.filter((s) => s === "not_applicable")).toHaveLength(2 * 2 * 19);
+  });
+
+  it("path patching writes the sender only at shared steps: the same as a source whose other steps are the target's", async () => {
+    const components: Component[] = [
+      { kind: "path", sender: { layer: 0, head: 1 }, receiver: { layer: 2, head: 3 }, input: "q" },
+      { kind: "path", sender: { layer: 1, head: 0 }, receiver: { layer: 2, head: 1 }, input: "k" },
+    ];
+    const [s, t] = [0, 1]; // 10 → 25 steps
+    const hooks = cacheHooksFor(model, components);
+    const cache = await cacheRows(model, table, [s, t], hooks);
+    const { logits, status } = await patchedChunk(model, table, cache, [pairOf(0, s, t)], components);
+    expect(status).toEqual(["ok", "ok"]);
+    // The source's sender z past its 10 real steps replaced by the target's own, with the source's
+    // mask set to the target's so that nothing restricts the patch: the unaligned engine's answer.
+    const spliced = new Map<HookName, { data: Float32Array; per: number }>();
+    for (const h of hooks) {
+      const source = cache.act(s, h).slice();
+      const target = cache.act(t, h);
+      if (h.endsWith("attn.hook_z"))
+        source.set(target.subarray(10 * (source.length / S)), 10 * (source.length / S));
+      const data = new Float32Array(2 * source.length);
+      data.set(source);
+      data.set(target, source.length);
+      spliced.set(h, { data, per: source.length });
+    }
+    const both = new Float32Array(2 * config.classes);
+    both.set(cache.logitsOf(s));
+    both.set(cache.logitsOf(t), config.classes);
+    const sameMask = new Uint8Array(table.mask as Uint8Array);
+    sameMask.set(sameMask.subarray(t * S, (t + 1) * S), s * S);
+    const unaligned = await patchedChunk(
+      model,
+      { ...table, mask: sameMask },
+      new CachedRows([s, t], both, config.classes, spliced),
+      [pairOf(0, s, t)],
+      components,
+    );
+    expect(maxAbsDiff(logits, unaligned.logits)).toBeLessThan(1e-5);
+    // and the alignment matters here: the plain source gives other numbers
+    const plain = await patchedChunk(
+      model,
+      { ...table, mask: sameMask },
+      cache,
+      [pairOf(0, s, t)],
+      components,
+    );
+    expect(maxAbsDiff(logits, plain.logits)).toBeGreaterThan(1e-4);
   });
 
   it("a sweep records align, overlap and status per row and counts them", async () => {
