@@ -7,7 +7,6 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../atomic-write.js";
-import type { Dataset } from "../data/dataset.js";
 import { type LabelMapKind, parseLabelMap } from "../data/labels.js";
 import type { PreprocessSpec } from "../data/preprocess.js";
 import { InputError, inputError } from "../errors.js";
@@ -15,6 +14,7 @@ import type { Runtime } from "../runtime/session.js";
 import { makeConfig, type TSTConfig, type TSTConfigInput } from "./config.js";
 import { HookedTST } from "./hooked-tst.js";
 import { importPth } from "./import-pth.js";
+import type { LabelSource } from "./label-map-rule.js";
 import { paramShapes } from "./param-names.js";
 import { readSafetensors, type StoredTensor, writeSafetensors } from "./safetensors.js";
 
@@ -58,8 +58,8 @@ export function saveModel(model: HookedTST, dir: string, options: { metrics?: un
 }
 
 export interface LoadModelOptions {
-  /** For a `.pth`: the data it belongs to (labels decide the label map, see importPth). */
-  data?: Pick<Dataset, "labels" | "declaredLabels" | "file" | "name">;
+  /** For a `.pth`: the data it belongs to (labels decide the label map, see resolveLabelMap). */
+  data?: LabelSource;
   labelMap?: LabelMapKind | "auto";
   runtime?: Runtime;
 }

@@ -1,6 +1,6 @@
 export { alignInputs, alignPair, checkAlignment, type PairAlignment } from "./align.js";
 export { type BuildPairsOptions, buildPairs, predict } from "./build-pairs.js";
-export { EFFECT_COLUMNS, effectsCsv } from "./effects-csv.js";
+export { EFFECTS_LONG_COLUMNS, effectsLongCsv } from "./effects-long.js";
 export {
   CachedRows,
   cacheRows,
@@ -10,7 +10,7 @@ export {
   runPatched,
   runPatchedWithCache,
 } from "./engine.js";
-export { type ModelInputs, modelInputs } from "./inputs.js";
+export { forPatching, type ModelInputs, modelInputs } from "./inputs.js";
 export {
   type EffectMetrics,
   effectMetrics,
@@ -22,7 +22,6 @@ export {
   softmax,
 } from "./metrics.js";
 export { makeNoisedPairs, type NoisedOptions, noisedCandidates } from "./noise.js";
-export { openForPatching } from "./open.js";
 export {
   type DirectionChoice,
   makePairs,
