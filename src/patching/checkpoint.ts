@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { inputError } from "../errors.js";
 import type { EffectMetrics } from "./metrics.js";
-import type { Component, Pair } from "./types.js";
+import type { Alignment, Component, Pair, RowStatus } from "./types.js";
 
 /**
  * The checkpoint of a sweep: a JSON-lines file whose first line identifies the
@@ -16,7 +16,7 @@ const KIND = "tspatch-sweep-checkpoint";
 
 interface Header {
   kind: typeof KIND;
-  version: 1;
+  version: 2;
   hash: string;
 }
 
@@ -24,8 +24,10 @@ interface PairLine {
   pair: string;
   sourceLogits: number[];
   targetLogits: number[];
-  /** [dpTrue, recovery|null, logitDiff, dLogitDiff, klSource] per component, in component order. */
-  rows: (number | null)[][];
+  /** Real steps of the source and the target, and the overlap (same for every row of the pair). */
+  steps: [number, number, number];
+  /** Per component, in component order: the row status, then [dpTrue, recovery|null, logitDiff, dLogitDiff, klSource] unless not_applicable. */
+  rows: [RowStatus, ...(number | null)[]][];
 }
 
 export interface CheckpointMeta {
@@ -35,11 +37,21 @@ export interface CheckpointMeta {
   basis: string;
   epsilon: number;
   freezeMlps: boolean;
+  align: Alignment;
+}
+
+/** One finished (pair, component) row: its status, the pair's alignment, and the metrics (null when not applicable). */
+export interface FinishedRow {
+  status: RowStatus;
+  overlap: number;
+  sourceSteps: number;
+  targetSteps: number;
+  metrics: EffectMetrics | null;
 }
 
 export interface FinishedPair {
   baseline: { pair: Pair; sourceLogits: Float64Array; targetLogits: Float64Array };
-  rows: EffectMetrics[];
+  rows: FinishedRow[];
 }
 
 export class SweepCheckpoint {
@@ -65,6 +77,7 @@ export class SweepCheckpoint {
           meta.basis,
           meta.epsilon,
           meta.freezeMlps,
+          meta.align,
         ]),
       )
       .digest("hex");
@@ -85,7 +98,7 @@ export class SweepCheckpoint {
           hint: "delete the file or choose another output path",
         });
       }
-      if (header.hash !== hash) {
+      if (header.hash !== hash || header.version !== 2) {
         throw inputError(
           "the checkpoint belongs to a different sweep (other pairs, components or settings)",
           {
@@ -110,17 +123,26 @@ export class SweepCheckpoint {
             sourceLogits: Float64Array.from(line.sourceLogits),
             targetLogits: Float64Array.from(line.targetLogits),
           },
-          rows: line.rows.map(([dpTrue, recovery, logitDiff, dLogitDiff, klSource]) => ({
-            dpTrue: dpTrue as number,
-            recovery,
-            logitDiff: logitDiff as number,
-            dLogitDiff: dLogitDiff as number,
-            klSource: klSource as number,
+          rows: line.rows.map(([status, dpTrue, recovery, logitDiff, dLogitDiff, klSource]) => ({
+            status,
+            sourceSteps: line.steps[0],
+            targetSteps: line.steps[1],
+            overlap: line.steps[2],
+            metrics:
+              status === "not_applicable"
+                ? null
+                : {
+                    dpTrue: dpTrue as number,
+                    recovery,
+                    logitDiff: logitDiff as number,
+                    dLogitDiff: dLogitDiff as number,
+                    klSource: klSource as number,
+                  },
           })),
         });
       }
     } else {
-      const header: Header = { kind: KIND, version: 1, hash };
+      const header: Header = { kind: KIND, version: 2, hash };
       writeFileSync(path, `${JSON.stringify(header)}\n`);
     }
     return new SweepCheckpoint(path, done);
@@ -132,12 +154,16 @@ export class SweepCheckpoint {
   }
 
   /** Record one finished pair. */
-  append(pair: Pair, baseline: FinishedPair["baseline"], rows: readonly EffectMetrics[]): void {
+  append(pair: Pair, baseline: FinishedPair["baseline"], rows: readonly FinishedRow[]): void {
+    const first = rows[0];
     const line: PairLine = {
       pair: `${pair.id}:${pair.direction}`,
       sourceLogits: Array.from(baseline.sourceLogits),
       targetLogits: Array.from(baseline.targetLogits),
-      rows: rows.map((r) => [r.dpTrue, r.recovery, r.logitDiff, r.dLogitDiff, r.klSource]),
+      steps: first === undefined ? [0, 0, 0] : [first.sourceSteps, first.targetSteps, first.overlap],
+      rows: rows.map(({ status, metrics: m }) =>
+        m === null ? [status] : [status, m.dpTrue, m.recovery, m.logitDiff, m.dLogitDiff, m.klSource],
+      ),
     };
     appendFileSync(this.path, `${JSON.stringify(line)}\n`);
   }

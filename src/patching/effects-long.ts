@@ -10,6 +10,12 @@ import type { Component } from "./types.js";
  * Empty cells mean "does not apply" (layer of a group, position of a whole-sequence
  * patch) or "undefined" (recovery when |M_source − M_target| < epsilon, see
  * metrics.ts); the table never holds NaN.
+ *
+ * The last columns say how the pair was aligned (align.ts): `align`, the real steps of
+ * source and target, `overlap` (share of the target's real steps patched), and `status`:
+ * `ok`; `not_applicable` (a position that is padding in either input: every metric cell
+ * is empty, so a reader that skips empty cells leaves the row out of statistics); or
+ * `no_overlap` (no shared real step: effect 0, flagged).
  */
 export const EFFECTS_LONG_COLUMNS = [
   "pair_id",
@@ -28,6 +34,11 @@ export const EFFECTS_LONG_COLUMNS = [
   "logit_diff",
   "d_logit_diff",
   "kl_source",
+  "align",
+  "source_steps",
+  "target_steps",
+  "overlap",
+  "status",
 ] as const;
 
 /**
@@ -61,6 +72,11 @@ export function effectsLongCsv(rows: readonly EffectRow[], labelMap: LabelMap | 
         cell(r.logitDiff),
         cell(r.dLogitDiff),
         cell(r.klSource),
+        r.align,
+        r.sourceSteps,
+        r.targetSteps,
+        cell(r.overlap),
+        r.status,
       ].join(","),
     );
   }

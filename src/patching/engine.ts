@@ -20,6 +20,10 @@ import { type PatchSite, siteMask } from "./setters.js";
  *    target's cached resid_pre and z of layer l, so layer l's q/k/v and attention are
  *    not recomputed either. A patch of a start input (the z there) is applied to the fed
  *    value on the host, so the graph has no masked select at the start point.
+ * 4. Steps: a patch may carry a step mask (`steps`, from overlap alignment, align.ts): only those
+ *    time steps are written. On the host path the patch's spans are cut to those steps; in the graph
+ *    the patch's mask gets a full time axis (a separate group and graph). A patch without `steps`
+ *    (equal lengths, the common case) takes exactly the unrestricted path.
  */
 
 /** Model inputs in the model's layout: rows × seqLen × channels, and a 1 = real step mask (or null). */
@@ -29,10 +33,17 @@ export interface InputTable {
   readonly rows: number;
 }
 
-/** One patched run: the target row, and what replaces which hook entries. */
+/**
+ * One patched run: the target row, and what replaces which hook entries. `steps` (seqLen values,
+ * 1 = write) restricts a patch to those time steps; absent = the site's steps as selected.
+ */
 export interface PatchedRun {
   readonly target: number;
-  readonly patches: readonly { readonly site: PatchSite; readonly value: Float32Array }[];
+  readonly patches: readonly {
+    readonly site: PatchSite;
+    readonly value: Float32Array;
+    readonly steps?: Uint8Array;
+  }[];
 }
 
 export interface EngineOptions {
@@ -145,14 +156,9 @@ export function startHookForSites(model: HookedTST, sites: readonly PatchSite[])
   return `blocks.${first.layer}.hook_resid_pre`;
 }
 
-/** The hooks the runs need cached for their targets as start values. */
-export function startHooks(model: HookedTST, runs: readonly PatchedRun[]): HookName[] {
-  return [...new Set(runs.flatMap((r) => startInputHooks(startHookOf(model, r))))];
-}
-
 /**
  * Run many patched runs, batched; returns the logits of each run (K values each), in order.
- * `cache` must hold every target's start hook (see {@link startHooks}).
+ * `cache` must hold every target's start values (`startInputHooks` of {@link startHookOf}).
  *
  * @example
  * const logits = await runPatched(model, table, cache, runs, { batchRows: 512 });
@@ -187,32 +193,32 @@ export async function runPatchedWithCache(
   const groups = new Map<string, { start: HookName; members: number[]; masks: Map<HookName, number[]> }>();
   const maskCache = new Map<string, { dims: number[]; data: Uint8Array }>();
   const spanCache = new Map<string, Int32Array>();
-  const keyOf = (site: PatchSite) => `${site.hook}|${JSON.stringify(site.select)}`;
-  const maskOf = (site: PatchSite) => {
-    const key = keyOf(site);
+  type Patch = PatchedRun["patches"][number];
+  const keyOf = (p: Patch) =>
+    `${p.site.hook}|${JSON.stringify(p.site.select)}${p.steps === undefined ? "" : `|${p.steps.join("")}`}`;
+  const maskOf = (p: Patch) => {
+    const key = keyOf(p);
     let m = maskCache.get(key);
     if (m === undefined) {
-      m = siteMask(model.config, site);
+      m = siteMask(model.config, p.site);
+      if (p.steps !== undefined) m = restrictToSteps(model, p.site.hook, m, p.steps);
       maskCache.set(key, m);
     }
     return m;
   };
-  const spansOf = (site: PatchSite) => {
-    const key = keyOf(site);
+  const spansOf = (p: Patch) => {
+    const key = keyOf(p);
     let spans = spanCache.get(key);
     if (spans === undefined) {
-      const shape = (hookShape(model.config, site.hook, 1) as number[]).slice(1);
-      spans = maskSpans(shape, maskOf(site));
+      const shape = (hookShape(model.config, p.site.hook, 1) as number[]).slice(1);
+      spans = maskSpans(shape, maskOf(p));
       spanCache.set(key, spans);
     }
     return spans;
   };
   runs.forEach((run, i) => {
-    let start = startHookOf(model, run);
-    // A cache made without the z start's inputs (older callers) still serves a resid_pre start.
-    const inputs = startInputHooks(start);
-    if (!inputs.every((h) => cache.holds(h))) start = inputs[0];
-    const hooks = run.patches.map((p) => `${p.site.hook}:${maskOf(p.site).dims.join("x")}`);
+    const start = startHookOf(model, run);
+    const hooks = run.patches.map((p) => `${p.site.hook}:${maskOf(p).dims.join("x")}`);
     if (new Set(run.patches.map((p) => p.site.hook)).size !== run.patches.length) {
       throw new Error("patching engine: a run patches the same hook twice; merge the sites");
     }
@@ -222,7 +228,7 @@ export async function runPatchedWithCache(
       group = {
         start,
         members: [],
-        masks: new Map(run.patches.map((p) => [p.site.hook, maskOf(p.site).dims])),
+        masks: new Map(run.patches.map((p) => [p.site.hook, maskOf(p).dims])),
       };
       groups.set(key, group);
     }
@@ -266,12 +272,13 @@ export async function runPatchedWithCache(
           });
           if (mask !== null)
             mask.set((table.mask as Uint8Array).subarray(run.target * S, (run.target + 1) * S), row * S);
-          for (const { site, value } of run.patches) {
+          for (const p of run.patches) {
+            const { site, value } = p;
             const k = startIndex.get(site.hook);
             if (k !== undefined) {
               const target = startValues[k];
               const offset = row * startInputs[k].per;
-              const spans = spansOf(site);
+              const spans = spansOf(p);
               for (let i = 0; i < spans.length; i += 2) {
                 const o = spans[i];
                 target.set(value.subarray(o, o + spans[i + 1]), offset + o);
@@ -280,7 +287,7 @@ export async function runPatchedWithCache(
             }
             const buf = buffers.get(site.hook)!;
             buf.value.set(value, row * buf.per);
-            buf.mask.set(maskOf(site).data, row * buf.maskPer);
+            buf.mask.set(maskOf(p).data, row * buf.maskPer);
           }
         });
         const result = await model.run(null, {
@@ -308,6 +315,30 @@ export async function runPatchedWithCache(
     releaseStartBuffers(pool);
   }
   return { logits: out, acts };
+}
+
+/**
+ * A site mask cut to the time steps `steps` (1 = keep): the time axis (the first axis of every
+ * patchable hook but the attention pattern) is made whole so that the mask can differ per step.
+ */
+function restrictToSteps(
+  model: HookedTST,
+  hook: HookName,
+  mask: { dims: number[]; data: Uint8Array },
+  steps: Uint8Array,
+): { dims: number[]; data: Uint8Array } {
+  const S = model.config.seqLen;
+  if (hook.endsWith("hook_pattern") || steps.length !== S) {
+    throw new Error(`patching engine: a step mask needs a hook with a time axis first and ${S} steps`);
+  }
+  const per = mask.dims.slice(1).reduce((a, b) => a * b, 1);
+  const data = new Uint8Array(S * per);
+  for (let t = 0; t < S; t++) {
+    if (steps[t] === 0) continue;
+    const from = mask.dims[0] === 1 ? 0 : t * per;
+    data.set(mask.data.subarray(from, from + per), t * per);
+  }
+  return { dims: [S, ...mask.dims.slice(1)], data };
 }
 
 /**

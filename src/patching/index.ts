@@ -1,3 +1,4 @@
+export { alignInputs, alignPair, checkAlignment, type PairAlignment } from "./align.js";
 export { type BuildPairsOptions, buildPairs, predict } from "./build-pairs.js";
 export { EFFECTS_LONG_COLUMNS, effectsLongCsv } from "./effects-long.js";
 export {
@@ -47,6 +48,7 @@ export {
   sweep,
 } from "./sweep.js";
 export type {
+  Alignment,
   Component,
   ComponentKind,
   Direction,
@@ -56,4 +58,6 @@ export type {
   PairStrategy,
   ReceiverInput,
   ResidPoint,
+  RowStatus,
 } from "./types.js";
+export { ALIGNMENTS } from "./types.js";

@@ -1,19 +1,33 @@
 import { inputError } from "../errors.js";
 import type { HookedTST } from "../model/hooked-tst.js";
+import { alignInputs, alignPair, checkAlignment } from "./align.js";
 import { cacheRows, type EngineOptions, type InputTable } from "./engine.js";
 import { softmax } from "./metrics.js";
 import { presetComponents } from "./presets.js";
-import { cacheHooksFor, patchedLogits } from "./sweep.js";
-import type { HeadMode, Pair } from "./types.js";
+import { cacheHooksFor, patchedChunk } from "./sweep.js";
+import type { Alignment, HeadMode, Pair } from "./types.js";
 
 /** Probabilities of one pair patched head by head, layer by layer and MLP by MLP. */
 export interface PairPatchResult {
   readonly source: number;
   readonly target: number;
   readonly headMode: HeadMode;
+  readonly align: Alignment;
+  /**
+   * How the pair lined up (align.ts): real steps of each input, steps patched, their share of the
+   * target's steps, and `noOverlap` when no real step is shared (then every patched run is the
+   * target's own).
+   */
+  readonly alignment: {
+    readonly sourceSteps: number;
+    readonly targetSteps: number;
+    readonly patchedSteps: number;
+    readonly overlap: number;
+    readonly noOverlap: boolean;
+  };
   /** Softmax of the unpatched target run (K). */
   readonly baselineProbs: number[];
-  /** Softmax of the unpatched source run (K). */
+  /** Softmax of the unpatched source run (K; the resampled source under `resample`). */
   readonly sourceProbs: number[];
   /** [L][H][K]: target run with head (l, h) from the source. */
   readonly headProbs: number[][][];
@@ -26,7 +40,8 @@ export interface PairPatchResult {
 /**
  * Patch one pair (row indices of `table`) for every head, attention layer and
  * MLP: the study's per-pair experiment, in `z` (true per-head, default) or
- * `slice` (the study's compatibility) head mode.
+ * `slice` (the study's compatibility) head mode. Inputs of different lengths are aligned as
+ * `align` says (default overlap, see align.ts).
  *
  * @example
  * const r = await patchPair(model, inputs, 58, 31, { headMode: "slice" });
@@ -37,9 +52,10 @@ export async function patchPair(
   table: InputTable,
   source: number,
   target: number,
-  options: EngineOptions & { headMode?: HeadMode } = {},
+  options: EngineOptions & { headMode?: HeadMode; align?: Alignment } = {},
 ): Promise<PairPatchResult> {
   const headMode = options.headMode ?? "z";
+  const align = checkAlignment(options.align ?? "overlap");
   for (const [name, row] of [
     ["source", source],
     ["target", target],
@@ -58,15 +74,28 @@ export async function patchPair(
     ...presetComponents(model.config, "mlp"),
   ];
   const pair: Pair = { id: 0, source, target, direction: "denoise", trueClass: 0, goodClass: 0, badClass: 0 };
-  const cache = await cacheRows(model, table, [source, target], cacheHooksFor(model, components), options);
-  const logits = await patchedLogits(model, table, cache, [pair], components, options);
-  const probs = logits.map((l) => Array.from(softmax(l)));
+  const { seqLen, channels } = model.config;
+  const aligned = alignInputs(table, [pair], align, seqLen, channels);
+  const run = aligned.pairs[0];
+  const hooks = cacheHooksFor(model, components);
+  const cache = await cacheRows(model, aligned.table, [run.source, target], hooks, options);
+  const chunk = await patchedChunk(model, aligned.table, cache, [run], components, options);
+  const probs = chunk.logits.map((l) => Array.from(softmax(l)));
+  const a = chunk.alignments[0];
   return {
     source,
     target,
     headMode,
+    align,
+    alignment: {
+      sourceSteps: alignPair(table, source, target, seqLen).sourceSteps,
+      targetSteps: a.targetSteps,
+      patchedSteps: a.patchedSteps,
+      overlap: a.overlap,
+      noOverlap: a.patchedSteps === 0,
+    },
     baselineProbs: Array.from(softmax(cache.logitsOf(target))),
-    sourceProbs: Array.from(softmax(cache.logitsOf(source))),
+    sourceProbs: Array.from(softmax(cache.logitsOf(run.source))),
     headProbs: Array.from({ length: L }, (_, l) => probs.slice(l * H, (l + 1) * H)),
     layerProbs: probs.slice(L * H, L * H + L),
     mlpProbs: probs.slice(L * H + L, L * H + 2 * L),

@@ -1,5 +1,6 @@
 import type { HookedTST } from "../model/hooked-tst.js";
 import type { HookName } from "../model/hooks.js";
+import { alignPair } from "./align.js";
 import {
   type CachedRows,
   type EngineOptions,
@@ -81,11 +82,14 @@ export async function pathRuns(
   const step2Index = new Map<string, number>();
   const fetch = new Set<HookName>();
   for (const pair of pairs) {
+    // Overlap alignment: the sender's value is written only at steps real in both inputs (align.ts).
+    const steps = alignPair(table, pair.source, pair.target, model.config.seqLen).writeSteps ?? undefined;
     for (const [key, sender] of senders) {
-      const patches: { site: PatchSite; value: Float32Array }[] = [
+      const patches: { site: PatchSite; value: Float32Array; steps?: Uint8Array }[] = [
         {
           site: { hook: `blocks.${sender.layer}.attn.hook_z`, select: [null, [sender.head], null] },
           value: cache.act(pair.source, `blocks.${sender.layer}.attn.hook_z`),
+          steps,
         },
       ];
       for (let m = sender.layer; m < L; m++) {

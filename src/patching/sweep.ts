@@ -1,6 +1,7 @@
 import type { HookedTST } from "../model/hooked-tst.js";
 import { type HookName, startInputHooks } from "../model/hooks.js";
-import { SweepCheckpoint } from "./checkpoint.js";
+import { alignInputs, alignPair, checkAlignment, type PairAlignment } from "./align.js";
+import { type FinishedPair, type FinishedRow, SweepCheckpoint } from "./checkpoint.js";
 import {
   type CachedRows,
   cacheRows,
@@ -13,7 +14,7 @@ import {
 import { type EffectMetrics, effectMetrics, RECOVERY_EPSILON, type RecoveryBasis, score } from "./metrics.js";
 import { type PathOptions, pathCacheHooks, pathRuns } from "./path.js";
 import { componentSites } from "./setters.js";
-import type { Component, Pair } from "./types.js";
+import type { Alignment, Component, Pair, RowStatus } from "./types.js";
 
 /**
  * A sweep: every component of a list, patched for every pair, batched (see
@@ -22,6 +23,11 @@ import type { Component, Pair } from "./types.js";
  * components) in as few runtime calls as the start points allow. After each
  * chunk the finished pairs go to the checkpoint file (if any), so an
  * interrupted sweep resumes where it stopped.
+ *
+ * Inputs of different lengths are aligned as `align` says (align.ts): with `overlap` a patch
+ * writes only steps real in both inputs, a position patch at a step that is padding in either is
+ * `not_applicable` (no metrics), and a pair sharing no real step gets the target's own run
+ * (`no_overlap`, effect 0).
  */
 
 export interface SweepOptions {
@@ -34,6 +40,8 @@ export interface SweepOptions {
   pairsPerBatch?: number;
   /** Patched runs per runtime call (default 256). */
   batchRows?: number;
+  /** How inputs of different lengths line up (default overlap; see align.ts). */
+  align?: Alignment;
   /** Path patching: freeze MLPs after the sender (default true, see path.ts). */
   freezeMlps?: boolean;
   /** Called after each chunk with (pairs done, pairs total). */
@@ -46,25 +54,58 @@ export interface SweepOptions {
   fingerprint?: string;
 }
 
-/** One patched run's effect. */
-export interface EffectRow extends EffectMetrics {
+/** What every effect row records besides its metrics. */
+interface EffectRowBase {
   readonly pair: Pair;
   readonly component: Component;
+  readonly align: Alignment;
+  /** Real steps of the source (before any resampling) and of the target. */
+  readonly sourceSteps: number;
+  readonly targetSteps: number;
+  /** Share of the target's real steps that are real in the (aligned) source: what a whole-sequence patch writes. */
+  readonly overlap: number;
+  readonly status: RowStatus;
 }
 
-/** Unpatched probabilities of a pair's two inputs. */
+/** One patched run's effect; a `not_applicable` row has no metrics (null) and never enters statistics. */
+export type EffectRow =
+  | (EffectRowBase & EffectMetrics & { readonly status: "ok" | "no_overlap" })
+  | (EffectRowBase & { readonly status: "not_applicable" } & typeof NO_METRICS);
+
+/** The metrics of a `not_applicable` row: none. */
+export const NO_METRICS = {
+  dpTrue: null,
+  recovery: null,
+  logitDiff: null,
+  dLogitDiff: null,
+  klSource: null,
+} as const satisfies { readonly [K in keyof EffectMetrics]: null };
+
+/** Unpatched probabilities of a pair's two inputs (the source as aligned: resampled under `resample`). */
 export interface PairBaseline {
   readonly pair: Pair;
   readonly sourceLogits: Float64Array;
   readonly targetLogits: Float64Array;
 }
 
+/** One row's outcome in a chunk: logits of the patched run (the target's own when nothing was patched). */
+export interface ChunkRuns {
+  /** pairs × components, pair-major. */
+  readonly logits: Float32Array[];
+  readonly status: RowStatus[];
+  /** One per pair. */
+  readonly alignments: PairAlignment[];
+}
+
 export interface SweepResult {
   readonly rows: readonly EffectRow[];
   readonly baselines: readonly PairBaseline[];
   readonly recoveryBasis: RecoveryBasis;
+  readonly align: Alignment;
   /** Rows whose recovery is undefined (denominator below epsilon). */
   readonly undefinedRecovery: number;
+  /** Rows by status (not_applicable rows have no metrics; no_overlap rows have effect 0). */
+  readonly statusCounts: Readonly<Record<RowStatus, number>>;
   /** Pairs taken from the checkpoint instead of computed. */
   readonly resumedPairs: number;
 }
@@ -82,6 +123,7 @@ export async function sweep(
   pairs: readonly Pair[],
   options: SweepOptions,
 ): Promise<SweepResult> {
+  const align = checkAlignment(options.align ?? "overlap");
   const basis = options.recoveryBasis ?? "p_true";
   const epsilon = options.epsilon ?? RECOVERY_EPSILON;
   const perChunk = Math.max(1, options.pairsPerBatch ?? 16);
@@ -96,32 +138,54 @@ export async function sweep(
           basis,
           epsilon,
           freezeMlps: options.freezeMlps ?? true,
+          align,
         });
-  const done = checkpoint?.finished() ?? new Map();
+  const done = checkpoint?.finished() ?? new Map<string, FinishedPair>();
   const todo = pairs.filter((p) => !done.has(pairKey(p)));
   const hooks = cacheHooksFor(model, components);
+  // Pairs as computed (under resample the source points to its resampled row of `aligned`).
+  const aligned = alignInputs(table, todo, align, model.config.seqLen, model.config.channels);
 
-  const computed = new Map<string, { baseline: PairBaseline; rows: EffectRow[] }>();
+  const computed = new Map<string, FinishedPair>();
   options.onProgress?.(pairs.length - todo.length, pairs.length);
   for (let c0 = 0; c0 < todo.length; c0 += perChunk) {
     checkAbort(options.signal);
     const chunk = todo.slice(c0, c0 + perChunk);
+    const runPairs = aligned.pairs.slice(c0, c0 + perChunk);
     const cache = await cacheRows(
       model,
-      table,
-      chunk.flatMap((p) => [p.source, p.target]),
+      aligned.table,
+      runPairs.flatMap((p) => [p.source, p.target]),
       hooks,
       options,
     );
-    const logits = await patchedLogits(model, table, cache, chunk, components, options);
+    const runs = await patchedChunk(model, aligned.table, cache, runPairs, components, options);
     chunk.forEach((pair, i) => {
-      const source = score(cache.logitsOf(pair.source));
-      const target = score(cache.logitsOf(pair.target));
-      const rows = components.map((component, j) => ({
-        pair,
-        component,
-        ...effectMetrics(score(logits[i * components.length + j]), source, target, pair, basis, epsilon),
-      }));
+      const run = runPairs[i];
+      const source = score(cache.logitsOf(run.source));
+      const target = score(cache.logitsOf(run.target));
+      const a = runs.alignments[i];
+      const original = alignPair(table, pair.source, pair.target, model.config.seqLen);
+      const rows = components.map((_, j) => {
+        const status = runs.status[i * components.length + j];
+        return {
+          status,
+          overlap: a.overlap,
+          sourceSteps: original.sourceSteps,
+          targetSteps: a.targetSteps,
+          metrics:
+            status === "not_applicable"
+              ? null
+              : effectMetrics(
+                  score(runs.logits[i * components.length + j]),
+                  source,
+                  target,
+                  pair,
+                  basis,
+                  epsilon,
+                ),
+        };
+      });
       const baseline = { pair, sourceLogits: source.logits, targetLogits: target.logits };
       computed.set(pairKey(pair), { baseline, rows });
       checkpoint?.append(pair, baseline, rows);
@@ -136,38 +200,82 @@ export async function sweep(
     const entry = computed.get(key) ?? done.get(key)!;
     baselines.push(entry.baseline);
     // Rows from the checkpoint carry this run's component objects and pair (same order, checked by the fingerprint).
-    entry.rows.forEach((r: EffectMetrics, j: number) => {
-      rows.push({ ...r, pair, component: components[j] });
+    entry.rows.forEach((r, j) => {
+      rows.push(effectRow(pair, components[j], align, r));
     });
   }
+  const statusCounts = { ok: 0, not_applicable: 0, no_overlap: 0 };
+  for (const r of rows) statusCounts[r.status]++;
   return {
     rows,
     baselines,
     recoveryBasis: basis,
-    undefinedRecovery: rows.filter((r) => r.recovery === null).length,
+    align,
+    undefinedRecovery: rows.filter((r) => r.status !== "not_applicable" && r.recovery === null).length,
+    statusCounts,
     resumedPairs: pairs.length - todo.length,
   };
 }
 
-/** Logits of every (pair, component) run of a chunk, pair-major. */
-export async function patchedLogits(
+function effectRow(pair: Pair, component: Component, align: Alignment, r: FinishedRow): EffectRow {
+  const base = {
+    pair,
+    component,
+    align,
+    sourceSteps: r.sourceSteps,
+    targetSteps: r.targetSteps,
+    overlap: r.overlap,
+  };
+  if (r.metrics === null || r.status === "not_applicable") {
+    return { ...base, status: "not_applicable", ...NO_METRICS };
+  }
+  return { ...base, ...r.metrics, status: r.status };
+}
+
+/**
+ * Every (pair, component) run of a chunk under overlap alignment (pairs of `table` as computed;
+ * a resampled source is a row of its own): a whole-sequence patch writes the steps real in both
+ * inputs; a position patch at a step that is padding in either is `not_applicable`, and every
+ * patch of a pair without a shared real step is `no_overlap`: these rows get the target's
+ * unpatched logits (nothing is patched). Logits are pair-major (pairs × components).
+ *
+ * @example
+ * const { logits, status } = await patchedChunk(model, table, cache, pairs, presetComponents(model.config, "head-pos"));
+ */
+export async function patchedChunk(
   model: HookedTST,
   table: InputTable,
   cache: CachedRows,
   pairs: readonly Pair[],
   components: readonly Component[],
   options: PathOptions = {},
-): Promise<Float32Array[]> {
-  const runs: PatchedRun[] = new Array(pairs.length * components.length);
+): Promise<ChunkRuns> {
+  const S = model.config.seqLen;
+  const n = components.length;
+  const alignments = pairs.map((p) => alignPair(table, p.source, p.target, S));
+  const status: RowStatus[] = new Array(pairs.length * n);
+  const runs: PatchedRun[] = new Array(pairs.length * n);
   const paths = components.map((c, j) => ({ c, j })).filter(({ c }) => c.kind === "path");
   const sites = components.map((c) => (c.kind === "path" ? null : componentSites(model.config, c)));
   pairs.forEach((pair, i) => {
-    components.forEach((_, j) => {
+    const a = alignments[i];
+    components.forEach((c, j) => {
+      const position = "position" in c ? c.position : undefined;
+      if (position !== undefined) {
+        status[i * n + j] = a.shared === null || a.shared[position] !== 0 ? "ok" : "not_applicable";
+      } else status[i * n + j] = a.patchedSteps === 0 ? "no_overlap" : "ok";
       const s = sites[j];
       if (s === null) return;
-      runs[i * components.length + j] = {
+      // Rows that report no effect (not applicable, no overlap) are still run, unrestricted, and
+      // their results dropped: the batches then hold exactly the runs they held before alignment
+      // existed, so equal-length pairs keep their numbers bit for bit (ONNX Runtime's float32
+      // kernels can round differently when a batch changes size). A position patch inside the
+      // overlap writes one shared step and needs no step mask.
+      const steps =
+        position === undefined && status[i * n + j] === "ok" ? (a.writeSteps ?? undefined) : undefined;
+      runs[i * n + j] = {
         target: pair.target,
-        patches: s.map((site) => ({ site, value: cache.act(pair.source, site.hook) })),
+        patches: s.map((site) => ({ site, value: cache.act(pair.source, site.hook), steps })),
       };
     });
   });
@@ -176,11 +284,17 @@ export async function patchedLogits(
     const made = await pathRuns(model, table, cache, pairs, pathComponents, options);
     pairs.forEach((_, i) => {
       paths.forEach(({ j }, k) => {
-        runs[i * components.length + j] = made[i * paths.length + k];
+        runs[i * n + j] = made[i * paths.length + k];
       });
     });
   }
-  return runPatched(model, table, cache, runs, options);
+  const logits = await runPatched(model, table, cache, runs, options);
+  pairs.forEach((pair, i) => {
+    for (let j = 0; j < n; j++) {
+      if (status[i * n + j] !== "ok") logits[i * n + j] = cache.logitsOf(pair.target).slice();
+    }
+  });
+  return { logits, status, alignments };
 }
 
 /** Every hook the chunk cache must hold for these components (patch values and start points). */

@@ -55,6 +55,28 @@ export type ComponentKind = Component["kind"];
  */
 export type Direction = "denoise" | "noise";
 
+/**
+ * How a patch lines up a source and a target of different lengths (DESIGN.md "Alignment"; align.ts).
+ * - `overlap` (default): a patch writes only the steps that are real in both inputs; the target's
+ *   other steps keep their own values.
+ * - `resample`: the source's real steps are resampled (linear interpolation in relative time) onto
+ *   the target's length and that resampled source is run and patched in; for data where a step's
+ *   position means a phase of the series rather than a time.
+ */
+export type Alignment = "overlap" | "resample";
+
+export const ALIGNMENTS: readonly Alignment[] = ["overlap", "resample"];
+
+/**
+ * Whether a (pair, component) run was made.
+ * - `ok`: patched and measured;
+ * - `not_applicable`: a position patch at a step that is padding in the source or the target;
+ *   nothing is run and the row has no metrics (it never enters statistics);
+ * - `no_overlap`: the two inputs share no real step, so the patch writes nothing: the patched run
+ *   is the target's own run (effect 0), flagged.
+ */
+export type RowStatus = "ok" | "not_applicable" | "no_overlap";
+
 /** How pairs were chosen (DESIGN.md "Pair strategies"), or `file` for a user's pairs file. */
 export type PairStrategy = "misclassified" | "cross-class" | "noised" | "file";
 

@@ -4,7 +4,7 @@ import { makeConfig } from "../../src/model/config.js";
 import { EFFECTS_LONG_COLUMNS, effectsLongCsv } from "../../src/patching/effects-long.js";
 import { parseComponents, parseGroups, presetComponents } from "../../src/patching/presets.js";
 import { componentSites, siteMask } from "../../src/patching/setters.js";
-import type { EffectRow } from "../../src/patching/sweep.js";
+import { type EffectRow, NO_METRICS } from "../../src/patching/sweep.js";
 
 const config = makeConfig({ channels: 2, seqLen: 5, classes: 3, dModel: 16, heads: 4, ff: 8, layers: 2 });
 
@@ -73,7 +73,7 @@ describe("setters", () => {
 });
 
 describe("effects CSV", () => {
-  it("writes one line per row, empty cells for undefined recovery and absent positions, never NaN", () => {
+  it("writes one line per row, empty cells for undefined recovery, absent positions and not-applicable rows, never NaN", () => {
     const pair = {
       id: 3,
       source: 5,
@@ -87,6 +87,11 @@ describe("effects CSV", () => {
       {
         pair,
         component: { kind: "head", layer: 0, head: 2, mode: "z" },
+        align: "overlap",
+        sourceSteps: 10,
+        targetSteps: 25,
+        overlap: 0.4,
+        status: "ok",
         dpTrue: 0.25,
         recovery: null,
         logitDiff: 1.5,
@@ -101,18 +106,35 @@ describe("effects CSV", () => {
           receiver: { layer: 1, head: 0 },
           input: "q",
         },
+        align: "overlap",
+        sourceSteps: 25,
+        targetSteps: 25,
+        overlap: 1,
+        status: "ok",
         dpTrue: -0.125,
         recovery: 0.5,
         logitDiff: Number.NaN,
         dLogitDiff: 0,
         klSource: 0,
       },
+      {
+        pair,
+        component: { kind: "mlp", layer: 1, position: 12 },
+        align: "overlap",
+        sourceSteps: 10,
+        targetSteps: 25,
+        overlap: 0.4,
+        status: "not_applicable",
+        ...NO_METRICS,
+      },
     ];
     const text = effectsLongCsv(rows, { kind: "dense", classes: ["a", "b,c"], outputs: 2 });
     const lines = text.trimEnd().split("\n");
     expect(lines[0]).toBe(EFFECTS_LONG_COLUMNS.join(","));
-    expect(lines[1]).toBe('3,5,9,"b,c",denoise,head,0,2,,,z,0.25,,1.5,0.5,0.1');
-    expect(lines[2]).toBe('3,5,9,"b,c",denoise,path_q,1,0,,0.1->1.0,,-0.125,0.5,,0,0');
+    expect(lines[1]).toBe('3,5,9,"b,c",denoise,head,0,2,,,z,0.25,,1.5,0.5,0.1,overlap,10,25,0.4,ok');
+    expect(lines[2]).toBe('3,5,9,"b,c",denoise,path_q,1,0,,0.1->1.0,,-0.125,0.5,,0,0,overlap,25,25,1,ok');
+    // not applicable: every metric cell empty, the status explicit
+    expect(lines[3]).toBe('3,5,9,"b,c",denoise,mlp,1,,12,,,,,,,,overlap,10,25,0.4,not_applicable');
     expect(text).not.toMatch(/NaN/);
   });
 });

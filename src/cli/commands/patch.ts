@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { indexToLabel } from "../../data/labels.js";
 import { inputError } from "../../errors.js";
+import { checkAlignment } from "../../patching/align.js";
 import { forPatching } from "../../patching/inputs.js";
 import { argmax } from "../../patching/metrics.js";
 import { patchPair } from "../../patching/patch-pair.js";
@@ -15,6 +16,7 @@ interface PatchFlags {
   source: string;
   target: string;
   headMode: string;
+  align: string;
   dataDir?: string;
   offline?: boolean;
   json?: boolean;
@@ -50,17 +52,19 @@ export function register(program: Command, ctx: CommandContext): void {
       "z: true per-head (attn.hook_z); slice: the study's 16-wide slices of attn_out",
       "z",
     )
+    .option("--align <how>", ALIGN_HELP, "overlap")
     .option("--data-dir <dir>", "search this directory for datasets first")
     .option("--offline", "never download datasets")
     .option("--json", "print JSON")
     .action(async (flags: PatchFlags) => {
       const headMode = parseHeadMode(flags.headMode);
+      const align = checkAlignment(flags.align, "--align");
       const source = parseRow(flags.source, "--source");
       const target = parseRow(flags.target, "--target");
       const opened = await openModelAndData(ctx, flags);
       const { model } = opened;
       const inputs = forPatching(opened.inputs);
-      const result = await patchPair(model, inputs, source, target, { headMode });
+      const result = await patchPair(model, inputs, source, target, { headMode, align });
       const predSource = argmax(result.sourceProbs);
       const predTarget = argmax(result.baselineProbs);
       const labelMap = inputs.labelMap;
@@ -70,6 +74,12 @@ export function register(program: Command, ctx: CommandContext): void {
         source,
         target,
         head_mode: headMode,
+        align,
+        source_steps: result.alignment.sourceSteps,
+        target_steps: result.alignment.targetSteps,
+        patched_steps: result.alignment.patchedSteps,
+        overlap: result.alignment.overlap,
+        no_overlap: result.alignment.noOverlap,
         true_label: label(trueIndex),
         true_index: trueIndex,
         source_true_label: label(inputs.trueClass[source]),
@@ -98,6 +108,12 @@ function renderText(
     source: number;
     target: number;
     head_mode: HeadMode;
+    align: string;
+    source_steps: number;
+    target_steps: number;
+    patched_steps: number;
+    overlap: number;
+    no_overlap: boolean;
     true_label: string | null;
     baseline_probs: number[];
     source_probs: number[];
@@ -112,6 +128,8 @@ function renderText(
   const fmt = (v: number) => (v >= 0 ? "+" : "") + v.toFixed(4);
   lines.push(
     `pair: source ${o.source} → target ${o.target}, true label ${o.true_label ?? "(none)"}, head mode ${o.head_mode}`,
+    `alignment ${o.align}: source ${o.source_steps} steps, target ${o.target_steps}, ${o.patched_steps} patched (overlap ${o.overlap.toFixed(3)})` +
+      (o.no_overlap ? ": no shared real step, nothing was patched (every effect is 0)" : ""),
   );
   if (y < 0) {
     lines.push("the target has no class label: use --json for the probabilities");
@@ -134,6 +152,10 @@ function renderText(
   });
   return `${lines.join("\n")}\n`;
 }
+
+/** `--align` help, shared by patch and sweep. */
+export const ALIGN_HELP =
+  "inputs of different lengths: overlap (patch only steps real in both; default) or resample (source resampled onto the target's length)";
 
 export function parseHeadMode(value: string): HeadMode {
   if (!(HEAD_MODES as readonly string[]).includes(value)) {

@@ -272,7 +272,8 @@ function rejectEffectsLong(text: string, file: string): void {
       line: 1,
       hint:
         "stats takes a unit-table: one row per unit (e.g. target), one column per component; " +
-        "pivot the rows of one direction and metric (e.g. dp_true of direction denoise) into it",
+        "pivot the rows of one direction and metric (e.g. dp_true of direction denoise) into it; " +
+        "rows with status not_applicable have empty metric cells and stay missing",
     });
   }
 }

@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { writeFileAtomic } from "../../atomic-write.js";
 import { type LabelMap, labelToIndex } from "../../data/labels.js";
 import { InterruptedError, inputError } from "../../errors.js";
+import { checkAlignment } from "../../patching/align.js";
 import { buildPairs } from "../../patching/build-pairs.js";
 import { effectsLongCsv } from "../../patching/effects-long.js";
 import { forPatching } from "../../patching/inputs.js";
@@ -11,12 +12,13 @@ import { RECOVERY_EPSILON } from "../../patching/metrics.js";
 import type { DirectionChoice } from "../../patching/pairs.js";
 import { parsePairsFile } from "../../patching/pairs-file.js";
 import { parseComponents, parseGroups } from "../../patching/presets.js";
-import { sweep } from "../../patching/sweep.js";
+import { type SweepResult, sweep } from "../../patching/sweep.js";
 import { PAIR_STRATEGIES, type PairStrategy } from "../../patching/types.js";
+import { quantileSorted } from "../../stats/descriptives.js";
 import { type CommandContext, printJson } from "../context.js";
 import { openModelAndData } from "../model-data.js";
 import { progressBar } from "../progress.js";
-import { parseHeadMode } from "./patch.js";
+import { ALIGN_HELP, parseHeadMode } from "./patch.js";
 
 interface SweepFlags {
   model: string;
@@ -29,6 +31,7 @@ interface SweepFlags {
   components: string;
   groups?: string;
   headMode: string;
+  align: string;
   maxSources: string;
   maxTargetsPerClass?: string;
   classes?: string;
@@ -82,6 +85,7 @@ export function register(program: Command, ctx: CommandContext): void {
     )
     .option("--groups <groups>", 'head groups patched together, e.g. "0.1+0.5;2.3"')
     .option("--head-mode <mode>", "z (true per-head) or slice (the study's compatibility mode)", "z")
+    .option("--align <how>", ALIGN_HELP, "overlap")
     .option("--max-sources <n>", "sources per target", "1")
     .option("--max-targets-per-class <n>", "targets per true class (default: all)")
     .option("--classes <labels>", "only these class labels (comma-separated)")
@@ -105,6 +109,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .action(async (flags: SweepFlags) => {
       const started = performance.now();
       const headMode = parseHeadMode(flags.headMode);
+      const align = checkAlignment(flags.align, "--align");
       const strategy = parseChoice(flags.strategy, PAIR_STRATEGIES, "--strategy") as Exclude<
         PairStrategy,
         "file"
@@ -159,6 +164,7 @@ export function register(program: Command, ctx: CommandContext): void {
         batchRows: parseInteger(flags.batchRows, "--batch-rows", 1),
         pairsPerBatch: parseInteger(flags.pairsPerBatch, "--pairs-per-batch", 1),
         freezeMlps: !flags.recomputeMlps,
+        align,
         checkpoint,
         fingerprint: JSON.stringify([
           resolve(ctx.io.cwd, flags.model),
@@ -195,6 +201,7 @@ export function register(program: Command, ctx: CommandContext): void {
         components: flags.components,
         groups: flags.groups ?? null,
         head_mode: headMode,
+        ...alignmentSummary(result, components.length),
         recovery_basis: recoveryBasis,
         recovery_undefined: result.undefinedRecovery,
         recovery_note:
@@ -214,6 +221,46 @@ export function register(program: Command, ctx: CommandContext): void {
         note: "denoise and noise rows answer different questions; analyse them separately (column direction)",
       });
     });
+}
+
+/**
+ * The alignment part of the sweep summary: the pairs' overlap (share of the target's real steps
+ * that are real in the source) as min / quartiles (numpy's linear quantile) / max, how many pairs
+ * and rows overlap only partly, and the rows by status (not_applicable rows have empty metric cells
+ * and stay out of statistics; no_overlap rows have effect 0).
+ */
+function alignmentSummary(result: SweepResult, perPair: number): Record<string, unknown> {
+  const pairs = result.rows.filter((_, i) => perPair > 0 && i % perPair === 0).map((r) => r.overlap);
+  const sorted = Float64Array.from(pairs).sort();
+  const q = (p: number) => (sorted.length === 0 ? null : quantileSorted(sorted, p));
+  const { not_applicable: notApplicable, no_overlap: noOverlap } = result.statusCounts;
+  return {
+    align: result.align,
+    overlap: {
+      over: "pairs",
+      min: q(0),
+      q1: q(0.25),
+      median: q(0.5),
+      q3: q(0.75),
+      max: q(1),
+      partial_pairs: pairs.filter((o) => o < 1).length,
+      partial_rows: result.rows.filter((r) => r.overlap < 1).length,
+    },
+    rows_by_status: result.statusCounts,
+    alignment_note:
+      notApplicable + noOverlap === 0
+        ? null
+        : [
+            notApplicable > 0
+              ? `${notApplicable} rows are not_applicable (a position that is padding in the source or the target): their metric cells are empty and they stay out of statistics`
+              : "",
+            noOverlap > 0
+              ? `${noOverlap} rows are no_overlap (source and target share no real step): nothing was patched, effect 0`
+              : "",
+          ]
+            .filter((t) => t !== "")
+            .join("; "),
+  };
 }
 
 /** The label map `--classes` is read with; data without labels has no classes to name. */
