@@ -1,6 +1,6 @@
 import type { HookedTST } from "../model/hooked-tst.js";
 import { type HookName, startInputHooks } from "../model/hooks.js";
-import { SweepCheckpoint } from "./checkpoint.js";
+import { type Grouping, SweepCheckpoint } from "./checkpoint.js";
 import {
   type CachedRows,
   cacheRows,
@@ -63,10 +63,14 @@ export interface SweepResult {
   readonly rows: readonly EffectRow[];
   readonly baselines: readonly PairBaseline[];
   readonly recoveryBasis: RecoveryBasis;
-  /** Rows whose recovery is undefined (denominator below epsilon). */
+  /** Rows whose recovery cell is empty: undefined (denominator below epsilon) or not finite. */
   readonly undefinedRecovery: number;
+  /** Rows with a non-finite metric (their cells are empty in the CSV): non-finite logits. */
+  readonly nonFiniteRows: number;
   /** Pairs taken from the checkpoint instead of computed. */
   readonly resumedPairs: number;
+  /** The grouping used (a resumed sweep's is the checkpoint's). */
+  readonly grouping: Grouping;
 }
 
 /**
@@ -84,7 +88,10 @@ export async function sweep(
 ): Promise<SweepResult> {
   const basis = options.recoveryBasis ?? "p_true";
   const epsilon = options.epsilon ?? RECOVERY_EPSILON;
-  const perChunk = Math.max(1, options.pairsPerBatch ?? 16);
+  const requested = {
+    pairsPerBatch: Math.max(1, options.pairsPerBatch ?? 16),
+    batchRows: Math.max(1, options.batchRows ?? 256),
+  };
   const components = options.components;
   const checkpoint =
     options.checkpoint === undefined
@@ -96,25 +103,32 @@ export async function sweep(
           basis,
           epsilon,
           freezeMlps: options.freezeMlps ?? true,
+          grouping: requested,
         });
+  const grouping = checkpoint?.grouping ?? requested;
+  const runOptions = { ...options, batchRows: grouping.batchRows };
   const done = checkpoint?.finished() ?? new Map();
-  const todo = pairs.filter((p) => !done.has(pairKey(p)));
   const hooks = cacheHooksFor(model, components);
 
   const computed = new Map<string, { baseline: PairBaseline; rows: EffectRow[] }>();
-  options.onProgress?.(pairs.length - todo.length, pairs.length);
-  for (let c0 = 0; c0 < todo.length; c0 += perChunk) {
+  let finished = done.size;
+  options.onProgress?.(finished, pairs.length);
+  // Chunks start at fixed pair indices, never at the resume point: a chunk left half-done by a
+  // kill is recomputed whole, so every pair sees the same runtime batches as in an uninterrupted run.
+  for (let c0 = 0; c0 < pairs.length; c0 += grouping.pairsPerBatch) {
+    const chunk = pairs.slice(c0, c0 + grouping.pairsPerBatch);
+    if (chunk.every((p) => done.has(pairKey(p)))) continue;
     checkAbort(options.signal);
-    const chunk = todo.slice(c0, c0 + perChunk);
     const cache = await cacheRows(
       model,
       table,
       chunk.flatMap((p) => [p.source, p.target]),
       hooks,
-      options,
+      runOptions,
     );
-    const logits = await patchedLogits(model, table, cache, chunk, components, options);
+    const logits = await patchedLogits(model, table, cache, chunk, components, runOptions);
     chunk.forEach((pair, i) => {
+      if (done.has(pairKey(pair))) return;
       const source = score(cache.logitsOf(pair.source));
       const target = score(cache.logitsOf(pair.target));
       const rows = components.map((component, j) => ({
@@ -125,8 +139,9 @@ export async function sweep(
       const baseline = { pair, sourceLogits: source.logits, targetLogits: target.logits };
       computed.set(pairKey(pair), { baseline, rows });
       checkpoint?.append(pair, baseline, rows);
+      finished++;
     });
-    options.onProgress?.(pairs.length - todo.length + c0 + chunk.length, pairs.length);
+    options.onProgress?.(finished, pairs.length);
   }
 
   const rows: EffectRow[] = [];
@@ -144,8 +159,12 @@ export async function sweep(
     rows,
     baselines,
     recoveryBasis: basis,
-    undefinedRecovery: rows.filter((r) => r.recovery === null).length,
-    resumedPairs: pairs.length - todo.length,
+    undefinedRecovery: rows.filter((r) => r.recovery === null || !Number.isFinite(r.recovery)).length,
+    nonFiniteRows: rows.filter(
+      (r) => ![r.dpTrue, r.logitDiff, r.dLogitDiff, r.klSource].every((v) => Number.isFinite(v)),
+    ).length,
+    resumedPairs: done.size,
+    grouping,
   };
 }
 

@@ -5,6 +5,7 @@ import { writeFileAtomic } from "../../atomic-write.js";
 import { labelToIndex } from "../../data/labels.js";
 import { InterruptedError, inputError } from "../../errors.js";
 import { buildPairs } from "../../patching/build-pairs.js";
+import { datasetDigest, modelDigest } from "../../patching/content-digest.js";
 import { effectsCsv } from "../../patching/effects-csv.js";
 import { RECOVERY_EPSILON } from "../../patching/metrics.js";
 import { openForPatching } from "../../patching/open.js";
@@ -13,7 +14,9 @@ import { parsePairsFile } from "../../patching/pairs-file.js";
 import { parseComponents, parseGroups } from "../../patching/presets.js";
 import { sweep } from "../../patching/sweep.js";
 import { PAIR_STRATEGIES, type PairStrategy } from "../../patching/types.js";
+import { checkOutputs, modelFiles } from "../check-outputs.js";
 import { type CommandContext, printJson } from "../context.js";
+import { parseNumericFlag } from "../numeric-flag.js";
 import { progressBar } from "../progress.js";
 import { parseHeadMode } from "./patch.js";
 
@@ -44,6 +47,9 @@ interface SweepFlags {
 }
 
 const DIRECTIONS = ["denoise", "noise", "both"];
+/** Larger runtime batches only cost memory (every run holds a full activation set). */
+const MAX_BATCH_ROWS = 65536;
+const MAX_PAIRS_PER_BATCH = 65536;
 
 /**
  * `tspatch sweep`: build pairs with a strategy (or read a pairs file), patch
@@ -105,10 +111,37 @@ export function register(program: Command, ctx: CommandContext): void {
         "file"
       >;
       const direction = parseChoice(flags.direction, DIRECTIONS, "--direction") as DirectionChoice;
-      const seed = parseInteger(flags.seed, "--seed", 0);
-      const snrDb = Number(flags.snr);
-      if (!Number.isFinite(snrDb))
-        throw inputError(`--snr must be a number of dB, got "${flags.snr}"`, { field: "--snr" });
+      const seed = parseNumericFlag(flags.seed, { flag: "--seed", integer: true, min: 0 });
+      // Beyond ±100 dB the noise (or the signal) underflows float32 relative to the other.
+      const snrDb = parseNumericFlag(flags.snr, {
+        flag: "--snr",
+        min: -100,
+        max: 100,
+        hint: "a signal-to-noise ratio in dB, e.g. --snr 10 (or 0, or -10 for more noise)",
+      });
+      const maxSources = parseNumericFlag(flags.maxSources, { flag: "--max-sources", integer: true, min: 1 });
+      const maxTargetsPerClass =
+        flags.maxTargetsPerClass === undefined
+          ? undefined
+          : parseNumericFlag(flags.maxTargetsPerClass, {
+              flag: "--max-targets-per-class",
+              integer: true,
+              min: 1,
+            });
+      const batchRows = parseNumericFlag(flags.batchRows, {
+        flag: "--batch-rows",
+        integer: true,
+        min: 1,
+        max: MAX_BATCH_ROWS,
+      });
+      const pairsPerBatch = parseNumericFlag(flags.pairsPerBatch, {
+        flag: "--pairs-per-batch",
+        integer: true,
+        min: 1,
+        max: MAX_PAIRS_PER_BATCH,
+      });
+      const out = resolve(ctx.io.cwd, flags.out);
+      const checkpoint = resolve(ctx.io.cwd, flags.checkpoint ?? `${flags.out}.checkpoint`);
       const { model, inputs, note } = await openForPatching(flags.model, flags.data, {
         split: flags.split,
         cwd: ctx.io.cwd,
@@ -117,6 +150,22 @@ export function register(program: Command, ctx: CommandContext): void {
         download: flags.offline ? false : undefined,
       });
       if (note !== null) ctx.io.stderr(`tspatch: ${note}\n`);
+      const modelPath = resolve(ctx.io.cwd, flags.model);
+      checkOutputs({
+        outputs: [
+          { path: out, flag: "--out", kind: "file" },
+          { path: checkpoint, flag: "--checkpoint", kind: "file" },
+        ],
+        inputs: [
+          ...modelFiles(modelPath).map((path) => ({ path, flag: "--model" })),
+          ...(inputs.dataset.file === undefined
+            ? []
+            : [{ path: resolve(ctx.io.cwd, inputs.dataset.file), flag: "--data" }]),
+          ...(flags.pairsFile === undefined
+            ? []
+            : [{ path: resolve(ctx.io.cwd, flags.pairsFile), flag: "--pairs-file" }]),
+        ],
+      });
       const components = [
         ...(flags.components.trim() === "" && flags.groups
           ? []
@@ -141,31 +190,22 @@ export function register(program: Command, ctx: CommandContext): void {
         snrDb,
         classes,
         list,
-        maxSourcesPerTarget: parseInteger(flags.maxSources, "--max-sources", 1),
-        maxTargetsPerClass:
-          flags.maxTargetsPerClass === undefined
-            ? undefined
-            : parseInteger(flags.maxTargetsPerClass, "--max-targets-per-class", 1),
+        maxSourcesPerTarget: maxSources,
+        maxTargetsPerClass,
       });
       const recoveryBasis = built.pairs.strategy === "cross-class" ? "logit_diff" : "p_true";
-      const out = resolve(ctx.io.cwd, flags.out);
-      const checkpoint = resolve(ctx.io.cwd, flags.checkpoint ?? `${flags.out}.checkpoint`);
       if (existsSync(checkpoint)) ctx.io.stderr(`tspatch: resuming from ${checkpoint}\n`);
       const bar = progressBar(ctx.io, "sweep", { unit: "pairs", quiet: flags.quiet });
       const result = await sweep(model, built.inputs, built.pairs.pairs, {
         signal: ctx.signal,
         components,
         recoveryBasis,
-        batchRows: parseInteger(flags.batchRows, "--batch-rows", 1),
-        pairsPerBatch: parseInteger(flags.pairsPerBatch, "--pairs-per-batch", 1),
+        batchRows,
+        pairsPerBatch,
         freezeMlps: !flags.recomputeMlps,
         checkpoint,
-        fingerprint: JSON.stringify([
-          resolve(ctx.io.cwd, flags.model),
-          inputs.dataset.file ?? flags.data,
-          seed,
-          snrDb,
-        ]),
+        // By content, not path: files swapped behind a path between interrupt and resume are refused.
+        fingerprint: JSON.stringify([modelDigest(model), datasetDigest(inputs.dataset), seed, snrDb]),
         onProgress: bar,
       }).catch((error: unknown) => {
         bar.finish();
@@ -177,6 +217,11 @@ export function register(program: Command, ctx: CommandContext): void {
         throw error;
       });
       bar.finish();
+      if (result.grouping.pairsPerBatch !== pairsPerBatch || result.grouping.batchRows !== batchRows) {
+        ctx.io.stderr(
+          `tspatch: resumed with the checkpoint's grouping (--pairs-per-batch ${result.grouping.pairsPerBatch} --batch-rows ${result.grouping.batchRows}), so the results match an uninterrupted run\n`,
+        );
+      }
       writeFileAtomic(out, effectsCsv(result.rows, inputs.labelMap));
       rmSync(checkpoint, { force: true });
       const seconds = (performance.now() - started) / 1000;
@@ -199,7 +244,12 @@ export function register(program: Command, ctx: CommandContext): void {
         recovery_undefined: result.undefinedRecovery,
         recovery_note:
           result.undefinedRecovery > 0
-            ? `${result.undefinedRecovery} rows have an empty recovery cell: |M_source - M_target| < ${RECOVERY_EPSILON} (the pair has nothing to recover)`
+            ? `${result.undefinedRecovery} rows have an empty recovery cell: |M_source - M_target| < ${RECOVERY_EPSILON} (the pair has nothing to recover) or a non-finite metric`
+            : null,
+        rows_non_finite: result.nonFiniteRows,
+        non_finite_note:
+          result.nonFiniteRows > 0
+            ? `${result.nonFiniteRows} rows have empty metric cells: the model's logits were not finite for them`
             : null,
         path_mlps: components.some((c) => c.kind === "path")
           ? flags.recomputeMlps
@@ -221,12 +271,4 @@ function parseChoice(value: string, choices: readonly string[], field: string): 
     throw inputError(`unknown value "${value}"`, { field, hint: `use one of: ${choices.join(", ")}` });
   }
   return value;
-}
-
-function parseInteger(value: string, field: string, min: number): number {
-  const n = Number(value);
-  if (!/^-?\d+$/.test(value.trim()) || n < min) {
-    throw inputError(`${field} must be an integer ≥ ${min}, got "${value}"`, { field });
-  }
-  return n;
 }
