@@ -1,3 +1,4 @@
+import { parseDecimal } from "../data/number-scan.js";
 import { inputError } from "../errors.js";
 
 /** What a numeric flag accepts; bounds are inclusive unless `above`/`below` say otherwise. */
@@ -17,12 +18,6 @@ export interface NumericFlagRange {
 }
 
 /**
- * Plain decimal notation only (with an optional exponent), the same numbers the `.ts` reader
- * accepts: `Number()` alone would also take "0x1F", "0b101", "Infinity" and "" (as 0).
- */
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/**
  * Parse a numeric command-line value and check its range; an InputError names the flag, the
  * value and the accepted range.
  *
@@ -30,7 +25,8 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * const threads = parseNumericFlag("4", { flag: "--threads", integer: true, min: 1, max: availableParallelism() });
  */
 export function parseNumericFlag(text: string, range: NumericFlagRange): number {
-  const value = DECIMAL.test(text.trim()) ? Number(text) : Number.NaN;
+  // Decimal notation only, as the `.ts` reader: Number() would also take "0x1F" and "" (as 0).
+  const value = parseDecimal(text.trim());
   const ok =
     Number.isFinite(value) &&
     (!range.integer || Number.isSafeInteger(value)) &&

@@ -3,6 +3,7 @@
  * (or NA / NaN) is a missing value for that column. Every problem is an InputError naming the
  * file, line and column, with the fix.
  */
+import { parseDecimal } from "../data/number-scan.js";
 import { inputError } from "../errors.js";
 
 export interface EffectColumn {
@@ -95,9 +96,10 @@ export function parseEffectsCsv(text: string, file: string): EffectColumn[] {
     cells.forEach((raw, j) => {
       const cell = raw.trim();
       if (MISSING.test(cell)) return;
-      const value = Number(cell);
+      // The .ts reader's syntax: Number() would also read "0x1F", "0b101" and "0o7".
+      const value = parseDecimal(cell);
       if (!Number.isFinite(value)) {
-        throw inputError(`"${cell}" is not a finite number`, {
+        throw inputError(`"${cell}" is not a finite decimal number`, {
           file,
           line: lineNumber,
           field: `column "${names[j]}"`,

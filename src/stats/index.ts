@@ -11,6 +11,7 @@
 export {
   type AnalyzeOptions,
   analyzeEffects,
+  analyzeEffectsAsync,
   type EffectStats,
   type EffectsReport,
   type TestName,

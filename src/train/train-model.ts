@@ -179,6 +179,7 @@ export async function prepareTraining(
   const cwd = options.data?.cwd ?? process.cwd();
   const { train, test } = await loadSplits(options.dataset, { ...options.data, cwd });
   const seed = options.seed ?? 0;
+  checkTrainable(train);
   const spec = fitPreprocess(train, { normalize: options.normalize ?? "zscore" });
   const seqLen = options.seqLen ?? Math.max(spec.padLength, test?.maxLength ?? 0);
   if (seqLen < spec.padLength) {
@@ -204,6 +205,23 @@ export async function prepareTraining(
     options.runtime,
   );
   return { model, data: trainData(model, train), train, test };
+}
+
+/** Refuse, naming the file, TRAIN data no model can be trained on. */
+function checkTrainable(train: Dataset): void {
+  const where = train.file ?? train.name;
+  if (train.labelMap.outputs < 1 || train.labelIndex.every((k) => k < 0)) {
+    throw inputError("the TRAIN data has no class labels (@classLabel false, or no label column)", {
+      file: where,
+      hint: "training needs a labelled TRAIN split: declare @classLabel true <labels> and end each case with its label",
+    });
+  }
+  if (train.cases < 2) {
+    throw inputError(`need at least 2 training cases, got ${train.cases}`, {
+      file: where,
+      hint: "use a TRAIN file with more cases (at least 2 per class for a validation split, or --val-fraction 0)",
+    });
+  }
 }
 
 /** TRAIN as the loop consumes it: raw values padded to the model's length, mask, class indices. */

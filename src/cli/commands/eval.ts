@@ -5,6 +5,7 @@ import { inputError } from "../../errors.js";
 import { loadModel } from "../../model/model-dir.js";
 import { type EvalResult, evaluate } from "../../train/evaluate.js";
 import { type CommandContext, printJson } from "../context.js";
+import { parseNumericFlag } from "../numeric-flag.js";
 import { progressBar } from "../progress.js";
 
 interface EvalFlags {
@@ -44,11 +45,13 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--quiet", "no progress output")
     .option("--json", "print JSON")
     .action(async (flags: EvalFlags) => {
+      parseSteps(flags.resample, Number.MAX_SAFE_INTEGER);
       const data = await loadData(ctx, flags.data, flags);
       const { model, note } = loadModel(resolve(ctx.io.cwd, flags.model), { data });
       if (note !== null && !flags.quiet) ctx.io.stderr(`${note}\n`);
+      const resample = parseSteps(flags.resample, model.config.seqLen);
       const bar = progressBar(ctx.io, "eval", { unit: "cases", quiet: flags.quiet || flags.json });
-      const result = await evaluate(model, data, { resample: parseSteps(flags.resample), onProgress: bar });
+      const result = await evaluate(model, data, { resample, onProgress: bar });
       bar.finish();
       if (flags.json) printJson(ctx, evalJson(result, flags.model, data.file ?? data.name));
       else ctx.io.stdout(renderEval(result, flags.model, data.file ?? data.name));
@@ -75,15 +78,16 @@ export async function loadData(
   return loadDataset(nameOrPath, options);
 }
 
-function parseSteps(value: string | undefined): number | undefined {
+/** `--resample`: longer than the model's input it could never run (and 1e9 steps would not fit in memory). */
+function parseSteps(value: string | undefined, seqLen: number): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw inputError(`--resample needs a positive whole number of steps, got "${value}"`, {
-      field: "--resample",
-    });
-  }
-  return n;
+  return parseNumericFlag(value, {
+    flag: "--resample",
+    integer: true,
+    min: 1,
+    max: seqLen,
+    hint: `the model takes at most ${seqLen} steps; e.g. --resample ${Math.min(seqLen, 100)}`,
+  });
 }
 
 function evalJson(r: EvalResult, model: string, data: string) {

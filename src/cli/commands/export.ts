@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { saveOnnx } from "../../model/export.js";
 import { loadModel } from "../../model/model-dir.js";
+import { checkOutputs, modelFiles } from "../check-outputs.js";
 import type { CommandContext } from "../context.js";
 
 interface ExportFlags {
@@ -28,8 +29,13 @@ export function register(program: Command, ctx: CommandContext): void {
     .requiredOption("--onnx <out.onnx>", "output file")
     .option("--no-mask", "leave out the padding-mask input (for full-length input only)")
     .action((flags: ExportFlags) => {
-      const { model } = loadModel(resolve(ctx.io.cwd, flags.model));
+      const modelPath = resolve(ctx.io.cwd, flags.model);
       const out = resolve(ctx.io.cwd, flags.onnx);
+      checkOutputs({
+        outputs: [{ path: out, flag: "--onnx", kind: "file" }],
+        inputs: modelFiles(modelPath).map((path) => ({ path, flag: "--model" })),
+      });
+      const { model } = loadModel(modelPath);
       saveOnnx(model, out, { mask: flags.mask });
       const { channels, seqLen, classes } = model.config;
       const inputs = flags.mask

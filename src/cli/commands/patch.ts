@@ -6,6 +6,7 @@ import { openForPatching } from "../../patching/open.js";
 import { patchPair } from "../../patching/patch-pair.js";
 import { HEAD_MODES, type HeadMode } from "../../patching/types.js";
 import { type CommandContext, printJson } from "../context.js";
+import { parseNumericFlag } from "../numeric-flag.js";
 
 interface PatchFlags {
   model: string;
@@ -143,8 +144,10 @@ export function parseHeadMode(value: string): HeadMode {
 }
 
 function parseRow(value: string, field: string): number {
-  if (!/^\d+$/.test(value.trim())) {
-    throw inputError(`${field} must be a 0-based row index, got "${value}"`, { field });
-  }
-  return Number(value);
+  return parseNumericFlag(value, {
+    flag: field,
+    integer: true,
+    min: 0,
+    hint: "a 0-based row index of the data",
+  });
 }
