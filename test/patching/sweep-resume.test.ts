@@ -65,6 +65,23 @@ describe.skipIf(!haveShared)("sweep resume is independent of where the run stopp
     expect(await csv(1)).not.toBe(await csv(256));
   });
 
+  it("the summary counts what the rows show: non-finite logits are counted, not hidden", async () => {
+    const { model, inputs } = await referenceModel("JapaneseVowels");
+    const built = await buildPairs(model, inputs, { strategy: "misclassified", direction: "denoise", seed: 0 });
+    const pairs = built.pairs.pairs.slice(0, 2);
+    const components = presetComponents(model.config, "layers");
+    const w = model.params.values().next().value as Float32Array;
+    const saved = Float32Array.from(w);
+    try {
+      w.fill(Number.NaN);
+      const result = await sweep(model, built.inputs, pairs, { components });
+      expect(result.nonFiniteRows).toBe(result.rows.length);
+      expect(result.undefinedRecovery).toBe(result.rows.length);
+    } finally {
+      w.set(saved);
+    }
+  });
+
   it("model and data digests change with one weight or one value", async () => {
     const { model, inputs } = await referenceModel("JapaneseVowels");
     const before = [modelDigest(model), datasetDigest(inputs.dataset)];
