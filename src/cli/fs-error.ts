@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { InputError, inputError } from "../errors.js";
 
 /** What to do about each file-system error a user (not tspatch) can cause. */
@@ -23,11 +24,27 @@ const FIXES: Record<string, { what: string; hint: string }> = {
  * @example
  * try { writeFileSync("/no/such/dir/x.csv", "") } catch (e) { throw asInputError(e) }
  */
-export function asInputError(error: unknown): unknown {
+export function asInputError(error: unknown, file?: string): unknown {
   if (error instanceof InputError || !(error instanceof Error)) return error;
   const { code, syscall, path } = error as NodeJS.ErrnoException;
   if (code === undefined || syscall === undefined) return error;
   const fix = FIXES[code];
   if (fix === undefined) return error;
-  return inputError(`cannot ${syscall}: ${fix.what} (${code})`, { file: path, hint: fix.hint });
+  // Errors of read/write on an open descriptor carry no path: the caller names the file.
+  return inputError(`cannot ${syscall}: ${fix.what} (${code})`, { file: path ?? file, hint: fix.hint });
+}
+
+/**
+ * Read a whole text file, any file-system error as an InputError naming `shown` (the path as
+ * the user typed it).
+ *
+ * @example
+ * const text = readTextFile(resolve(cwd, flags.pairsFile), flags.pairsFile);
+ */
+export function readTextFile(path: string, shown: string = path): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw asInputError(error, shown);
+  }
 }

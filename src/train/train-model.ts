@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Dataset } from "../data/dataset.js";
 import { fitPreprocess, type NormalizeMethod } from "../data/preprocess.js";
@@ -101,8 +101,14 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const out = resolve(cwd, options.out);
   const checkpointPath = checkpointPathOf(out);
   if (!options.resume && existsSync(checkpointPath)) rmSync(checkpointPath);
-  mkdirSync(out, { recursive: true });
-  const result = await trainLoop(model, data, { ...options, seed, checkpointPath });
+  const created = mkdirSync(out, { recursive: true });
+  const result = await trainLoop(model, data, { ...options, seed, checkpointPath }).catch(
+    (error: unknown) => {
+      // A run refused before its first checkpoint leaves no empty directory behind.
+      if (created !== undefined && readdirSync(out).length === 0) rmSync(created, { recursive: true });
+      throw error;
+    },
+  );
   const testResult = test === null ? null : await evaluate(model, test);
   const metrics: TrainMetrics = {
     format: "tspatch-train-metrics",

@@ -67,7 +67,11 @@ describe.skipIf(!haveShared)("sweep resume is independent of where the run stopp
 
   it("the summary counts what the rows show: non-finite logits are counted, not hidden", async () => {
     const { model, inputs } = await referenceModel("JapaneseVowels");
-    const built = await buildPairs(model, inputs, { strategy: "misclassified", direction: "denoise", seed: 0 });
+    const built = await buildPairs(model, inputs, {
+      strategy: "misclassified",
+      direction: "denoise",
+      seed: 0,
+    });
     const pairs = built.pairs.pairs.slice(0, 2);
     const components = presetComponents(model.config, "layers");
     const w = model.params.values().next().value as Float32Array;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { writeFileAtomic } from "../../atomic-write.js";
@@ -16,6 +16,7 @@ import { sweep } from "../../patching/sweep.js";
 import { PAIR_STRATEGIES, type PairStrategy } from "../../patching/types.js";
 import { checkOutputs, modelFiles } from "../check-outputs.js";
 import { type CommandContext, printJson } from "../context.js";
+import { readTextFile } from "../fs-error.js";
 import { parseNumericFlag } from "../numeric-flag.js";
 import { progressBar } from "../progress.js";
 import { parseHeadMode } from "./patch.js";
@@ -175,7 +176,7 @@ export function register(program: Command, ctx: CommandContext): void {
       const classes = flags.classes?.split(",").map((l) => labelToIndex(inputs.labelMap, l.trim()));
       const list = flags.pairsFile
         ? parsePairsFile(
-            readFileSync(resolve(ctx.io.cwd, flags.pairsFile), "utf8"),
+            readTextFile(resolve(ctx.io.cwd, flags.pairsFile), flags.pairsFile),
             flags.pairsFile,
             inputs.rows,
             {
