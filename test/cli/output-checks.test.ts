@@ -146,6 +146,17 @@ describe.skipIf(!haveShared)("import-pth and export check their outputs first", 
     }
   });
 
+  it("eval stops on Ctrl-C (exit 130)", async () => {
+    const data = join(SHARED, "datasets", "JapaneseVowels", "JapaneseVowels_eq_TEST.ts");
+    const controller = new AbortController();
+    controller.abort();
+    const io = memoryIO({ cwd: dir });
+    expect(
+      await runCli(["eval", "--model", PTH, "--data", data, "--quiet"], io, { signal: controller.signal }),
+    ).toBe(130);
+    expect(io.err.join("")).toMatch(/eval interrupted/);
+  });
+
   it("eval --resample beyond the model's length: exit 2 with the limit", async () => {
     const data = join(SHARED, "datasets", "JapaneseVowels", "JapaneseVowels_eq_TEST.ts");
     const r = await cli(["eval", "--model", PTH, "--data", data, "--resample", "1000000000"]);

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { type LoadOptions, loadDataset, type Split } from "../../data/registry.js";
-import { inputError } from "../../errors.js";
+import { InterruptedError, inputError } from "../../errors.js";
 import { loadModel } from "../../model/model-dir.js";
 import { type EvalResult, evaluate } from "../../train/evaluate.js";
 import { type CommandContext, printJson } from "../context.js";
@@ -51,8 +51,14 @@ export function register(program: Command, ctx: CommandContext): void {
       if (note !== null && !flags.quiet) ctx.io.stderr(`${note}\n`);
       const resample = parseSteps(flags.resample, model.config.seqLen);
       const bar = progressBar(ctx.io, "eval", { unit: "cases", quiet: flags.quiet || flags.json });
-      const result = await evaluate(model, data, { resample, onProgress: bar });
-      bar.finish();
+      const result = await evaluate(model, data, {
+        resample,
+        onProgress: (done, total) => {
+          // Between runtime calls: Ctrl-C stops a long evaluation (nothing is written, so nothing is lost).
+          if (ctx.signal?.aborted) throw new InterruptedError("eval interrupted");
+          bar(done, total);
+        },
+      }).finally(() => bar.finish());
       if (flags.json) printJson(ctx, evalJson(result, flags.model, data.file ?? data.name));
       else ctx.io.stdout(renderEval(result, flags.model, data.file ?? data.name));
     });
