@@ -117,6 +117,16 @@ describe("file-system errors are input errors (exit 2) with the path and a fix",
     expect(asInputError(bug)).toBe(bug);
   });
 
+  it.each([
+    ["datasets", "list"],
+    ["eval", "--model", "m", "--data", "d"],
+    ["train", "--dataset", "d"],
+  ])("a --data-dir that does not exist is an error, not skipped (%s)", async (...argv) => {
+    const r = await cli([...argv, "--data-dir", "no-such-dir"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no-such-dir: --data-dir does not exist/);
+  });
+
   it("stats on a directory: exit 2 naming it", async () => {
     const r = await cli(["stats", dir]);
     expect(r.code).toBe(2);

@@ -5,6 +5,7 @@ import { InterruptedError, inputError } from "../../errors.js";
 import { loadModel } from "../../model/model-dir.js";
 import { type EvalResult, evaluate } from "../../train/evaluate.js";
 import { type CommandContext, printJson } from "../context.js";
+import { checkDataDir } from "../data-dir-flag.js";
 import { parseNumericFlag } from "../numeric-flag.js";
 import { progressBar } from "../progress.js";
 
@@ -70,6 +71,7 @@ export async function loadData(
   nameOrPath: string,
   flags: { split?: string; dataDir?: string; offline?: boolean },
 ) {
+  checkDataDir(flags.dataDir, ctx.io.cwd);
   const split = (flags.split ?? "test").toLowerCase();
   if (split !== "train" && split !== "test") {
     throw inputError(`unknown split "${flags.split}"`, { field: "--split", hint: "use train or test" });

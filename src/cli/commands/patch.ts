@@ -6,6 +6,7 @@ import { openForPatching } from "../../patching/open.js";
 import { patchPair } from "../../patching/patch-pair.js";
 import { HEAD_MODES, type HeadMode } from "../../patching/types.js";
 import { type CommandContext, printJson } from "../context.js";
+import { checkDataDir } from "../data-dir-flag.js";
 import { parseNumericFlag } from "../numeric-flag.js";
 
 interface PatchFlags {
@@ -49,6 +50,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--json", "print JSON")
     .action(async (flags: PatchFlags) => {
       const headMode = parseHeadMode(flags.headMode);
+      checkDataDir(flags.dataDir, ctx.io.cwd);
       const source = parseRow(flags.source, "--source");
       const target = parseRow(flags.target, "--target");
       const { model, inputs, note } = await openForPatching(flags.model, flags.data, {

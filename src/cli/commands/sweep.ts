@@ -16,6 +16,7 @@ import { sweep } from "../../patching/sweep.js";
 import { PAIR_STRATEGIES, type PairStrategy } from "../../patching/types.js";
 import { checkOutputs, modelFiles } from "../check-outputs.js";
 import { type CommandContext, printJson } from "../context.js";
+import { checkDataDir } from "../data-dir-flag.js";
 import { readTextFile } from "../fs-error.js";
 import { parseNumericFlag } from "../numeric-flag.js";
 import { progressBar } from "../progress.js";
@@ -107,6 +108,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .action(async (flags: SweepFlags) => {
       const started = performance.now();
       const headMode = parseHeadMode(flags.headMode);
+      checkDataDir(flags.dataDir, ctx.io.cwd);
       const strategy = parseChoice(flags.strategy, PAIR_STRATEGIES, "--strategy") as Exclude<
         PairStrategy,
         "file"

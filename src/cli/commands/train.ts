@@ -10,6 +10,7 @@ import type { EpochRecord } from "../../train/checkpoint.js";
 import { checkpointPathOf, type TrainModelResult, trainModel } from "../../train/train-model.js";
 import { checkOutputs } from "../check-outputs.js";
 import type { CommandContext } from "../context.js";
+import { checkDataDir } from "../data-dir-flag.js";
 import { parseNumericFlag } from "../numeric-flag.js";
 import { formatSeconds, progressBar } from "../progress.js";
 
@@ -77,6 +78,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--quiet", "no progress output")
     .action(async (flags: TrainFlags) => {
       const settings = parseFlags(flags, ctx.io.cwd);
+      checkDataDir(flags.dataDir, ctx.io.cwd);
       const outs = settings.seeds.map((seed) => outDir(settings, flags, seed));
       checkOutputs({
         outputs: outs.map((path) => ({ path, flag: "--out", kind: "directory" })),
