@@ -202,7 +202,7 @@ function nctByQuadrature(t: number, df: number, delta: number, upper: boolean): 
   let sum = 0;
   for (let i = 0; i <= steps; i++) {
     const z = -limit + i * step;
-    if (z + delta <= 0) continue; // the lower limit z > -δ (only reached for δ < 13, not used here)
+    if (z + delta <= 0) continue; // the lower limit z > -δ: every node for δ < -40 (then CDF = Φ(-δ))
     const x = (df * (z + delta) ** 2) / (2 * t * t);
     const g = regularizedGamma(a, x);
     const weight = i === 0 || i === steps ? 0.5 : 1;
