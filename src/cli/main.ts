@@ -10,6 +10,7 @@ import { register as statsCommand } from "./commands/stats.js";
 import { register as sweepCommand } from "./commands/sweep.js";
 import { register as trainCommand } from "./commands/train.js";
 import type { CommandContext } from "./context.js";
+import { asInputError } from "./fs-error.js";
 import { type CliIO, processIO } from "./io.js";
 
 /** Each command file exports one `register` that adds itself to the program. */
@@ -57,7 +58,8 @@ export async function runCli(
   }
 }
 
-function reportError(error: unknown, io: CliIO): number {
+function reportError(thrown: unknown, io: CliIO): number {
+  const error = asInputError(thrown);
   if (error instanceof CommanderError) {
     // Help and version exit through here with code 0; usage errors were already printed.
     return error.exitCode === 0 ? 0 : 2;

@@ -12,6 +12,7 @@ import type { HookedTST } from "../model/hooked-tst.js";
 import { loadModel } from "../model/model-dir.js";
 import { type PreparedInputs, prepareInputs } from "../model/prepare-inputs.js";
 import type { CommandContext } from "./context.js";
+import { checkDataDir } from "./data-dir-flag.js";
 
 /** The flags every command that reads data shares. */
 export interface DataFlags {
@@ -27,6 +28,7 @@ export interface DataFlags {
  * const data = await loadData(ctx, "JapaneseVowels", { split: "test" });
  */
 export async function loadData(ctx: CommandContext, nameOrPath: string, flags: DataFlags): Promise<Dataset> {
+  checkDataDir(flags.dataDir, ctx.io.cwd);
   const split = (flags.split ?? "test").toLowerCase();
   if (split !== "train" && split !== "test") {
     throw inputError(`unknown split "${flags.split}"`, { field: "--split", hint: "use train or test" });
@@ -55,6 +57,14 @@ export async function openModelAndData(
 ): Promise<{ model: HookedTST; inputs: PreparedInputs }> {
   const data = await loadData(ctx, flags.data, flags);
   const { model, note } = loadModel(resolve(ctx.io.cwd, flags.model), { data });
+  const { seqLen } = model.config;
+  if (options.resample !== undefined && options.resample > seqLen) {
+    // Longer than the model's input it could never run (and 1e9 steps would not fit in memory).
+    throw inputError(`--resample ${options.resample} is longer than the model's input (${seqLen} steps)`, {
+      field: "--resample",
+      hint: `the model takes at most ${seqLen} steps; e.g. --resample ${Math.min(seqLen, 100)}`,
+    });
+  }
   const inputs = prepareInputs(model, data, options);
   if (!flags.quiet)
     for (const line of [note, ...inputs.notes]) if (line !== null) ctx.io.stderr(`tspatch: ${line}\n`);

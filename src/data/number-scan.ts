@@ -116,3 +116,17 @@ export function scanNumber(text: string, pos: number, limit: number, out: ScanRe
   }
   out.value = Number(text.slice(start, pos));
 }
+
+/**
+ * A whole string as a decimal number (the `.ts` reader's syntax), or NaN: unlike `Number()` it
+ * refuses "0x1F", "0b101", "0o7", "Infinity" and "" (which `Number()` reads as 0).
+ *
+ * @example
+ * parseDecimal("-1.5e3"); // -1500
+ * parseDecimal("0x1F");   // NaN
+ */
+export function parseDecimal(text: string): number {
+  const out: ScanResult = { value: Number.NaN, end: 0 };
+  scanNumber(text, 0, text.length, out);
+  return text.length > 0 && out.end === text.length ? out.value : Number.NaN;
+}

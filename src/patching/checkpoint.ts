@@ -18,6 +18,18 @@ interface Header {
   kind: typeof KIND;
   version: 2;
   hash: string;
+  /** How pairs were grouped into runtime calls; a resumed sweep uses the same (absent in old files). */
+  grouping?: Grouping;
+}
+
+/**
+ * How a sweep groups pairs into chunks and patched runs into runtime calls. Float results depend
+ * on it in the last digits (the runtime's kernels sum in another order for another batch), so a
+ * resumed sweep restores it from the checkpoint.
+ */
+export interface Grouping {
+  pairsPerBatch: number;
+  batchRows: number;
 }
 
 interface PairLine {
@@ -38,6 +50,8 @@ export interface CheckpointMeta {
   epsilon: number;
   freezeMlps: boolean;
   align: Alignment;
+  /** The grouping asked for; an existing checkpoint's own grouping wins. */
+  grouping: Grouping;
 }
 
 /** One finished (pair, component) row: its status, the pair's alignment, and the metrics (null when not applicable). */
@@ -58,6 +72,8 @@ export class SweepCheckpoint {
   private constructor(
     readonly path: string,
     private readonly done: Map<string, FinishedPair>,
+    /** The grouping the sweep was started with (restored on resume). */
+    readonly grouping: Grouping,
   ) {}
 
   /**
@@ -83,6 +99,7 @@ export class SweepCheckpoint {
       .digest("hex");
     const done = new Map<string, FinishedPair>();
     const byKey = new Map(meta.pairs.map((p) => [`${p.id}:${p.direction}`, p]));
+    let grouping = meta.grouping;
     if (existsSync(path)) {
       const lines = readFileSync(path, "utf8").split("\n");
       let header: Header | undefined;
@@ -100,13 +117,14 @@ export class SweepCheckpoint {
       }
       if (header.hash !== hash || header.version !== 2) {
         throw inputError(
-          "the checkpoint belongs to a different sweep (other pairs, components or settings)",
+          "the checkpoint belongs to a different sweep (other model or data content, pairs, components or settings)",
           {
             file: path,
             hint: "delete the checkpoint to start over, or rerun with the same options to resume",
           },
         );
       }
+      grouping = validGrouping(header.grouping) ?? grouping;
       for (const text of lines.slice(1)) {
         if (text.trim() === "") continue;
         let line: PairLine;
@@ -142,10 +160,10 @@ export class SweepCheckpoint {
         });
       }
     } else {
-      const header: Header = { kind: KIND, version: 2, hash };
+      const header: Header = { kind: KIND, version: 2, hash, grouping };
       writeFileSync(path, `${JSON.stringify(header)}\n`);
     }
-    return new SweepCheckpoint(path, done);
+    return new SweepCheckpoint(path, done, grouping);
   }
 
   /** Pairs already finished, by `id:direction`. */
@@ -167,4 +185,11 @@ export class SweepCheckpoint {
     };
     appendFileSync(this.path, `${JSON.stringify(line)}\n`);
   }
+}
+
+function validGrouping(g: Grouping | undefined): Grouping | null {
+  const ok = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1;
+  return g !== undefined && ok(g.pairsPerBatch) && ok(g.batchRows)
+    ? { pairsPerBatch: g.pairsPerBatch, batchRows: g.batchRows }
+    : null;
 }

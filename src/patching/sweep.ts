@@ -1,7 +1,7 @@
 import type { HookedTST } from "../model/hooked-tst.js";
 import { type HookName, startInputHooks } from "../model/hooks.js";
 import { alignInputs, alignPair, checkAlignment, type PairAlignment } from "./align.js";
-import { type FinishedPair, type FinishedRow, SweepCheckpoint } from "./checkpoint.js";
+import { type FinishedPair, type FinishedRow, type Grouping, SweepCheckpoint } from "./checkpoint.js";
 import {
   type CachedRows,
   cacheRows,
@@ -102,12 +102,16 @@ export interface SweepResult {
   readonly baselines: readonly PairBaseline[];
   readonly recoveryBasis: RecoveryBasis;
   readonly align: Alignment;
-  /** Rows whose recovery is undefined (denominator below epsilon). */
+  /** Applicable rows whose recovery cell is empty: undefined (denominator below epsilon) or not finite. */
   readonly undefinedRecovery: number;
+  /** Applicable rows with a non-finite metric (their cells are empty in the CSV): non-finite logits. */
+  readonly nonFiniteRows: number;
   /** Rows by status (not_applicable rows have no metrics; no_overlap rows have effect 0). */
   readonly statusCounts: Readonly<Record<RowStatus, number>>;
   /** Pairs taken from the checkpoint instead of computed. */
   readonly resumedPairs: number;
+  /** The grouping used (a resumed sweep's is the checkpoint's). */
+  readonly grouping: Grouping;
 }
 
 /**
@@ -126,7 +130,10 @@ export async function sweep(
   const align = checkAlignment(options.align ?? "overlap");
   const basis = options.recoveryBasis ?? "p_true";
   const epsilon = options.epsilon ?? RECOVERY_EPSILON;
-  const perChunk = Math.max(1, options.pairsPerBatch ?? 16);
+  const requested = {
+    pairsPerBatch: Math.max(1, options.pairsPerBatch ?? 16),
+    batchRows: Math.max(1, options.batchRows ?? 256),
+  };
   const components = options.components;
   const checkpoint =
     options.checkpoint === undefined
@@ -139,28 +146,36 @@ export async function sweep(
           epsilon,
           freezeMlps: options.freezeMlps ?? true,
           align,
+          grouping: requested,
         });
+  const grouping = checkpoint?.grouping ?? requested;
+  const runOptions = { ...options, batchRows: grouping.batchRows };
   const done = checkpoint?.finished() ?? new Map<string, FinishedPair>();
-  const todo = pairs.filter((p) => !done.has(pairKey(p)));
   const hooks = cacheHooksFor(model, components);
-  // Pairs as computed (under resample the source points to its resampled row of `aligned`).
-  const aligned = alignInputs(table, todo, align, model.config.seqLen, model.config.channels);
+  // Pairs as computed (under resample the source points to its resampled row of `aligned`). All
+  // pairs, finished or not, so that chunks are the same as in an uninterrupted run.
+  const aligned = alignInputs(table, pairs, align, model.config.seqLen, model.config.channels);
 
   const computed = new Map<string, FinishedPair>();
-  options.onProgress?.(pairs.length - todo.length, pairs.length);
-  for (let c0 = 0; c0 < todo.length; c0 += perChunk) {
+  let finished = done.size;
+  options.onProgress?.(finished, pairs.length);
+  // Chunks start at fixed pair indices, never at the resume point: a chunk left half-done by a
+  // kill is recomputed whole, so every pair sees the same runtime batches as in an uninterrupted run.
+  for (let c0 = 0; c0 < pairs.length; c0 += grouping.pairsPerBatch) {
+    const chunk = pairs.slice(c0, c0 + grouping.pairsPerBatch);
+    if (chunk.every((p) => done.has(pairKey(p)))) continue;
     checkAbort(options.signal);
-    const chunk = todo.slice(c0, c0 + perChunk);
-    const runPairs = aligned.pairs.slice(c0, c0 + perChunk);
+    const runPairs = aligned.pairs.slice(c0, c0 + grouping.pairsPerBatch);
     const cache = await cacheRows(
       model,
       aligned.table,
       runPairs.flatMap((p) => [p.source, p.target]),
       hooks,
-      options,
+      runOptions,
     );
-    const runs = await patchedChunk(model, aligned.table, cache, runPairs, components, options);
+    const runs = await patchedChunk(model, aligned.table, cache, runPairs, components, runOptions);
     chunk.forEach((pair, i) => {
+      if (done.has(pairKey(pair))) return;
       const run = runPairs[i];
       const source = score(cache.logitsOf(run.source));
       const target = score(cache.logitsOf(run.target));
@@ -189,8 +204,9 @@ export async function sweep(
       const baseline = { pair, sourceLogits: source.logits, targetLogits: target.logits };
       computed.set(pairKey(pair), { baseline, rows });
       checkpoint?.append(pair, baseline, rows);
+      finished++;
     });
-    options.onProgress?.(pairs.length - todo.length + c0 + chunk.length, pairs.length);
+    options.onProgress?.(finished, pairs.length);
   }
 
   const rows: EffectRow[] = [];
@@ -206,14 +222,19 @@ export async function sweep(
   }
   const statusCounts = { ok: 0, not_applicable: 0, no_overlap: 0 };
   for (const r of rows) statusCounts[r.status]++;
+  const applicable = rows.filter((r) => r.status !== "not_applicable");
   return {
     rows,
     baselines,
     recoveryBasis: basis,
     align,
-    undefinedRecovery: rows.filter((r) => r.status !== "not_applicable" && r.recovery === null).length,
+    undefinedRecovery: applicable.filter((r) => r.recovery === null || !Number.isFinite(r.recovery)).length,
+    nonFiniteRows: applicable.filter(
+      (r) => ![r.dpTrue, r.logitDiff, r.dLogitDiff, r.klSource].every((v) => Number.isFinite(v)),
+    ).length,
     statusCounts,
-    resumedPairs: pairs.length - todo.length,
+    resumedPairs: done.size,
+    grouping,
   };
 }
 

@@ -6,12 +6,14 @@
  * this; the study report uses it too.
  */
 
+import { InterruptedError } from "../errors.js";
 import { streams } from "../random/streams.js";
 import { bootstrapMeans } from "./bootstrap.js";
-import { describe } from "./descriptives.js";
+import { describe, overflowScale } from "./descriptives.js";
 import { cohenDz, hedgesCorrection } from "./effect-size.js";
 import { adjustPValues, type Correction } from "./multiplicity.js";
 import { signFlipTest } from "./permutation.js";
+import type { BootstrapResult } from "./results.js";
 import { ttest1samp } from "./ttest.js";
 import type { UnitTableColumn } from "./unit-table.js";
 import { wilcoxon } from "./wilcoxon.js";
@@ -26,6 +28,8 @@ export interface AnalyzeOptions {
   resamples?: number;
   seed?: number;
   onProgress?: (done: number, total: number, detail?: string) => void;
+  /** Checked between columns and every 1000 bootstrap resamples; throws InterruptedError. */
+  signal?: AbortSignal;
 }
 
 /** One column's row; NaN where a value is undefined (`notes` says why). */
@@ -76,6 +80,40 @@ export function analyzeEffects(
   columns: readonly UnitTableColumn[],
   options: AnalyzeOptions = {},
 ): EffectsReport {
+  const steps = analysisSteps(columns, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * {@link analyzeEffects} that returns to the event loop between groups of columns, so that a
+ * Ctrl-C (which aborts `options.signal`) is noticed during a long analysis. Same results.
+ *
+ * @example
+ * const report = await analyzeEffectsAsync(columns, { signal: controller.signal });
+ */
+export async function analyzeEffectsAsync(
+  columns: readonly UnitTableColumn[],
+  options: AnalyzeOptions = {},
+): Promise<EffectsReport> {
+  const steps = analysisSteps(columns, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Columns bootstrapped per call: results do not depend on the grouping (see bootstrapMeans). */
+const COLUMNS_PER_STEP = 16;
+
+/** The analysis, pausing (yield) after each group of columns; throws InterruptedError when aborted. */
+function* analysisSteps(
+  columns: readonly UnitTableColumn[],
+  options: AnalyzeOptions,
+): Generator<void, EffectsReport> {
   const alpha = options.alpha ?? 0.05;
   const correction = options.correction ?? "bh";
   const test = options.test ?? "t";
@@ -85,20 +123,35 @@ export function analyzeEffects(
   const level = 1 - alpha;
   const total = columns.length * 2;
   let done = 0;
-  const cis = bootstrapMeans(
-    columns.map((c) => c.values),
-    {
-      method: "BCa",
-      level,
-      resamples,
-      seed,
-      onProgress:
-        options.onProgress &&
-        ((d, t) => options.onProgress?.(Math.round((d / t) * columns.length), total, "bootstrap")),
-    },
-  );
+  const checkAbort = () => {
+    if (options.signal?.aborted) throw new InterruptedError("stats interrupted");
+  };
+  // Columns of 1e300-sized values are bootstrapped divided by a power of two (exact, and the
+  // BCa interval of the mean scales with the data), so that resample sums stay finite.
+  const scales = columns.map((c) => overflowScale(c.values));
+  const cis: BootstrapResult[] = [];
+  for (let j0 = 0; j0 < columns.length; j0 += COLUMNS_PER_STEP) {
+    const group = columns.slice(j0, j0 + COLUMNS_PER_STEP);
+    const results = bootstrapMeans(
+      group.map((c, k) => (scales[j0 + k] === 1 ? c.values : c.values.map((v) => v / scales[j0 + k]))),
+      {
+        method: "BCa",
+        level,
+        resamples,
+        seed,
+        onProgress: (d, t) => {
+          checkAbort();
+          options.onProgress?.(Math.round(j0 + (d / t) * group.length), total, "bootstrap");
+        },
+      },
+    );
+    cis.push(...results);
+    yield;
+    checkAbort();
+  }
   done = columns.length;
-  const rows: EffectStats[] = columns.map((column, j) => {
+  const rows: EffectStats[] = [];
+  for (const [j, column] of columns.entries()) {
     const x = column.values;
     const d = describe(x);
     const notes = new Set<string>();
@@ -116,11 +169,16 @@ export function analyzeEffects(
     ]) {
       notes.add(note);
     }
-    if (d.sd === 0) notes.add("constant column");
+    if (d.sd === 0) {
+      notes.add("constant column");
+      notes.add(
+        `every value is ${d.mean}: with sd = 0, t, p_t and d_z are undefined (not significant by the t-test); the Wilcoxon and sign-flip p-values still apply`,
+      );
+    }
     if (d.n === 2) notes.add("g_z needs n >= 3");
     done++;
     options.onProgress?.(done, total, column.name);
-    return {
+    rows.push({
       name: column.name,
       n: d.n,
       mean: d.mean,
@@ -131,8 +189,8 @@ export function analyzeEffects(
       p_t: tt.pvalue,
       p_wilcoxon: w.pvalue,
       p_perm: perm.pvalue,
-      ci_low: cis[j].confidenceInterval.low,
-      ci_high: cis[j].confidenceInterval.high,
+      ci_low: cis[j].confidenceInterval.low * scales[j],
+      ci_high: cis[j].confidenceInterval.high * scales[j],
       d_z: dz.estimate,
       d_z_ci_low: dzCi.low,
       d_z_ci_high: dzCi.high,
@@ -143,8 +201,12 @@ export function analyzeEffects(
       wilcoxon_method: w.exact ? "exact" : "normal approximation",
       perm_method: perm.exact ? "exact" : `Monte Carlo (${perm.resamples})`,
       notes: [...notes],
-    };
-  });
+    });
+    if (j % COLUMNS_PER_STEP === COLUMNS_PER_STEP - 1) {
+      yield;
+      checkAbort();
+    }
+  }
   const chosen = rows.map((r) => (test === "t" ? r.p_t : test === "wilcoxon" ? r.p_wilcoxon : r.p_perm));
   const adjusted = adjustPValues(chosen, correction, alpha).adjusted;
   rows.forEach((r, j) => {

@@ -22,9 +22,39 @@ export type Sample = ArrayLike<number>;
 export function mean(x: Sample): number {
   const n = x.length;
   if (n === 0) return Number.NaN;
+  const scale = overflowScale(x);
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += x[i];
-  return sum / n;
+  for (let i = 0; i < n; i++) sum += x[i] / scale;
+  return (sum / n) * scale;
+}
+
+/**
+ * A power of two to divide every value by so that sums of values and of squared deviations stay
+ * finite and normal: 1 (no change) for the usual magnitudes, else 2^⌊log2 max|x|⌋. Dividing by a
+ * power of two is exact and floating-point sums are invariant under it, so scaled results equal
+ * the unscaled ones whenever those did not overflow or underflow (1e300-sized data would
+ * otherwise give an infinite variance and t = 0; two cells of 1e308 an infinite mean).
+ */
+export function overflowScale(x: Sample): number {
+  let max = 0;
+  for (let i = 0; i < x.length; i++) {
+    const a = Math.abs(x[i]);
+    if (a > max) max = a;
+  }
+  if (!Number.isFinite(max) || max === 0 || (max < 2 ** 500 && max > 2 ** -500)) return 1;
+  return 2 ** Math.floor(Math.log2(max));
+}
+
+/** Σ(x - x̄)² of x / scale (two-pass), and the scale. */
+function scaledSumOfSquares(x: Sample): { ss: number; scale: number } {
+  const scale = overflowScale(x);
+  const m = mean(x) / scale;
+  let ss = 0;
+  for (let i = 0; i < x.length; i++) {
+    const d = x[i] / scale - m;
+    ss += d * d;
+  }
+  return { ss, scale };
 }
 
 /**
@@ -36,13 +66,8 @@ export function mean(x: Sample): number {
 export function variance(x: Sample, ddof = 1): number {
   const n = x.length;
   if (n - ddof <= 0) return Number.NaN;
-  const m = mean(x);
-  let ss = 0;
-  for (let i = 0; i < n; i++) {
-    const d = x[i] - m;
-    ss += d * d;
-  }
-  return ss / (n - ddof);
+  const { ss, scale } = scaledSumOfSquares(x);
+  return (ss / (n - ddof)) * scale * scale;
 }
 
 /**
@@ -52,7 +77,11 @@ export function variance(x: Sample, ddof = 1): number {
  * sd([1, 2, 3, 4]); // 1.2909944487358056
  */
 export function sd(x: Sample, ddof = 1): number {
-  return Math.sqrt(variance(x, ddof));
+  const n = x.length;
+  if (n - ddof <= 0) return Number.NaN;
+  // Scaled back after the square root: the sd of 1e300-sized values is finite, their variance not.
+  const { ss, scale } = scaledSumOfSquares(x);
+  return Math.sqrt(ss / (n - ddof)) * scale;
 }
 
 /**

@@ -19,7 +19,7 @@
  *     estimators", Journal of Educational Statistics 6(2), 107-128, 1981.
  */
 import { type BootstrapOptions, bootstrap } from "./bootstrap.js";
-import { mean, type Sample, variance } from "./descriptives.js";
+import { mean, overflowScale, type Sample, sd, variance } from "./descriptives.js";
 import { nctCdf } from "./distributions.js";
 import type { BootstrapResult, ConfidenceInterval, EstimateResult } from "./results.js";
 import { findRoot } from "./root.js";
@@ -47,7 +47,12 @@ export function hedgesCorrection(df: number): number {
  */
 export function cohenDz(x: Sample): EstimateResult {
   const n = x.length;
-  const estimate = mean(x) / Math.sqrt(variance(x));
+  // Scale-free, so computed on x divided by a power of two when x is huge or subnormal-small.
+  const scale = overflowScale(x);
+  const scaled = scale === 1 ? x : Float64Array.from(x as ArrayLike<number>, (v) => v / scale);
+  const s = sd(scaled);
+  // A constant column has no spread to standardise by: undefined, not ±inf.
+  const estimate = s === 0 ? Number.NaN : mean(scaled) / s;
   return {
     estimate,
     method: "Cohen's d_z",
@@ -120,7 +125,7 @@ export function dzConfidenceInterval(dz: number, n: number, level = 0.95): Confi
  * dzBootstrapInterval([0.3, 0.1, 0.5, 0.2, 0.4, 0.6, 0.1], { seed: 0 }).confidenceInterval;
  */
 export function dzBootstrapInterval(x: Sample, options: BootstrapOptions = {}): BootstrapResult {
-  return bootstrap(x, (s) => mean(s) / Math.sqrt(variance(s)), options);
+  return bootstrap(x, (s) => mean(s) / sd(s), options);
 }
 
 /** Result of a two-group standardised mean difference. */

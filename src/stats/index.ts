@@ -14,6 +14,7 @@ export { Rng } from "../random/rng.js";
 export {
   type AnalyzeOptions,
   analyzeEffects,
+  analyzeEffectsAsync,
   type EffectStats,
   type EffectsReport,
   type TestName,

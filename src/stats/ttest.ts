@@ -4,7 +4,7 @@
  * t = (x̄ - μ₀) / (s/√n) with df = n - 1; the p-value is from the t distribution (scipy's
  * `_ttest_finish`), and the confidence interval for the mean is x̄ ± t_{df} · s/√n.
  */
-import { mean, type Sample, sd } from "./descriptives.js";
+import { mean, overflowScale, type Sample, sd } from "./descriptives.js";
 import { tCdf, tQuantile } from "./distributions.js";
 import type { Alternative, ConfidenceInterval, TestResult } from "./results.js";
 
@@ -40,7 +40,15 @@ export function ttest1samp(x: Sample, options: TTestOptions = {}): TTestResult {
   const df = n - 1;
   const estimate = mean(x);
   const standardError = sd(x) / Math.sqrt(n);
-  const statistic = (estimate - popmean) / standardError;
+  // t is scale-free: computed on x divided by a power of two when x is huge or subnormal-small,
+  // where the unscaled mean and sd would overflow or lose digits.
+  const scale = overflowScale(x);
+  const scaled = scale === 1 ? x : Float64Array.from(x as ArrayLike<number>, (v) => v / scale);
+  const centred = (mean(scaled) - popmean / scale) / (sd(scaled) / Math.sqrt(n));
+  // With sd = 0 the statistic would be ±inf (p = 0) or 0/0: the test has no variance to judge
+  // the mean against, so both are undefined (NaN), never a "significant" infinite t.
+  const statistic =
+    standardError === 0 ? Number.NaN : scale === 1 ? (estimate - popmean) / standardError : centred;
   const notes: string[] = [];
   if (n < 2) notes.push("n < 2");
   else if (standardError === 0) notes.push("constant column");

@@ -5,6 +5,7 @@
  * pair × component; see patching/effects-long.ts.) Every problem is an InputError naming the
  * file, line and column, with the fix.
  */
+import { parseDecimal } from "../data/number-scan.js";
 import { inputError } from "../errors.js";
 
 export interface UnitTableColumn {
@@ -97,9 +98,10 @@ export function parseUnitTable(text: string, file: string): UnitTableColumn[] {
     cells.forEach((raw, j) => {
       const cell = raw.trim();
       if (MISSING.test(cell)) return;
-      const value = Number(cell);
+      // The .ts reader's syntax: Number() would also read "0x1F", "0b101" and "0o7".
+      const value = parseDecimal(cell);
       if (!Number.isFinite(value)) {
-        throw inputError(`"${cell}" is not a finite number`, {
+        throw inputError(`"${cell}" is not a finite decimal number`, {
           file,
           line: lineNumber,
           field: `column "${names[j]}"`,

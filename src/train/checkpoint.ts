@@ -20,6 +20,12 @@ export interface CheckpointSettings {
   valFraction: number;
   patience: number;
   seed: number;
+  /** Input normalisation (`--normalize`). */
+  normalize: string;
+  /** Hash of the model config and the fitted preprocessing (statistics, padding, resampling). */
+  modelSetup: string;
+  /** Runtime threads: another count sums in another order, so the weights differ in the last bits. */
+  threads: number;
 }
 
 /** Per-epoch metrics; validation fields are null when no validation split is used. */
@@ -145,7 +151,12 @@ export function readCheckpoint(path: string): Checkpoint {
 export function settingsMismatch(saved: CheckpointSettings, current: CheckpointSettings): string[] {
   const out: string[] = [];
   for (const key of Object.keys(current) as (keyof CheckpointSettings)[]) {
-    if (saved[key] !== current[key]) out.push(`${key}: ${saved[key]} → ${current[key]}`);
+    if (saved[key] === current[key]) continue;
+    out.push(
+      key === "modelSetup"
+        ? "the model config or the fitted preprocessing (normalisation statistics, length) differ"
+        : `${key}: ${saved[key]} → ${current[key]}`,
+    );
   }
   return out;
 }

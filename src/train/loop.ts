@@ -89,6 +89,12 @@ export async function trainLoop(
     valFraction: options.valFraction ?? 0.1,
     patience: options.patience ?? 20,
     seed: options.seed ?? 0,
+    normalize: model.preprocess?.normalize.method ?? "none",
+    modelSetup: createHash("sha256")
+      .update(JSON.stringify([model.config, model.preprocess]))
+      .digest("hex")
+      .slice(0, 16),
+    threads: model.runtime.threads,
   };
   const epochs = options.epochs ?? 100;
   validateOptions(settings, epochs, model, data);
@@ -132,7 +138,7 @@ export async function trainLoop(
     if (changed.length > 0) {
       throw inputError(`the checkpoint was written with other settings:\n  ${changed.join("\n  ")}`, {
         file: path,
-        hint: "resume with the original settings, or train again without --resume",
+        hint: "resume with the original settings (--normalize, --threads, --batch-size, …), or train again without --resume",
       });
     }
     if (ckpt.position.data !== fingerprint) {

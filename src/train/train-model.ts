@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Dataset } from "../data/dataset.js";
 import { fitPreprocess, type NormalizeMethod } from "../data/preprocess.js";
@@ -101,8 +101,14 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const out = resolve(cwd, options.out);
   const checkpointPath = checkpointPathOf(out);
   if (!options.resume && existsSync(checkpointPath)) rmSync(checkpointPath);
-  mkdirSync(out, { recursive: true });
-  const result = await trainLoop(model, data, { ...options, seed, checkpointPath });
+  const created = mkdirSync(out, { recursive: true });
+  const result = await trainLoop(model, data, { ...options, seed, checkpointPath }).catch(
+    (error: unknown) => {
+      // A run refused before its first checkpoint leaves no empty directory behind.
+      if (created !== undefined && readdirSync(out).length === 0) rmSync(created, { recursive: true });
+      throw error;
+    },
+  );
   const testResult = test === null ? null : await evaluate(model, test);
   const metrics: TrainMetrics = {
     format: "tspatch-train-metrics",
@@ -179,6 +185,7 @@ export async function prepareTraining(
   const cwd = options.data?.cwd ?? process.cwd();
   const { train, test } = await loadSplits(options.dataset, { ...options.data, cwd });
   const seed = options.seed ?? 0;
+  checkTrainable(train);
   const spec = fitPreprocess(train, { normalize: options.normalize ?? "zscore" });
   const seqLen = options.seqLen ?? Math.max(spec.padLength, test?.maxLength ?? 0);
   if (seqLen < spec.padLength) {
@@ -204,6 +211,23 @@ export async function prepareTraining(
     options.runtime,
   );
   return { model, data: trainData(model, train), train, test };
+}
+
+/** Refuse, naming the file, TRAIN data no model can be trained on. */
+function checkTrainable(train: Dataset): void {
+  const where = train.file ?? train.name;
+  if (train.labelMap.outputs < 1 || train.labelIndex.every((k) => k < 0)) {
+    throw inputError("the TRAIN data has no class labels (@classLabel false, or no label column)", {
+      file: where,
+      hint: "training needs a labelled TRAIN split: declare @classLabel true <labels> and end each case with its label",
+    });
+  }
+  if (train.cases < 2) {
+    throw inputError(`need at least 2 training cases, got ${train.cases}`, {
+      file: where,
+      hint: "use a TRAIN file with more cases (at least 2 per class for a validation split, or --val-fraction 0)",
+    });
+  }
 }
 
 /** TRAIN as the loop consumes it: raw values padded to the model's length, mask, class indices. */

@@ -133,7 +133,11 @@ describe("tspatch stats", () => {
 
   it.each([
     ["ragged.csv", "a,b\n1,2\n3\n", /ragged\.csv, line 3: row has 1 cells but the header has 2/],
-    ["text.csv", "a,b\n1,2\n3,abc\n4,5\n", /text\.csv, line 3: "abc" is not a finite number \(column "b"\)/],
+    [
+      "text.csv",
+      "a,b\n1,2\n3,abc\n4,5\n",
+      /text\.csv, line 3: "abc" is not a finite decimal number \(column "b"\)/,
+    ],
     ["short.csv", "a,b\n1,2\n,3\n", /column "a" has 1 value; at least 2 are needed/],
     ["empty.csv", "", /the file is empty/],
     ["dup.csv", "a,a\n1,2\n3,4\n", /column name "a" appears twice/],

@@ -53,12 +53,15 @@ async function cli(argv: string[], signal?: AbortSignal, onStderr?: (text: strin
 
 describe("tspatch train", () => {
   it.each([
-    [["--lr", "abc"], "--lr must be a positive number"],
-    [["--val-fraction", "1"], "--val-fraction must be in [0, 1)"],
+    [["--lr", "abc"], '--lr must be a number in (0, 1000), got "abc"'],
+    [["--lr", "0x1"], '--lr must be a number in (0, 1000), got "0x1"'],
+    [["--val-fraction", "1"], "--val-fraction must be a number in [0, 1)"],
+    [["--threads", "10000"], "--threads must be an integer in [1, "],
+    [["--batch-size", "1e30"], "--batch-size must be an integer in [1, 1048576]"],
     [["--seed", "1", "--seeds", "0,1"], "either --seed or --seeds"],
     [["--seeds", "0,0"], "lists a seed twice"],
     [["--normalize", "robust"], 'unknown --normalize "robust"'],
-    [["--epochs", "0"], "--epochs must be an integer ≥ 1"],
+    [["--epochs", "0"], "--epochs must be an integer in [1, 1000000]"],
     [["--data", "other.ts"], "--data and --dataset name the same thing"],
   ])("rejects %j with exit 2 and a message", async (extra, message) => {
     const { code, err } = await cli([...common, ...extra]);
@@ -132,5 +135,59 @@ describe("tspatch train", () => {
     expect(a.equals(readFileSync(join(dir, "m", "seed-0", "weights.safetensors")))).toBe(true);
     const none = await cli(rest);
     expect([none.code, none.err]).toEqual([2, expect.stringContaining("pass --data <name|path>")]);
+  });
+
+  it("--resume with another --normalize is refused, naming the setting", async () => {
+    const controller = new AbortController();
+    const first = await cli([...common, "--out", "norm", "--seed", "0"], controller.signal, (text) => {
+      if (text.includes("epoch 1/2")) controller.abort();
+    });
+    expect(first.code).toBe(130);
+    const second = await cli([
+      ...common,
+      "--out",
+      "norm",
+      "--seed",
+      "0",
+      "--resume",
+      "--normalize",
+      "minmax",
+    ]);
+    expect(second.code).toBe(2);
+    expect(second.err).toMatch(/other settings:[\s\S]*normalize: zscore → minmax/);
+    expect(existsSync(join(dir, "norm", "weights.safetensors"))).toBe(false);
+  });
+
+  it("--seeds 1e30 exits 2 and creates nothing", async () => {
+    const { code, err } = await cli([...common, "--out", "big", "--seeds", "0,1e30"]);
+    expect(code).toBe(2);
+    expect(err).toContain('--seeds must be an integer ≥ 0, got "1e30"');
+    expect(existsSync(join(dir, "big"))).toBe(false);
+  });
+
+  it("--out an existing file, or inside a file: exit 2 before training", async () => {
+    writeFileSync(join(dir, "afile"), "x");
+    for (const out of ["afile", "afile/sub"]) {
+      const { code, err } = await cli([...common, "--out", out]);
+      expect(code).toBe(2);
+      expect(err).toMatch(/fix:/);
+    }
+    expect(readFileSync(join(dir, "afile"), "utf8")).toBe("x");
+  });
+
+  it("a 1-case file and an unlabelled file: exit 2 naming the file and the fix", async () => {
+    const text = readFileSync(trainFile, "utf8").split("\n");
+    const data = text.indexOf("@data");
+    writeFileSync(join(dir, "One_TRAIN.ts"), `${text.slice(0, data + 2).join("\n")}\n`);
+    const one = await cli(["--dataset", join(dir, "One_TRAIN.ts"), "--out", "one"]);
+    expect(one.code).toBe(2);
+    expect(one.err).toMatch(/One_TRAIN\.ts: need at least 2 training cases, got 1\n {2}fix: /);
+    const unlabelled = text
+      .map((line) => (line.startsWith("@classLabel") ? "@classLabel false" : line.replace(/:(up|down)$/, "")))
+      .join("\n");
+    writeFileSync(join(dir, "Nolab_TRAIN.ts"), unlabelled);
+    const none = await cli(["--dataset", join(dir, "Nolab_TRAIN.ts"), "--out", "nolab"]);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/Nolab_TRAIN\.ts: the TRAIN data has no class labels[\s\S]*fix: /);
   });
 });

@@ -8,6 +8,7 @@ import {
 } from "../../data/registry.js";
 import { type DatasetSummary, summarizeDataset } from "../../data/summary.js";
 import { type CommandContext, printJson } from "../context.js";
+import { checkDataDir } from "../data-dir-flag.js";
 import { progressBar } from "../progress.js";
 import { textTable } from "../table.js";
 
@@ -79,6 +80,7 @@ export function register(program: Command, ctx: CommandContext): void {
 }
 
 function loadOptions(ctx: CommandContext, flags: CommonFlags): LoadOptions {
+  checkDataDir(flags.dataDir, ctx.io.cwd);
   return {
     dataDir: flags.dataDir,
     env: ctx.io.env,

@@ -1,11 +1,13 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { writeFileAtomic } from "../../atomic-write.js";
-import { inputError } from "../../errors.js";
+import { InterruptedError } from "../../errors.js";
 import { type EvalResult, evaluate, type PredictionRow, predictionRows } from "../../train/evaluate.js";
+import { checkOutputs, modelFiles } from "../check-outputs.js";
 import { type CommandContext, printJson } from "../context.js";
 import { csvLine } from "../csv.js";
 import { openModelAndData } from "../model-data.js";
+import { parseNumericFlag } from "../numeric-flag.js";
 import { progressBar } from "../progress.js";
 
 interface EvalFlags {
@@ -52,13 +54,26 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--json", "print JSON (with the per-row predictions)")
     .action(async (flags: EvalFlags) => {
       const resample = parseSteps(flags.resample);
+      const predictionsPath =
+        flags.predictions === undefined ? undefined : resolve(ctx.io.cwd, flags.predictions);
+      if (predictionsPath !== undefined) {
+        checkOutputs({
+          outputs: [{ path: predictionsPath, flag: "--predictions", kind: "file" }],
+          inputs: modelFiles(resolve(ctx.io.cwd, flags.model)).map((path) => ({ path, flag: "--model" })),
+        });
+      }
       const { model, inputs } = await openModelAndData(ctx, flags, { resample });
       const bar = progressBar(ctx.io, "eval", { unit: "cases", quiet: flags.quiet || flags.json });
-      const result = await evaluate(model, inputs, { onProgress: bar });
-      bar.finish();
+      const result = await evaluate(model, inputs, {
+        onProgress: (done, total) => {
+          // Between runtime calls: Ctrl-C stops a long evaluation (nothing is written, so nothing is lost).
+          if (ctx.signal?.aborted) throw new InterruptedError("eval interrupted");
+          bar(done, total);
+        },
+      }).finally(() => bar.finish());
       const rows = predictionRows(result);
       if (flags.predictions !== undefined) {
-        writeFileAtomic(resolve(ctx.io.cwd, flags.predictions), predictionsCsv(rows));
+        writeFileAtomic(predictionsPath!, predictionsCsv(rows));
         if (!flags.quiet) ctx.io.stderr(`tspatch: wrote ${flags.predictions} (${rows.length} rows)\n`);
       }
       const data = inputs.dataset.file ?? inputs.dataset.name;
@@ -107,15 +122,10 @@ function predictionsJson(rows: readonly PredictionRow[]) {
   }));
 }
 
+/** `--resample`: a whole number of steps (checked against the model's length once it is loaded). */
 function parseSteps(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw inputError(`--resample needs a positive whole number of steps, got "${value}"`, {
-      field: "--resample",
-    });
-  }
-  return n;
+  return parseNumericFlag(value, { flag: "--resample", integer: true, min: 1 });
 }
 
 function evalJson(r: EvalResult, model: string, data: string) {

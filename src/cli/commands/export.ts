@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { OPSET } from "../../graph/onnx.js";
 import { saveOnnx } from "../../model/export.js";
 import { loadModel } from "../../model/model-dir.js";
+import { checkOutputs, modelFiles } from "../check-outputs.js";
 import { type CommandContext, printJson } from "../context.js";
 
 interface ExportFlags {
@@ -31,8 +32,13 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--no-mask", "leave out the padding-mask input (for full-length input only)")
     .option("--json", "print JSON")
     .action((flags: ExportFlags) => {
-      const { model } = loadModel(resolve(ctx.io.cwd, flags.model));
+      const modelPath = resolve(ctx.io.cwd, flags.model);
       const out = resolve(ctx.io.cwd, flags.onnx);
+      checkOutputs({
+        outputs: [{ path: out, flag: "--onnx", kind: "file" }],
+        inputs: modelFiles(modelPath).map((path) => ({ path, flag: "--model" })),
+      });
+      const { model } = loadModel(modelPath);
       saveOnnx(model, out, { mask: flags.mask });
       const { channels, seqLen, classes } = model.config;
       if (flags.json) {

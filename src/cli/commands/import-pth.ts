@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { inputError } from "../../errors.js";
 import { importPth } from "../../model/import-pth.js";
 import { saveModel } from "../../model/model-dir.js";
+import { checkOutputs } from "../check-outputs.js";
 import { type CommandContext, printJson } from "../context.js";
 import { loadData } from "../model-data.js";
 
@@ -44,10 +45,14 @@ export function register(program: Command, ctx: CommandContext): void {
       if (kind !== undefined && kind !== "dense" && kind !== "int") {
         throw inputError(`unknown label map "${kind}"`, { field: "--label-map", hint: "use dense or int" });
       }
+      const out = resolve(ctx.io.cwd, flags.out);
+      checkOutputs({
+        outputs: [{ path: out, flag: "--out", kind: "directory" }],
+        inputs: [{ path: resolve(ctx.io.cwd, file), flag: "<file.pth>" }],
+      });
       const data =
         flags.data === undefined ? undefined : await loadData(ctx, flags.data, { ...flags, split: "train" });
       const { model, note } = importPth(resolve(ctx.io.cwd, file), { data, labelMap: kind ?? "auto" });
-      const out = resolve(ctx.io.cwd, flags.out);
       saveModel(model, out);
       const { channels, seqLen, classes } = model.config;
       if (flags.json) {

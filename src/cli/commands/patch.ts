@@ -8,6 +8,7 @@ import { patchPair } from "../../patching/patch-pair.js";
 import { HEAD_MODES, type HeadMode } from "../../patching/types.js";
 import { type CommandContext, printJson } from "../context.js";
 import { openModelAndData } from "../model-data.js";
+import { parseNumericFlag } from "../numeric-flag.js";
 
 interface PatchFlags {
   model: string;
@@ -168,11 +169,10 @@ export function parseHeadMode(value: string): HeadMode {
 }
 
 function parseRow(value: string, field: string): number {
-  if (!/^\d+$/.test(value.trim())) {
-    throw inputError(`${field} must be a 0-based row id, got "${value}"`, {
-      field,
-      hint: "the row column of tspatch eval --predictions names the rows",
-    });
-  }
-  return Number(value);
+  return parseNumericFlag(value, {
+    flag: field,
+    integer: true,
+    min: 0,
+    hint: "a 0-based row id (the row column of tspatch eval --predictions names the rows)",
+  });
 }

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { inputError } from "../../errors.js";
 import { EFFECTS_LONG_COLUMNS } from "../../patching/effects-long.js";
 import {
-  analyzeEffects,
+  analyzeEffectsAsync,
   type EffectStats,
   type EffectsReport,
   type TestName,
@@ -13,6 +13,7 @@ import type { Correction } from "../../stats/multiplicity.js";
 import { parseUnitTable } from "../../stats/unit-table.js";
 import { type CommandContext, printJson } from "../context.js";
 import { csvCell } from "../csv.js";
+import { parseNumericFlag } from "../numeric-flag.js";
 import { progressBar } from "../progress.js";
 import { textTable } from "../table.js";
 
@@ -26,6 +27,8 @@ interface StatsFlags {
   csv?: boolean;
 }
 
+/** Each resample costs one pass over every column; beyond this the run would take hours. */
+const MAX_RESAMPLES = 10_000_000;
 const CORRECTIONS: readonly Correction[] = ["bh", "by", "holm", "bonferroni", "none"];
 const TESTS: readonly TestName[] = ["t", "wilcoxon", "perm"];
 
@@ -77,7 +80,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--seed <seed>", "random seed (bootstrap, permutations)", "0")
     .option("--json", "print JSON")
     .option("--csv", "print CSV")
-    .action((file: string, flags: StatsFlags) => {
+    .action(async (file: string, flags: StatsFlags) => {
       const options = validateFlags(flags);
       const path = resolve(ctx.io.cwd, file);
       let text: string;
@@ -98,8 +101,11 @@ export function register(program: Command, ctx: CommandContext): void {
         unit: "steps",
         quiet: flags.json || flags.csv ? !ctx.io.isTTY : false,
       });
-      const report = analyzeEffects(columns, { ...options, onProgress: bar });
-      bar.finish();
+      const report = await analyzeEffectsAsync(columns, {
+        ...options,
+        onProgress: bar,
+        signal: ctx.signal,
+      }).finally(() => bar.finish());
       if (flags.json) printJson(ctx, toJson(report));
       else if (flags.csv) ctx.io.stdout(toCsv(report));
       else ctx.io.stdout(toTable(report));
@@ -114,12 +120,12 @@ function validateFlags(flags: StatsFlags): {
   seed: number;
 } {
   if (flags.json && flags.csv) throw inputError("--json and --csv exclude each other", { hint: "pick one" });
-  const alpha = Number(flags.alpha);
-  if (!(alpha > 0 && alpha < 1)) {
-    throw inputError(`--alpha must be a number between 0 and 1, got "${flags.alpha}"`, {
-      hint: "e.g. --alpha 0.05",
-    });
-  }
+  const alpha = parseNumericFlag(flags.alpha, {
+    flag: "--alpha",
+    above: 0,
+    below: 1,
+    hint: "e.g. --alpha 0.05",
+  });
   if (!CORRECTIONS.includes(flags.correction as Correction)) {
     throw inputError(`unknown --correction "${flags.correction}"`, {
       hint: `use one of ${CORRECTIONS.join(", ")}`,
@@ -128,16 +134,14 @@ function validateFlags(flags: StatsFlags): {
   if (!TESTS.includes(flags.test as TestName)) {
     throw inputError(`unknown --test "${flags.test}"`, { hint: `use one of ${TESTS.join(", ")}` });
   }
-  const resamples = Number(flags.resamples);
-  if (!(Number.isInteger(resamples) && resamples >= 100)) {
-    throw inputError(`--resamples must be an integer >= 100, got "${flags.resamples}"`, {
-      hint: "e.g. --resamples 10000",
-    });
-  }
-  const seed = Number(flags.seed);
-  if (!(Number.isInteger(seed) && seed >= 0)) {
-    throw inputError(`--seed must be a non-negative integer, got "${flags.seed}"`, { hint: "e.g. --seed 0" });
-  }
+  const resamples = parseNumericFlag(flags.resamples, {
+    flag: "--resamples",
+    integer: true,
+    min: 100,
+    max: MAX_RESAMPLES,
+    hint: "e.g. --resamples 10000",
+  });
+  const seed = parseNumericFlag(flags.seed, { flag: "--seed", integer: true, min: 0, hint: "e.g. --seed 0" });
   return { alpha, correction: flags.correction as Correction, test: flags.test as TestName, resamples, seed };
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { writeFileAtomic } from "../../atomic-write.js";
@@ -6,6 +6,7 @@ import { type LabelMap, labelToIndex } from "../../data/labels.js";
 import { InterruptedError, inputError } from "../../errors.js";
 import { checkAlignment } from "../../patching/align.js";
 import { buildPairs } from "../../patching/build-pairs.js";
+import { datasetDigest, modelDigest } from "../../patching/content-digest.js";
 import { effectsLongCsv } from "../../patching/effects-long.js";
 import { forPatching } from "../../patching/inputs.js";
 import { RECOVERY_EPSILON } from "../../patching/metrics.js";
@@ -15,8 +16,12 @@ import { parseComponents, parseGroups } from "../../patching/presets.js";
 import { type SweepResult, sweep } from "../../patching/sweep.js";
 import { PAIR_STRATEGIES, type PairStrategy } from "../../patching/types.js";
 import { quantileSorted } from "../../stats/descriptives.js";
+import { checkOutputs, modelFiles } from "../check-outputs.js";
 import { type CommandContext, printJson } from "../context.js";
+import { checkDataDir } from "../data-dir-flag.js";
+import { readTextFile } from "../fs-error.js";
 import { openModelAndData } from "../model-data.js";
+import { parseNumericFlag } from "../numeric-flag.js";
 import { progressBar } from "../progress.js";
 import { ALIGN_HELP, parseHeadMode } from "./patch.js";
 
@@ -49,6 +54,9 @@ interface SweepFlags {
 }
 
 const DIRECTIONS = ["denoise", "noise", "both"];
+/** Larger runtime batches only cost memory (every run holds a full activation set). */
+const MAX_BATCH_ROWS = 65536;
+const MAX_PAIRS_PER_BATCH = 65536;
 
 /**
  * `tspatch sweep`: build pairs with a strategy (or read a pairs file), patch
@@ -110,18 +118,62 @@ export function register(program: Command, ctx: CommandContext): void {
       const started = performance.now();
       const headMode = parseHeadMode(flags.headMode);
       const align = checkAlignment(flags.align, "--align");
+      checkDataDir(flags.dataDir, ctx.io.cwd);
       const strategy = parseChoice(flags.strategy, PAIR_STRATEGIES, "--strategy") as Exclude<
         PairStrategy,
         "file"
       >;
       const direction = parseChoice(flags.direction, DIRECTIONS, "--direction") as DirectionChoice;
-      const seed = parseInteger(flags.seed, "--seed", 0);
-      const snrDb = Number(flags.snr);
-      if (!Number.isFinite(snrDb))
-        throw inputError(`--snr must be a number of dB, got "${flags.snr}"`, { field: "--snr" });
+      const seed = parseNumericFlag(flags.seed, { flag: "--seed", integer: true, min: 0 });
+      // Beyond ±100 dB the noise (or the signal) underflows float32 relative to the other.
+      const snrDb = parseNumericFlag(flags.snr, {
+        flag: "--snr",
+        min: -100,
+        max: 100,
+        hint: "a signal-to-noise ratio in dB, e.g. --snr 10 (or 0, or -10 for more noise)",
+      });
+      const maxSources = parseNumericFlag(flags.maxSources, { flag: "--max-sources", integer: true, min: 1 });
+      const maxTargetsPerClass =
+        flags.maxTargetsPerClass === undefined
+          ? undefined
+          : parseNumericFlag(flags.maxTargetsPerClass, {
+              flag: "--max-targets-per-class",
+              integer: true,
+              min: 1,
+            });
+      const batchRows = parseNumericFlag(flags.batchRows, {
+        flag: "--batch-rows",
+        integer: true,
+        min: 1,
+        max: MAX_BATCH_ROWS,
+      });
+      const pairsPerBatch = parseNumericFlag(flags.pairsPerBatch, {
+        flag: "--pairs-per-batch",
+        integer: true,
+        min: 1,
+        max: MAX_PAIRS_PER_BATCH,
+      });
+      const out = resolve(ctx.io.cwd, flags.out);
+      const checkpoint = resolve(ctx.io.cwd, flags.checkpoint ?? `${flags.out}.checkpoint`);
       const opened = await openModelAndData(ctx, { ...flags, quiet: false });
       const { model } = opened;
       const inputs = forPatching(opened.inputs);
+      const modelPath = resolve(ctx.io.cwd, flags.model);
+      checkOutputs({
+        outputs: [
+          { path: out, flag: "--out", kind: "file" },
+          { path: checkpoint, flag: "--checkpoint", kind: "file" },
+        ],
+        inputs: [
+          ...modelFiles(modelPath).map((path) => ({ path, flag: "--model" })),
+          ...(inputs.dataset.file === undefined
+            ? []
+            : [{ path: resolve(ctx.io.cwd, inputs.dataset.file), flag: "--data" }]),
+          ...(flags.pairsFile === undefined
+            ? []
+            : [{ path: resolve(ctx.io.cwd, flags.pairsFile), flag: "--pairs-file" }]),
+        ],
+      });
       const components = [
         ...(flags.components.trim() === "" && flags.groups
           ? []
@@ -131,7 +183,7 @@ export function register(program: Command, ctx: CommandContext): void {
       const classes = flags.classes?.split(",").map((l) => labelToIndex(requireLabels(inputs), l.trim()));
       const list = flags.pairsFile
         ? parsePairsFile(
-            readFileSync(resolve(ctx.io.cwd, flags.pairsFile), "utf8"),
+            readTextFile(resolve(ctx.io.cwd, flags.pairsFile), flags.pairsFile),
             flags.pairsFile,
             inputs.rows,
             {
@@ -146,32 +198,23 @@ export function register(program: Command, ctx: CommandContext): void {
         snrDb,
         classes,
         list,
-        maxSourcesPerTarget: parseInteger(flags.maxSources, "--max-sources", 1),
-        maxTargetsPerClass:
-          flags.maxTargetsPerClass === undefined
-            ? undefined
-            : parseInteger(flags.maxTargetsPerClass, "--max-targets-per-class", 1),
+        maxSourcesPerTarget: maxSources,
+        maxTargetsPerClass,
       });
       const recoveryBasis = built.pairs.strategy === "cross-class" ? "logit_diff" : "p_true";
-      const out = resolve(ctx.io.cwd, flags.out);
-      const checkpoint = resolve(ctx.io.cwd, flags.checkpoint ?? `${flags.out}.checkpoint`);
       if (existsSync(checkpoint)) ctx.io.stderr(`tspatch: resuming from ${checkpoint}\n`);
       const bar = progressBar(ctx.io, "sweep", { unit: "pairs", quiet: flags.quiet });
       const result = await sweep(model, built.inputs, built.pairs.pairs, {
         signal: ctx.signal,
         components,
         recoveryBasis,
-        batchRows: parseInteger(flags.batchRows, "--batch-rows", 1),
-        pairsPerBatch: parseInteger(flags.pairsPerBatch, "--pairs-per-batch", 1),
+        batchRows,
+        pairsPerBatch,
         freezeMlps: !flags.recomputeMlps,
         align,
         checkpoint,
-        fingerprint: JSON.stringify([
-          resolve(ctx.io.cwd, flags.model),
-          inputs.dataset.file ?? flags.data,
-          seed,
-          snrDb,
-        ]),
+        // By content, not path: files swapped behind a path between interrupt and resume are refused.
+        fingerprint: JSON.stringify([modelDigest(model), datasetDigest(inputs.dataset), seed, snrDb]),
         onProgress: bar,
       }).catch((error: unknown) => {
         bar.finish();
@@ -183,6 +226,11 @@ export function register(program: Command, ctx: CommandContext): void {
         throw error;
       });
       bar.finish();
+      if (result.grouping.pairsPerBatch !== pairsPerBatch || result.grouping.batchRows !== batchRows) {
+        ctx.io.stderr(
+          `tspatch: resumed with the checkpoint's grouping (--pairs-per-batch ${result.grouping.pairsPerBatch} --batch-rows ${result.grouping.batchRows}), so the results match an uninterrupted run\n`,
+        );
+      }
       writeFileAtomic(out, effectsLongCsv(result.rows, inputs.labelMap));
       rmSync(checkpoint, { force: true });
       const seconds = (performance.now() - started) / 1000;
@@ -206,7 +254,12 @@ export function register(program: Command, ctx: CommandContext): void {
         recovery_undefined: result.undefinedRecovery,
         recovery_note:
           result.undefinedRecovery > 0
-            ? `${result.undefinedRecovery} rows have an empty recovery cell: |M_source - M_target| < ${RECOVERY_EPSILON} (the pair has nothing to recover)`
+            ? `${result.undefinedRecovery} rows have an empty recovery cell: |M_source - M_target| < ${RECOVERY_EPSILON} (the pair has nothing to recover) or a non-finite metric`
+            : null,
+        rows_non_finite: result.nonFiniteRows,
+        non_finite_note:
+          result.nonFiniteRows > 0
+            ? `${result.nonFiniteRows} rows have empty metric cells: the model's logits were not finite for them`
             : null,
         path_mlps: components.some((c) => c.kind === "path")
           ? flags.recomputeMlps
@@ -280,12 +333,4 @@ function parseChoice(value: string, choices: readonly string[], field: string): 
     throw inputError(`unknown value "${value}"`, { field, hint: `use one of: ${choices.join(", ")}` });
   }
   return value;
-}
-
-function parseInteger(value: string, field: string, min: number): number {
-  const n = Number(value);
-  if (!/^-?\d+$/.test(value.trim()) || n < min) {
-    throw inputError(`${field} must be an integer ≥ ${min}, got "${value}"`, { field });
-  }
-  return n;
 }

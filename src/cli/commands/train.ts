@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { NORMALIZE_METHODS, type NormalizeMethod } from "../../data/preprocess.js";
@@ -7,8 +8,15 @@ import { inputError } from "../../errors.js";
 import { Runtime } from "../../runtime/session.js";
 import type { EpochRecord } from "../../train/checkpoint.js";
 import { checkpointPathOf, type TrainModelResult, trainModel } from "../../train/train-model.js";
+import { checkOutputs } from "../check-outputs.js";
 import type { CommandContext } from "../context.js";
+import { checkDataDir } from "../data-dir-flag.js";
+import { parseNumericFlag } from "../numeric-flag.js";
 import { formatSeconds, progressBar } from "../progress.js";
+
+/** Bounds that only catch typing errors: a larger value would run for days or exhaust memory. */
+const MAX_EPOCHS = 1_000_000;
+const MAX_BATCH_SIZE = 1 << 20;
 
 interface TrainFlags {
   data?: string;
@@ -73,14 +81,18 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--quiet", "no progress output")
     .action(async (flags: TrainFlags) => {
       const settings = parseFlags(flags, ctx.io.cwd);
+      checkDataDir(flags.dataDir, ctx.io.cwd);
+      const outs = settings.seeds.map((seed) => outDir(settings, flags, seed));
+      checkOutputs({
+        outputs: outs.map((path) => ({ path, flag: "--out", kind: "directory" })),
+        inputs: isDatasetPath(settings.data, ctx.io.cwd)
+          ? [{ path: resolve(ctx.io.cwd, settings.data), flag: "--data" }]
+          : [],
+      });
       const runtime = new Runtime(settings.threads === undefined ? {} : { threads: settings.threads });
       try {
-        for (const seed of settings.seeds) {
-          const out =
-            settings.seeds.length > 1 || flags.seeds !== undefined
-              ? join(settings.out, `seed-${seed}`)
-              : settings.out;
-          await trainOneSeed(ctx, flags, settings, seed, out, runtime);
+        for (const [k, seed] of settings.seeds.entries()) {
+          await trainOneSeed(ctx, flags, settings, seed, outs[k], runtime);
         }
       } finally {
         await runtime.release();
@@ -89,6 +101,13 @@ export function register(program: Command, ctx: CommandContext): void {
 }
 
 type Settings = ReturnType<typeof parseFlags>;
+
+/** `--out`, or `<out>/seed-<k>` with `--seeds`. */
+function outDir(settings: Settings, flags: TrainFlags, seed: number): string {
+  return settings.seeds.length > 1 || flags.seeds !== undefined
+    ? join(settings.out, `seed-${seed}`)
+    : settings.out;
+}
 
 async function trainOneSeed(
   ctx: CommandContext,
@@ -182,20 +201,10 @@ function describeEpoch(r: EpochRecord): string {
 }
 
 function parseFlags(flags: TrainFlags, cwd: string) {
-  const int = (field: string, text: string, min: number) => {
-    const v = Number(text);
-    if (!Number.isInteger(v) || v < min || text.trim() === "") {
-      throw inputError(`--${field} must be an integer ≥ ${min}, got "${text}"`, { field: `--${field}` });
-    }
-    return v;
-  };
-  const real = (field: string, text: string, ok: (v: number) => boolean, want: string) => {
-    const v = Number(text);
-    if (text.trim() === "" || !Number.isFinite(v) || !ok(v)) {
-      throw inputError(`--${field} must be ${want}, got "${text}"`, { field: `--${field}` });
-    }
-    return v;
-  };
+  const int = (field: string, text: string, min: number, max?: number, hint?: string) =>
+    parseNumericFlag(text, { flag: `--${field}`, integer: true, min, max, hint });
+  const real = (field: string, text: string, range: { min?: number; above?: number; below?: number }) =>
+    parseNumericFlag(text, { flag: `--${field}`, ...range });
   if (flags.data !== undefined && flags.dataset !== undefined && flags.data !== flags.dataset) {
     throw inputError("--data and --dataset name the same thing; give one", { field: "--data" });
   }
@@ -222,18 +231,29 @@ function parseFlags(flags: TrainFlags, cwd: string) {
       hint: `use one of ${NORMALIZE_METHODS.join(", ")}`,
     });
   }
+  const cores = availableParallelism();
   return {
     data,
     out: resolve(cwd, flags.out ?? join("models", defaultName(data, cwd))),
-    epochs: int("epochs", flags.epochs, 1),
-    batchSize: int("batch-size", flags.batchSize, 1),
-    lr: real("lr", flags.lr, (v) => v > 0, "a positive number"),
-    weightDecay: real("weight-decay", flags.weightDecay, (v) => v >= 0, "a non-negative number"),
-    valFraction: real("val-fraction", flags.valFraction, (v) => v >= 0 && v < 1, "in [0, 1)"),
-    patience: int("patience", flags.patience, 1),
+    epochs: int("epochs", flags.epochs, 1, MAX_EPOCHS),
+    batchSize: int("batch-size", flags.batchSize, 1, MAX_BATCH_SIZE),
+    lr: real("lr", flags.lr, { above: 0, below: 1e3 }),
+    weightDecay: real("weight-decay", flags.weightDecay, { min: 0, below: 1e3 }),
+    valFraction: real("val-fraction", flags.valFraction, { min: 0, below: 1 }),
+    patience: int("patience", flags.patience, 1, MAX_EPOCHS),
     seeds,
     normalize: flags.normalize as NormalizeMethod,
-    threads: flags.threads === undefined ? undefined : int("threads", flags.threads, 1),
+    // More threads than cores only adds contention (10000 threads run for minutes before the first step).
+    threads:
+      flags.threads === undefined
+        ? undefined
+        : int(
+            "threads",
+            flags.threads,
+            1,
+            cores,
+            `this machine has ${cores} cores; omit --threads to use them all`,
+          ),
   };
 }
 
