@@ -60,7 +60,7 @@ export async function openModelAndData(
   const { seqLen } = model.config;
   if (options.resample !== undefined && options.resample > seqLen) {
     // Longer than the model's input it could never run (and 1e9 steps would not fit in memory).
-    throw inputError(`--resample ${options.resample} is longer than the model's input (${seqLen} steps)`, {
+    throw inputError(`--resample must be an integer in [1, ${seqLen}], got "${options.resample}"`, {
       field: "--resample",
       hint: `the model takes at most ${seqLen} steps; e.g. --resample ${Math.min(seqLen, 100)}`,
     });
