@@ -4,7 +4,7 @@
  *
  * The common entry points are exported by name; each layer is also exported
  * whole as a namespace (`data`, `graph`, `runtime`, `model`, `train`,
- * `patching`, `stats`).
+ * `patching`, `stats`, `report`).
  *
  * @example
  * import { loadDatasetSplits, loadModel, sweep, stats } from "tspatch";
@@ -29,6 +29,7 @@ export {
 } from "./model/index.js";
 export * as patching from "./patching/index.js";
 export { makePairs, patchPair, sweep } from "./patching/index.js";
+export * as report from "./report/index.js";
 export * as runtime from "./runtime/index.js";
 export * as stats from "./stats/index.js";
 export * as train from "./train/index.js";

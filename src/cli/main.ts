@@ -6,6 +6,7 @@ import { register as evalCommand } from "./commands/eval.js";
 import { register as exportCommand } from "./commands/export.js";
 import { register as importPthCommand } from "./commands/import-pth.js";
 import { register as patchCommand } from "./commands/patch.js";
+import { register as reportCommand } from "./commands/report.js";
 import { register as statsCommand } from "./commands/stats.js";
 import { register as sweepCommand } from "./commands/sweep.js";
 import { register as trainCommand } from "./commands/train.js";
@@ -24,6 +25,7 @@ const commands: Register[] = [
   patchCommand,
   sweepCommand,
   statsCommand,
+  reportCommand,
 ];
 
 /**
