@@ -8,6 +8,7 @@ import { register as importPthCommand } from "./commands/import-pth.js";
 import { register as patchCommand } from "./commands/patch.js";
 import { register as reportCommand } from "./commands/report.js";
 import { register as statsCommand } from "./commands/stats.js";
+import { register as studyCommand } from "./commands/study.js";
 import { register as sweepCommand } from "./commands/sweep.js";
 import { register as trainCommand } from "./commands/train.js";
 import type { CommandContext } from "./context.js";
@@ -17,6 +18,7 @@ import { type CliIO, processIO } from "./io.js";
 type Register = (program: Command, ctx: CommandContext) => void;
 
 const commands: Register[] = [
+  studyCommand,
   datasetsCommand,
   trainCommand,
   evalCommand,

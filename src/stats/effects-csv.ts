@@ -3,36 +3,13 @@
  * (or NA / NaN) is a missing value for that column. Every problem is an InputError naming the
  * file, line and column, with the fix.
  */
+import { splitCsvLine } from "../csv-line.js";
 import { inputError } from "../errors.js";
 
 export interface EffectColumn {
   readonly name: string;
   /** The column's values with missing cells removed. */
   readonly values: Float64Array;
-}
-
-/** Split one CSV line, honouring double quotes ("" inside quotes is a quote). */
-function splitCsvLine(line: string): string[] {
-  const fields: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (line[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      fields.push(field);
-      field = "";
-    } else field += ch;
-  }
-  fields.push(field);
-  return fields;
 }
 
 const MISSING = /^(|na|nan)$/i;

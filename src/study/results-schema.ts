@@ -90,8 +90,6 @@ export interface RunManifest {
   seeds: Record<string, number>;
   /** The full study configuration (the same object as config.json). */
   config: Record<string, unknown>;
-  /** Shards merged into this result (empty for a single run): "i/n" strings in order. */
-  shards: string[];
 }
 
 /** The analysis plan (DESIGN.md "Statistics, stated once"). */
@@ -521,7 +519,6 @@ const resultsCheck = object({
     data_sha256: record(hex64),
     seeds: record(int),
     config: anyObject,
-    shards: array(str),
   }),
   plan: object({
     metric: oneOf(STUDY_METRICS),

@@ -50,7 +50,6 @@ function minimal(): StudyResults {
       data_sha256: { "x.ts": "b".repeat(64) },
       seeds: { pairs: 0 },
       config: {},
-      shards: [],
     },
     plan: {
       metric: "dp_true",
