@@ -30,3 +30,9 @@ export const FIGURE_CONFIG: Config = {
   header: { labelFontSize: 12, titleFontSize: 12, titleFontWeight: "normal" },
   view: { stroke: "#999" },
 };
+
+/** A legend title with its unit on a second line ("mean ΔP(true) (probability)" → two lines), so it is never cut off. */
+export function legendTitle(label: string): string[] {
+  const at = label.indexOf(" (");
+  return at < 0 ? [label] : [label.slice(0, at), label.slice(at + 1)];
+}

@@ -57,7 +57,7 @@ export function figureSpecs(results: StudyResults): FigureSpec[] {
     specs.push({
       id: "fig1-head-importance",
       title: "Figure 1. Head importance",
-      caption: `Mean ${label} when one head is patched, per layer and head, one panel per direction (never pooled). Filled diamond: significant after ${correction.name} correction across the family; open circle: significant only without correction. Colour scale centred on zero (blue: the patch lowers the metric, orange: raises it).`,
+      caption: `The ${label} when one head is patched, per layer and head, one panel per direction (never pooled). Filled diamond: significant after ${correction.name} correction across the family; open circle: significant only without correction. Colour scale centred on zero (blue: the patch lowers the metric, orange: raises it).`,
       spec: headImportanceSpec(
         headKinds.flatMap(({ direction, kind }) =>
           kind.components.map((c) => ({
@@ -105,7 +105,7 @@ export function figureSpecs(results: StudyResults): FigureSpec[] {
     specs.push({
       id: "head-position-map",
       title: "Timestep × head map",
-      caption: `Mean ${label} when one head is patched at one time step only (the head × position sweep), per direction. Black dot: significant after ${correction.name} correction across the map's cells (the map is its own family). Grey: the step is padding in every pair, so it was never patched (not applicable).`,
+      caption: `The ${label} when one head is patched at one time step only (the head × position sweep), per direction. Black dot: significant after ${correction.name} correction across the map's cells (the map is its own family). Grey: the step is padding in every pair, so it was never patched (not applicable).`,
       spec: positionMapSpec(
         maps.flatMap(({ direction, map }) =>
           map.cells.map((c) => ({

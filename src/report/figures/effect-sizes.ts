@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from "vega-lite";
 import { FIGURE_CONFIG, SIGNIFICANCE_SHAPES } from "../figure-theme.js";
+import { percent } from "../labels.js";
 
 /** One component's standardised effect in one direction. */
 export interface EffectSizeRow {
@@ -38,7 +39,7 @@ export function effectSizeSpec(rows: readonly EffectSizeRow[], options: EffectSi
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
       text: "Effect sizes",
-      subtitle: `Cohen's d_z (mean effect / SD of the per-unit effects) with ${pct(options.level)} CI`,
+      subtitle: `Cohen's d_z (mean effect / SD of the per-unit effects) with ${percent(options.level)} CI`,
     },
     data: { values },
     facet: { column: { field: "direction", type: "nominal", title: null, sort: null } },
@@ -89,8 +90,4 @@ export function effectSizeSpec(rows: readonly EffectSizeRow[], options: EffectSi
     },
     config: FIGURE_CONFIG,
   };
-}
-
-function pct(level: number): string {
-  return `${Number((level * 100).toFixed(2))}%`;
 }

@@ -1,5 +1,10 @@
 import type { TopLevelSpec } from "vega-lite";
-import { DIVERGING_SCHEME, FIGURE_CONFIG, SIGNIFICANCE_SHAPES as SHAPES } from "../figure-theme.js";
+import {
+  DIVERGING_SCHEME,
+  FIGURE_CONFIG,
+  legendTitle,
+  SIGNIFICANCE_SHAPES as SHAPES,
+} from "../figure-theme.js";
 
 /** One head's result in one direction. */
 export interface HeadImportanceCell {
@@ -53,8 +58,8 @@ export function headImportanceSpec(
     data: { values },
     facet: { column: { field: "direction", type: "nominal", title: null, sort: null } },
     spec: {
-      width: 26 * Math.max(1, maxOf(cells, (c) => c.head) + 1),
-      height: 26 * Math.max(1, maxOf(cells, (c) => c.layer) + 1),
+      width: 34 * Math.max(1, maxOf(cells, (c) => c.head) + 1),
+      height: 34 * Math.max(1, maxOf(cells, (c) => c.layer) + 1),
       layer: [
         {
           mark: { type: "rect", stroke: "white", strokeWidth: 0.5 },
@@ -64,7 +69,7 @@ export function headImportanceSpec(
             color: {
               field: "mean",
               type: "quantitative",
-              title: options.effectLabel,
+              title: legendTitle(options.effectLabel),
               scale: { scheme: DIVERGING_SCHEME, domain: symmetricDomain(cells.map((c) => c.mean)) },
               legend: { orient: "right", gradientLength: 120 },
             },

@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from "vega-lite";
-import { DIVERGING_SCHEME, FIGURE_CONFIG } from "../figure-theme.js";
+import { DIVERGING_SCHEME, FIGURE_CONFIG, legendTitle } from "../figure-theme.js";
 import { symmetricDomain } from "./head-importance.js";
 
 /** One (head, time step) cell of the head × position sweep in one direction. */
@@ -68,7 +68,7 @@ export function positionMapSpec(
             color: {
               field: "mean",
               type: "quantitative",
-              title: options.effectLabel,
+              title: legendTitle(options.effectLabel),
               scale: { scheme: DIVERGING_SCHEME, domain: symmetricDomain(means) },
               legend: { orient: "right", gradientLength: 120 },
             },
