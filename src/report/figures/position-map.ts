@@ -45,7 +45,7 @@ export function positionMapSpec(
       text: "Where in time each head matters",
       subtitle: [
         `${options.effectLabel} when one head is patched at one time step`,
-        `black dot = significant (${options.correctionLabel}); grey = padding in every pair (not applicable)`,
+        `black dot = significant (${options.correctionLabel})${cells.some((c) => c.mean === null) ? "; grey = padding in every pair (not applicable)" : ""}`,
       ],
     },
     data: { values: cells.map((c) => ({ ...c })) },

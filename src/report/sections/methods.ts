@@ -51,7 +51,7 @@ ${pipeline === undefined ? "" : figureHtml(pipeline)}
 <p>For a pair (source, target) the target input is run with one component's activation replaced by
 the source's, and the effect is the change in ${metric.name} (${metric.unit}) against the unpatched
 target. A <em>head</em> is ${plan.head_mode === "z" ? html`the head's own output <code>blocks.l.attn.hook_z[:, :, h, :]</code> before the output projection W_O (a true per-head patch)` : html`the h-th d_model/H slice of the attention output <code>hook_attn_out</code> after W_O (the published study's “slice” mode, kept for compatibility: a slice mixes all heads)`}.
-The unit of analysis is ${Object.entries(plan.unit).map(([d, u], i) => html`${i > 0 ? "; " : ""}${d}: ${u}`)}${plan.unit_aggregation === "mean" ? "; a unit's several pairs are averaged before testing" : ""}.</p>
+Units of analysis: ${Object.entries(plan.unit).map(([d, u], i) => html`${i > 0 ? "; " : ""}in the ${d} direction, ${u}`)}${plan.unit_aggregation === "mean" ? " (a unit's several pairs are averaged before testing)" : ""}.</p>
 <h3>Statistics</h3>
 <dl class="definitions">
 <dt>Mean effect and its ${level} CI</dt>
