@@ -50,7 +50,7 @@ import { statsCsv } from "./stats-csv.js";
 
 export type Progress = ((done: number, total: number, detail?: string) => void) & { finish(): void };
 
-/** A subset of the work units: pairs whose id ≡ index (mod count). */
+/** A subset of the work units: the chunks of pairs whose number ≡ index (mod count). */
 export interface Shard {
   index: number;
   count: number;
@@ -80,6 +80,9 @@ export interface StudyRun {
   /** Stages skipped because they were already done. */
   skipped: string[];
 }
+
+/** Pairs per sweep chunk: the unit of checkpoints and of shards. */
+const PAIRS_PER_CHUNK = 16;
 
 /** The internal state files of a study (not part of the documented outputs). */
 const STATE = ".study";
@@ -435,7 +438,12 @@ class StudyState {
       });
     }
     const shard = this.options.shard ?? null;
-    const pairs = shard === null ? set.pairs : set.pairs.filter((p) => p.id % shard.count === shard.index);
+    // A shard's work units are whole chunks of the single run: a chunk is computed in the same
+    // runtime batches either way, so the merged effects are bit-identical to a single run's.
+    const pairs =
+      shard === null
+        ? set.pairs
+        : set.pairs.filter((_, i) => Math.floor(i / PAIRS_PER_CHUNK) % shard.count === shard.index);
     const { file, preset } = KIND_FILES[kind];
     mkdirSync(this.path("effects"), { recursive: true });
     const checkpoint = this.path(STATE, `sweep-${kind}.checkpoint`);
@@ -446,6 +454,7 @@ class StudyState {
         recoveryBasis: set.strategy === "cross-class" ? "logit_diff" : "p_true",
         checkpoint,
         fingerprint: configText(this.config),
+        pairsPerBatch: PAIRS_PER_CHUNK,
         signal: this.options.signal,
         onProgress: bar,
       });
