@@ -5,6 +5,7 @@ import { register as datasetsCommand } from "./commands/datasets.js";
 import { register as evalCommand } from "./commands/eval.js";
 import { register as exportCommand } from "./commands/export.js";
 import { register as importPthCommand } from "./commands/import-pth.js";
+import { register as mergeCommand } from "./commands/merge.js";
 import { register as patchCommand } from "./commands/patch.js";
 import { register as reportCommand } from "./commands/report.js";
 import { register as statsCommand } from "./commands/stats.js";
@@ -19,6 +20,7 @@ type Register = (program: Command, ctx: CommandContext) => void;
 
 const commands: Register[] = [
   studyCommand,
+  mergeCommand,
   datasetsCommand,
   trainCommand,
   evalCommand,

@@ -22,6 +22,7 @@ import { loadModel, saveModel } from "../model/model-dir.js";
 import { buildPairs } from "../patching/build-pairs.js";
 import { effectsCsv, parseEffectsLong } from "../patching/effects-csv.js";
 import { type ModelInputs, modelInputs } from "../patching/inputs.js";
+import { makePairs, pairsFromList } from "../patching/pairs.js";
 import { parsePairsFile } from "../patching/pairs-file.js";
 import { presetComponents } from "../patching/presets.js";
 import { sweep } from "../patching/sweep.js";
@@ -50,7 +51,7 @@ import { statsCsv } from "./stats-csv.js";
 
 export type Progress = ((done: number, total: number, detail?: string) => void) & { finish(): void };
 
-/** A subset of the work units: pairs whose id ≡ index (mod count). */
+/** A subset of the work units: the chunks of pairs whose number ≡ index (mod count). */
 export interface Shard {
   index: number;
   count: number;
@@ -80,6 +81,9 @@ export interface StudyRun {
   /** Stages skipped because they were already done. */
   skipped: string[];
 }
+
+/** Pairs per sweep chunk: the unit of checkpoints and of shards. */
+const PAIRS_PER_CHUNK = 16;
 
 /** The internal state files of a study (not part of the documented outputs). */
 const STATE = ".study";
@@ -164,6 +168,8 @@ interface EvaluationState {
   misclassified: number;
   confusion: number[][];
   pTrue: number[];
+  /** Predicted class index per row. */
+  predicted: number[];
 }
 
 interface PairsState {
@@ -328,6 +334,7 @@ class StudyState {
     const C = model.config.channels;
     const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
     const pTrue: number[] = [];
+    const predictedRows: number[] = [];
     const lines = ["row,true_label,predicted_label,correct,p_true,p_predicted"];
     let correct = 0;
     const block = 256;
@@ -344,6 +351,7 @@ class StudyState {
         if (y >= 0) confusion[y][predicted]++;
         if (y === predicted) correct++;
         pTrue.push(y >= 0 ? p[y] : Number.NaN);
+        predictedRows.push(predicted);
         lines.push(
           [
             r,
@@ -364,6 +372,7 @@ class StudyState {
       misclassified: labelled - correct,
       confusion,
       pTrue: pTrue.map((p) => (Number.isFinite(p) ? p : null)),
+      predicted: predictedRows,
     });
   }
 
@@ -378,15 +387,23 @@ class StudyState {
         : parsePairsFile(readFileSync(c.pairsFile, "utf8"), c.pairsFile, inputs.rows, {
             dataset: inputs.dataset.file ?? inputs.dataset.name,
           });
-    const built = await buildPairs(model, inputs, {
-      strategy: c.strategy,
+    const options = {
       direction: c.direction,
       seed: c.seeds.pairs,
-      snrDb: c.snrDb,
-      list,
       maxSourcesPerTarget: c.maxSourcesPerTarget,
       maxTargetsPerClass: c.maxTargetsPerClass ?? undefined,
-    });
+    };
+    if (c.strategy !== "noised" || list !== undefined) {
+      // The evaluation stage's predictions decide which inputs are (mis)classified.
+      const { predicted } = this.readJson<EvaluationState>(`${STATE}/evaluation.json`);
+      const rows = { trueClass: inputs.trueClass, predicted };
+      const made =
+        list === undefined
+          ? makePairs(c.strategy as "misclassified" | "cross-class", rows, options)
+          : pairsFromList(list, rows, options);
+      return { inputs, set: { strategy: made.strategy, counts: { ...made.counts }, pairs: [...made.pairs] } };
+    }
+    const built = await buildPairs(model, inputs, { ...options, strategy: c.strategy, snrDb: c.snrDb });
     return {
       inputs: built.inputs,
       set: {
@@ -435,7 +452,12 @@ class StudyState {
       });
     }
     const shard = this.options.shard ?? null;
-    const pairs = shard === null ? set.pairs : set.pairs.filter((p) => p.id % shard.count === shard.index);
+    // A shard's work units are whole chunks of the single run: a chunk is computed in the same
+    // runtime batches either way, so the merged effects are bit-identical to a single run's.
+    const pairs =
+      shard === null
+        ? set.pairs
+        : set.pairs.filter((_, i) => Math.floor(i / PAIRS_PER_CHUNK) % shard.count === shard.index);
     const { file, preset } = KIND_FILES[kind];
     mkdirSync(this.path("effects"), { recursive: true });
     const checkpoint = this.path(STATE, `sweep-${kind}.checkpoint`);
@@ -446,6 +468,7 @@ class StudyState {
         recoveryBasis: set.strategy === "cross-class" ? "logit_diff" : "p_true",
         checkpoint,
         fingerprint: configText(this.config),
+        pairsPerBatch: PAIRS_PER_CHUNK,
         signal: this.options.signal,
         onProgress: bar,
       });
@@ -509,9 +532,6 @@ class StudyState {
     const effects = new Map(this.config.kinds.map((k) => [k, this.effects(k)]));
     const directions: DirectionResults[] = this.directions().map((direction) => {
       const inDirection = pairs.filter((p) => direction === "pooled" || p.direction === direction);
-      const baselines = inDirection
-        .map((p) => evaluation.pTrue[p.target])
-        .filter((p) => typeof p === "number");
       const kinds = this.config.kinds.map((kind) =>
         analyzeKind(effects.get(kind) ?? [], kind, direction, plan, {
           metric,
@@ -525,15 +545,17 @@ class StudyState {
           direction === "pooled"
             ? inDirection.length
             : new Set(inDirection.map((p) => unitOf(direction, p))).size,
-        baseline_p_true:
-          baselines.length === 0 ? null : baselines.reduce((a, b) => a + b, 0) / baselines.length,
+        baseline_p_true: meanTargetPTrue(pairs, direction, evaluation),
         kinds,
       };
     });
     writeFileAtomic(this.path("stats.csv"), statsCsv(directions, plan.alpha));
     const repro =
       this.config.pairsFile !== null && effects.has("head")
-        ? reproduction(effects.get("head") ?? [], data.card.name, plan)
+        ? reproduction(effects.get("head") ?? [], data.card.name, plan, {
+            denoise: meanTargetPTrue(pairs, "denoise", evaluation),
+            noise: meanTargetPTrue(pairs, "noise", evaluation),
+          })
         : null;
     this.writeJson(`${STATE}/statistics.json`, { directions, reproduction: repro });
   }
@@ -610,6 +632,19 @@ function familyText(kind: string, dataset: string, direction: StudyDirection): s
           ? "MLPs"
           : "head × time-step cells";
   return `the ${what} of ${dataset}, ${direction === "pooled" ? "directions pooled (compatibility)" : `${direction} direction`}`;
+}
+
+/** Mean unpatched P(true) of a direction's target inputs (rows of the analysed split only). */
+function meanTargetPTrue(
+  pairs: readonly Pair[],
+  direction: string,
+  evaluation: EvaluationState,
+): number | null {
+  const values = pairs
+    .filter((p) => direction === "pooled" || p.direction === direction)
+    .map((p) => evaluation.pTrue[p.target])
+    .filter((v): v is number => typeof v === "number");
+  return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 function pairsSummary(state: PairsState): PairsSummary {

@@ -287,7 +287,8 @@ export function summaryText(results: StudyResults, out: string, seconds: number)
   return `${lines.join("\n")}\n`;
 }
 
-function summaryJson(results: StudyResults, out: string, seconds: number) {
+/** The summary as JSON (`--json`). */
+export function summaryJson(results: StudyResults, out: string, seconds: number) {
   return {
     out,
     dataset: results.data.name,
