@@ -285,7 +285,7 @@ export function summaryText(results: StudyResults, out: string, seconds: number)
         const c = heads.components.find((x) => x.name === name);
         if (c === undefined) continue;
         lines.push(
-          `    ${name}: mean ${fmt(c.mean)} [${fmt(c.ci.low)}, ${fmt(c.ci.high)}], d_z ${fmt(c.d_z, 2)}, p_adj ${fmt(c.p_adj, 4)}${c.significant_corrected ? " *" : ""}`,
+          `    ${name}: mean ${fmt(c.mean, 4)} [${fmt(c.ci.low, 4)}, ${fmt(c.ci.high, 4)}], d_z ${fmt(c.d_z, 2)}, p_adj ${fmt(c.p_adj, 4)}${c.significant_corrected ? " *" : ""}`,
         );
       }
     }
