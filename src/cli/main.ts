@@ -1,11 +1,13 @@
 import { Command, CommanderError } from "commander";
 import { InputError, InterruptedError } from "../errors.js";
 import { version } from "../version.js";
+import { register as baselinesCommand } from "./commands/baselines.js";
 import { register as datasetsCommand } from "./commands/datasets.js";
 import { register as evalCommand } from "./commands/eval.js";
 import { register as exportCommand } from "./commands/export.js";
 import { register as importPthCommand } from "./commands/import-pth.js";
 import { register as patchCommand } from "./commands/patch.js";
+import { register as stabilityCommand } from "./commands/stability.js";
 import { register as statsCommand } from "./commands/stats.js";
 import { register as sweepCommand } from "./commands/sweep.js";
 import { register as trainCommand } from "./commands/train.js";
@@ -24,6 +26,8 @@ const commands: Register[] = [
   patchCommand,
   sweepCommand,
   statsCommand,
+  stabilityCommand,
+  baselinesCommand,
 ];
 
 /**
