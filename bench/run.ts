@@ -9,6 +9,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   infer: async () => (await import("./infer.js")).benchInfer(),
   train: async () => (await import("./train.js")).benchTrain(),
   patch: async () => (await import("./patch.js")).benchPatch(),
+  baselines: async () => (await import("./baselines.js")).benchBaselines(),
 };
 
 const wanted = process.argv.slice(2);
