@@ -11,7 +11,7 @@ import { type RankAgreement, rankAgreement } from "../stability/rank-agreement.j
 import { unitMeans, unitsByDirection } from "../stability/units.js";
 import { spearman } from "../stats/correlation.js";
 import { ATTENTION_SCORES, attentionScores } from "./attention-scores.js";
-import { attributionPatching } from "./attribution-patching.js";
+import { type AtpEstimates, attributionPatching } from "./attribution-patching.js";
 import { integratedGradients } from "./integrated-gradients.js";
 import { type BaselineMetric, exactEffect } from "./pair-rows.js";
 import { type RandomNullResult, randomPatchingNull } from "./random-null.js";
@@ -266,28 +266,24 @@ export async function runBaselines(
 
   const rowsOf = (values: Float64Array, m: number) =>
     Array.from({ length: values.length / m }, (_, p) => Array.from(values.subarray(p * m, (p + 1) * m)));
+  const componentRows = (set: AtpEstimates) => ({
+    heads: rowsOf(set.heads, L * H),
+    layers: rowsOf(set.layers, L),
+    mlps: rowsOf(set.mlps, L),
+    headPositions: set.headPositions === null ? null : rowsOf(set.headPositions, L * H * S),
+  });
   return {
     metric,
     headMode: "z",
     pairs,
     names: { heads: headNames, layers: layerNames, mlps: mlpNames },
-    exact: {
-      heads: rowsOf(exact.heads, L * H),
-      layers: rowsOf(exact.layers, L),
-      mlps: rowsOf(exact.mlps, L),
-      headPositions: exact.headPositions === null ? null : rowsOf(exact.headPositions, L * H * S),
-    },
+    exact: componentRows(exact),
     attention: {
       entropy: rowsOf(attention.entropy, L * H),
       max: rowsOf(attention.max, L * H),
       variance: rowsOf(attention.variance, L * H),
     },
-    atp: {
-      heads: rowsOf(atp.heads, L * H),
-      layers: rowsOf(atp.layers, L),
-      mlps: rowsOf(atp.mlps, L),
-      headPositions: atp.headPositions === null ? null : rowsOf(atp.headPositions, L * H * S),
-    },
+    atp: componentRows(atp),
     integratedGradients: {
       heads: rowsOf(ig.heads, L * H),
       steps: ig.steps,

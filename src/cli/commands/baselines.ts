@@ -1,14 +1,9 @@
 import type { Command } from "commander";
 import { type BaselineResult, runBaselines } from "../../baselines/run-baselines.js";
 import { type CommandContext, printJson } from "../context.js";
+import { parseInteger } from "../flags.js";
 import { textTable } from "../table.js";
-import {
-  integerFlag,
-  openPairInputs,
-  type PairInputFlags,
-  pairInputOptions,
-  withInterval,
-} from "./pair-inputs.js";
+import { openPairInputs, type PairInputFlags, pairInputOptions, withInterval } from "./pair-inputs.js";
 
 interface BaselineFlags extends PairInputFlags {
   igSteps: string;
@@ -40,9 +35,9 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--json", "print the full result as JSON")
     .option("--quiet", "no progress lines")
     .action(async (flags: BaselineFlags) => {
-      const igSteps = integerFlag(flags.igSteps, "--ig-steps", 32);
-      const nullDraws = integerFlag(flags.nullDraws, "--null-draws", 0);
-      const resamples = integerFlag(flags.resamples, "--resamples", 2);
+      const igSteps = parseInteger(flags.igSteps, "--ig-steps", 32);
+      const nullDraws = parseInteger(flags.nullDraws, "--null-draws", 0);
+      const resamples = parseInteger(flags.resamples, "--resamples", 2);
       const { model, inputs, pairs, seed } = await openPairInputs(flags, ctx);
       const result = await runBaselines(model, inputs, pairs.pairs, {
         metric: pairs.strategy === "cross-class" ? "logit_diff" : "dp_true",

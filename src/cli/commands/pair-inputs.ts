@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { inputError } from "../../errors.js";
 import type { HookedTST } from "../../model/hooked-tst.js";
 import { buildPairs } from "../../patching/build-pairs.js";
 import type { ModelInputs } from "../../patching/inputs.js";
@@ -9,6 +8,7 @@ import { openForPatching } from "../../patching/open.js";
 import type { DirectionChoice, PairSet } from "../../patching/pairs.js";
 import { parsePairsFile } from "../../patching/pairs-file.js";
 import type { CommandContext } from "../context.js";
+import { parseChoice, parseInteger } from "../flags.js";
 
 /** Flags shared by commands that analyse a model on pairs (stability, baselines). */
 export interface PairInputFlags {
@@ -53,9 +53,9 @@ export async function openPairInputs(
   seed: number;
   direction: DirectionChoice;
 }> {
-  const strategy = choice(flags.strategy, STRATEGIES, "--strategy") as "misclassified" | "cross-class";
-  const direction = choice(flags.direction, DIRECTIONS, "--direction") as DirectionChoice;
-  const seed = integerFlag(flags.seed, "--seed", 0);
+  const strategy = parseChoice(flags.strategy, STRATEGIES, "--strategy") as "misclassified" | "cross-class";
+  const direction = parseChoice(flags.direction, DIRECTIONS, "--direction") as DirectionChoice;
+  const seed = parseInteger(flags.seed, "--seed", 0);
   const { model, inputs, note } = await openForPatching(flags.model, flags.data, {
     split: flags.split,
     cwd: ctx.io.cwd,
@@ -64,16 +64,7 @@ export async function openPairInputs(
     download: flags.offline ? false : undefined,
   });
   if (note !== null) ctx.io.stderr(`tspatch: ${note}\n`);
-  const list = flags.pairsFile
-    ? parsePairsFile(
-        readFileSync(resolve(ctx.io.cwd, flags.pairsFile), "utf8"),
-        flags.pairsFile,
-        inputs.rows,
-        {
-          dataset: flags.pairsDataset ?? inputs.dataset.file ?? inputs.dataset.name,
-        },
-      )
-    : undefined;
+  const list = readPairsList(flags, inputs, ctx);
   const built = await buildPairs(model, inputs, {
     strategy,
     direction: strategy === "cross-class" ? "denoise" : direction,
@@ -83,19 +74,21 @@ export async function openPairInputs(
   return { model, inputs: built.inputs, pairs: built.pairs, seed, direction };
 }
 
-export function choice(value: string, choices: readonly string[], field: string): string {
-  if (!choices.includes(value)) {
-    throw inputError(`unknown value "${value}"`, { field, hint: `use one of: ${choices.join(", ")}` });
-  }
-  return value;
-}
-
-export function integerFlag(value: string, field: string, min: number): number {
-  const n = Number(value);
-  if (!/^-?\d+$/.test(value.trim()) || n < min) {
-    throw inputError(`${field} must be an integer ≥ ${min}, got "${value}"`, { field });
-  }
-  return n;
+/** The `--pairs-file` rows (of `--pairs-dataset`, else of this data file), or undefined without the flag. */
+export function readPairsList(
+  flags: { pairsFile?: string; pairsDataset?: string; data: string },
+  inputs: ModelInputs,
+  ctx: CommandContext,
+): { source: number; target: number }[] | undefined {
+  if (!flags.pairsFile) return undefined;
+  return parsePairsFile(
+    readFileSync(resolve(ctx.io.cwd, flags.pairsFile), "utf8"),
+    flags.pairsFile,
+    inputs.rows,
+    {
+      dataset: flags.pairsDataset ?? inputs.dataset.file ?? inputs.dataset.name,
+    },
+  );
 }
 
 /** `0.123 [0.05, 0.2]` */

@@ -6,15 +6,10 @@ import { DEFAULT_PERTURBATIONS, PERTURB_FORMS, parsePerturbations } from "../../
 import { runStability, type StabilityResult } from "../../stability/run-stability.js";
 import { type SeedStabilityResult, seedStability } from "../../stability/seed-stability.js";
 import { type CommandContext, printJson } from "../context.js";
+import { parseInteger } from "../flags.js";
 import { progressBar } from "../progress.js";
 import { textTable } from "../table.js";
-import {
-  integerFlag,
-  openPairInputs,
-  type PairInputFlags,
-  pairInputOptions,
-  withInterval,
-} from "./pair-inputs.js";
+import { openPairInputs, type PairInputFlags, pairInputOptions, withInterval } from "./pair-inputs.js";
 
 interface StabilityFlags extends PairInputFlags {
   perturb?: string[];
@@ -54,8 +49,8 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--quiet", "no progress bar")
     .action(async (flags: StabilityFlags) => {
       const perturbations = parsePerturbations(flags.perturb ?? DEFAULT_PERTURBATIONS);
-      const resamples = integerFlag(flags.resamples, "--resamples", 2);
-      const draws = integerFlag(flags.draws, "--draws", 1);
+      const resamples = parseInteger(flags.resamples, "--resamples", 2);
+      const draws = parseInteger(flags.draws, "--draws", 1);
       const { model, inputs, pairs, seed } = await openPairInputs(flags, ctx);
       const bar = progressBar(ctx.io, "stability", { unit: "rankings", quiet: flags.quiet || flags.json });
       const result = await runStability(model, inputs, pairs.pairs, {
