@@ -4,7 +4,7 @@
  * (ROUNDS interleaved rounds after a warm-up; best / median pairs per second and their ratio).
  * (2) A full stability run (3 kinds × 3 strengths, the misclassified pairs in both directions)
  * and a full baseline run on the JapaneseVowels reference checkpoint: wall time and the process's
- * peak RSS after each. Nothing is asserted; on a loaded machine read the ratios, not the seconds.
+ * peak RSS after each (BENCH_BASELINES_ATP_ONLY=1 skips part 2). Nothing is asserted; on a loaded machine read the ratios, not the seconds.
  */
 import { readFileSync } from "node:fs";
 import { attributionPatching } from "../src/baselines/attribution-patching.js";
@@ -72,6 +72,7 @@ export async function benchBaselines(): Promise<Record<string, unknown>> {
     );
   }
 
+  if (process.env.BENCH_BASELINES_ATP_ONLY === "1") return results;
   const jv = REFERENCE_CASES[0];
   const data = await loadDataset(`${SHARED}${jv.test}`);
   const { model } = loadModel(`${SHARED}models/reference/${jv.pth}`, { data, runtime });

@@ -17,6 +17,8 @@ import { cacheRows, type InputTable } from "../patching/engine.js";
 import type { Pair } from "../patching/types.js";
 import { type BaselineMetric, gatherRows, metricOfPairs, overlapSteps } from "./pair-rows.js";
 
+const RESID_PRE_0: HookName = "blocks.0.hook_resid_pre";
+
 /** AtP estimates per pair (row-major, pairs first). */
 export interface AtpEstimates {
   /** pairs × (L·H), head (l, h) at l·H + h. */
@@ -66,25 +68,42 @@ export async function attributionPatching(
   const chunk = Math.max(1, options.pairsPerBatch ?? 64);
   for (let c0 = 0; c0 < n; c0 += chunk) {
     const part = pairs.slice(c0, c0 + chunk);
+    // One forward run caches the sources' and targets' activations and the targets' logits (the
+    // metric's gradient needs them); the gradient run then starts at the targets' cached layer-0
+    // input, so the conv stack is not rerun and no hook value is fetched twice.
     const sources = await cacheRows(
       model,
       table,
-      part.map((p) => p.source),
-      hooks,
+      part.flatMap((p) => [p.source, p.target]),
+      [...hooks, RESID_PRE_0],
     );
-    const { x, mask } = gatherRows(
+    const { mask } = gatherRows(
       table,
       part.map((p) => p.target),
       S,
       C,
     );
-    const target = await hookGradients(model, x, { hooks, metric: metricOfPairs(part, metric), mask });
+    const K = model.config.classes;
+    const logits = new Float32Array(part.length * K);
+    const residPre = new Float32Array(part.length * S * D);
+    part.forEach((p, i) => {
+      logits.set(sources.logitsOf(p.target), i * K);
+      residPre.set(sources.act(p.target, RESID_PRE_0), i * S * D);
+    });
+    const target = await hookGradients(model, null, {
+      hooks,
+      metric: metricOfPairs(part, metric),
+      mask,
+      logits,
+      startAt: { hook: RESID_PRE_0, value: residPre },
+      values: false,
+    });
     part.forEach((pair, i) => {
       const p = c0 + i;
       const steps = overlapSteps(table, pair, S);
       for (let l = 0; l < L; l++) {
         const zs = sources.act(pair.source, z(l));
-        const zt = (target.values[z(l)] as Float32Array).subarray(i * S * D, (i + 1) * S * D);
+        const zt = sources.act(pair.target, z(l));
         const gz = (target.grads[z(l)] as Float32Array).subarray(i * S * D, (i + 1) * S * D);
         for (let s = 0; s < S; s++) {
           if (steps[s] === 0) continue;
@@ -96,30 +115,30 @@ export async function attributionPatching(
             if (headPositions !== null) headPositions[((p * L + l) * H + h) * S + s] = sum;
           }
         }
-        layers[p * L + l] = dotOver(target, attnOut(l), sources.act(pair.source, attnOut(l)), i, steps, D);
-        mlps[p * L + l] = dotOver(target, mlpOut(l), sources.act(pair.source, mlpOut(l)), i, steps, D);
+        const gradOf = (hook: HookName) =>
+          (target.grads[hook] as Float32Array).subarray(i * S * D, (i + 1) * S * D);
+        const delta = (hook: HookName) =>
+          [sources.act(pair.source, hook), sources.act(pair.target, hook)] as const;
+        layers[p * L + l] = dotOver(gradOf(attnOut(l)), ...delta(attnOut(l)), steps, D);
+        mlps[p * L + l] = dotOver(gradOf(mlpOut(l)), ...delta(mlpOut(l)), steps, D);
       }
     });
   }
   return { heads, layers, mlps, headPositions };
 }
 
-/** Σ over patched steps of grad · (source − target) for a B × S × D hook, row i. */
+/** Σ over patched steps of grad · (source − target) for one row of an S × D hook. */
 function dotOver(
-  target: { grads: Partial<Record<HookName, Float32Array>>; values: Partial<Record<HookName, Float32Array>> },
-  hook: HookName,
+  g: Float32Array,
   source: Float32Array,
-  i: number,
+  target: Float32Array,
   steps: Uint8Array,
   D: number,
 ): number {
-  const S = steps.length;
-  const g = (target.grads[hook] as Float32Array).subarray(i * S * D, (i + 1) * S * D);
-  const t = (target.values[hook] as Float32Array).subarray(i * S * D, (i + 1) * S * D);
   let sum = 0;
-  for (let s = 0; s < S; s++) {
+  for (let s = 0; s < steps.length; s++) {
     if (steps[s] === 0) continue;
-    for (let d = s * D; d < (s + 1) * D; d++) sum += g[d] * (source[d] - t[d]);
+    for (let d = s * D; d < (s + 1) * D; d++) sum += g[d] * (source[d] - target[d]);
   }
   return sum;
 }

@@ -80,6 +80,13 @@ export interface HookGradientOptions {
   patch?: Partial<Record<HookName, PatchValue>>;
   /** Rows per runtime call (default 64). */
   chunkSize?: number;
+  /**
+   * The logits of this very run (batch × K) when the caller has them already (e.g. from a cached
+   * unpatched run of the same rows): the forward run is then skipped.
+   */
+  logits?: Float32Array;
+  /** Fetch the hooks' values too (default true; false saves the copies when the caller has them). */
+  values?: boolean;
 }
 
 export interface HookGradientResult {
@@ -89,7 +96,7 @@ export interface HookGradientResult {
   logits: Float32Array;
   /** d M_b / d hook, the hook's full shape (batch first). */
   grads: Partial<Record<HookName, Float32Array>>;
-  /** The hook activations of the same run. */
+  /** The hook activations of the same run (empty with `values: false`). */
   values: Partial<Record<HookName, Float32Array>>;
   /** d M_b / d x (batch × S × C), when asked. */
   inputGrad: Float32Array | null;
@@ -98,8 +105,8 @@ export interface HookGradientResult {
 const compiled = new Map<string, { bytes: Uint8Array; outputs: string[] }>();
 
 /**
- * The metric per row and its gradient w.r.t. hooks: one forward run (the logits), then one
- * forward+backward run.
+ * The metric per row and its gradient w.r.t. hooks: one forward run (the logits, skipped when
+ * `options.logits` gives them), then one forward+backward run.
  *
  * @example
  * const r = await hookGradients(model, x, { hooks: ["blocks.0.attn.hook_z"], metric: probabilityMetric(y), mask });
@@ -120,12 +127,15 @@ export async function hookGradients(
   }
   let mask = options.mask ?? null;
   if (mask?.every((m) => m !== 0)) mask = null;
-  const forward = await model.run(start === undefined ? x : null, {
-    mask,
-    startAt: start,
-    patch: options.patch,
-    chunkSize: options.chunkSize,
-  });
+  const forward =
+    options.logits !== undefined
+      ? { logits: options.logits, batch: options.logits.length / K }
+      : await model.run(start === undefined ? x : null, {
+          mask,
+          startAt: start,
+          patch: options.patch,
+          chunkSize: options.chunkSize,
+        });
   const batch = forward.batch;
   const metric = new Float64Array(batch);
   const logitWeights = new Float32Array(batch * K);
@@ -148,10 +158,19 @@ export async function hookGradients(
     hook: p.hook,
     maskShape: p.maskDims.map((d, i) => (i === 0 && d === batch && d !== 1 ? "batch" : d)),
   }));
-  const key = JSON.stringify([config, hooks, !!options.wrtInput, mask !== null, startHook ?? null, points]);
+  const withValues = options.values ?? true;
+  const key = JSON.stringify([
+    config,
+    hooks,
+    !!options.wrtInput,
+    mask !== null,
+    startHook ?? null,
+    points,
+    withValues,
+  ]);
   let entry = compiled.get(key);
   if (entry === undefined) {
-    const g = gradientGraph(model, hooks, !!options.wrtInput, mask !== null, startHook, points);
+    const g = gradientGraph(model, hooks, !!options.wrtInput, mask !== null, startHook, points, withValues);
     entry = { bytes: toOnnx(g.graph, { outputs: g.outputs }), outputs: g.outputs };
     compiled.set(key, entry);
   }
@@ -170,7 +189,7 @@ export async function hookGradients(
   };
   for (const h of hooks) {
     result.grads[h] = new Float32Array(batch * (per.get(h) as number));
-    result.values[h] = new Float32Array(batch * (per.get(h) as number));
+    if (withValues) result.values[h] = new Float32Array(batch * (per.get(h) as number));
   }
   const startFeeds: { hook: HookName; value: Float32Array }[] = [];
   if (start !== undefined && startHook !== undefined) {
@@ -207,7 +226,7 @@ export async function hookGradients(
     for (const h of hooks) {
       const w = per.get(h) as number;
       (result.grads[h] as Float32Array).set(out[`grad:${h}`].data as Float32Array, r0 * w);
-      (result.values[h] as Float32Array).set(out[h].data as Float32Array, r0 * w);
+      if (withValues) (result.values[h] as Float32Array).set(out[h].data as Float32Array, r0 * w);
     }
     if (result.inputGrad !== null) result.inputGrad.set(out["grad:x"].data as Float32Array, r0 * S * C);
   }
@@ -222,6 +241,7 @@ function gradientGraph(
   masked: boolean,
   startAt: HookName | undefined,
   patch: readonly PatchPoint[],
+  withValues: boolean,
 ): { graph: Graph; outputs: string[] } {
   const K = model.config.classes;
   const built = buildTSTGraph(model.config, { mask: masked, cache: hooks, startAt, patch });
@@ -232,7 +252,7 @@ function gradientGraph(
   const wrt = hooks.map((h) => g.outputs.get(h) as Value);
   if (wrtInput) wrt.push(g.getInput("x") as Value);
   const grads = grad(total, wrt);
-  const outputs: string[] = [...hooks];
+  const outputs: string[] = withValues ? [...hooks] : [];
   hooks.forEach((h, i) => {
     g.output(`grad:${h}`, grads[i]);
     outputs.push(`grad:${h}`);
