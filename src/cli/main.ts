@@ -1,12 +1,17 @@
 import { Command, CommanderError } from "commander";
 import { InputError, InterruptedError } from "../errors.js";
 import { version } from "../version.js";
+import { register as baselinesCommand } from "./commands/baselines.js";
 import { register as datasetsCommand } from "./commands/datasets.js";
 import { register as evalCommand } from "./commands/eval.js";
 import { register as exportCommand } from "./commands/export.js";
 import { register as importPthCommand } from "./commands/import-pth.js";
+import { register as mergeCommand } from "./commands/merge.js";
 import { register as patchCommand } from "./commands/patch.js";
+import { register as reportCommand } from "./commands/report.js";
+import { register as stabilityCommand } from "./commands/stability.js";
 import { register as statsCommand } from "./commands/stats.js";
+import { register as studyCommand } from "./commands/study.js";
 import { register as sweepCommand } from "./commands/sweep.js";
 import { register as trainCommand } from "./commands/train.js";
 import type { CommandContext } from "./context.js";
@@ -17,6 +22,8 @@ import { type CliIO, processIO } from "./io.js";
 type Register = (program: Command, ctx: CommandContext) => void;
 
 const commands: Register[] = [
+  studyCommand,
+  mergeCommand,
   datasetsCommand,
   trainCommand,
   evalCommand,
@@ -25,6 +32,9 @@ const commands: Register[] = [
   patchCommand,
   sweepCommand,
   statsCommand,
+  reportCommand,
+  stabilityCommand,
+  baselinesCommand,
 ];
 
 /**

@@ -1,4 +1,6 @@
+import { splitCsvLine } from "../csv-line.js";
 import { indexToLabel, type LabelMap } from "../data/labels.js";
+import { inputError } from "../errors.js";
 import { componentColumns } from "./presets.js";
 import type { EffectRow } from "./sweep.js";
 import type { Component } from "./types.js";
@@ -94,4 +96,89 @@ function cell(value: number | null): string {
 
 function csvText(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** One line of the long-format effects table, as read back. */
+export interface EffectLine {
+  readonly pairId: number;
+  readonly source: number;
+  readonly target: number;
+  readonly trueLabel: string;
+  readonly direction: string;
+  readonly component: string;
+  readonly layer: number | null;
+  readonly head: number | null;
+  readonly position: number | null;
+  readonly detail: string;
+  readonly headMode: string;
+  /** Metric columns (dp_true, recovery, logit_diff, d_logit_diff, kl_source); null = empty cell. */
+  readonly metrics: Readonly<Record<string, number | null>>;
+}
+
+const METRIC_NAMES = ["dp_true", "recovery", "logit_diff", "d_logit_diff", "kl_source"] as const;
+
+/** True when a CSV header line is the long-format effects table's. */
+export function isEffectsLongHeader(headerLine: string): boolean {
+  return headerLine.replace(/^\uFEFF/, "").trim() === EFFECTS_LONG_COLUMNS.join(",");
+}
+
+/**
+ * Parse the long-format effects table written by {@link effectsLongCsv} (numbers round-trip exactly).
+ *
+ * @example
+ * const lines = parseEffectsLong(readFileSync("effects/heads.csv", "utf8"), "effects/heads.csv");
+ */
+export function parseEffectsLong(text: string, file: string): EffectLine[] {
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  if (lines.length === 0 || !isEffectsLongHeader(lines[0])) {
+    throw inputError("not a long-format effects table (the header differs)", {
+      file,
+      line: 1,
+      hint: `the first line must be ${EFFECTS_LONG_COLUMNS.join(",")} (as tspatch sweep writes it)`,
+    });
+  }
+  const out: EffectLine[] = [];
+  for (let r = 1; r < lines.length; r++) {
+    const cells = splitCsvLine(lines[r]);
+    if (cells.length !== EFFECTS_LONG_COLUMNS.length) {
+      throw inputError(`row has ${cells.length} cells, the header ${EFFECTS_LONG_COLUMNS.length}`, {
+        file,
+        line: r + 1,
+        hint: "the file was cut or edited; re-run the sweep",
+      });
+    }
+    const at = (name: (typeof EFFECTS_LONG_COLUMNS)[number]) => cells[EFFECTS_LONG_COLUMNS.indexOf(name)];
+    const number = (name: (typeof EFFECTS_LONG_COLUMNS)[number], optional: boolean): number | null => {
+      const raw = at(name);
+      if (raw === "" && optional) return null;
+      const value = Number(raw);
+      if (raw === "" || !Number.isFinite(value)) {
+        throw inputError(`"${raw}" is not a number`, {
+          file,
+          line: r + 1,
+          field: name,
+          hint: "the file was cut or edited; re-run the sweep",
+        });
+      }
+      return value;
+    };
+    const metrics: Record<string, number | null> = {};
+    for (const m of METRIC_NAMES) metrics[m] = number(m, true);
+    out.push({
+      pairId: number("pair_id", false) as number,
+      source: number("source", false) as number,
+      target: number("target", false) as number,
+      trueLabel: at("true_label"),
+      direction: at("direction"),
+      component: at("component"),
+      layer: number("layer", true),
+      head: number("head", true),
+      position: number("position", true),
+      detail: at("detail"),
+      headMode: at("head_mode"),
+      metrics,
+    });
+  }
+  return out;
 }

@@ -81,6 +81,21 @@ export const NO_METRICS = {
   klSource: null,
 } as const satisfies { readonly [K in keyof EffectMetrics]: null };
 
+/**
+ * A row's effect in one metric, for callers that only sweep whole components (heads, layers,
+ * MLPs): those rows always have metrics; only a position row at a padding step has none, and
+ * reaching one here is a bug of the caller.
+ *
+ * @example
+ * const effects = Float64Array.from(result.rows, (r) => rowEffect(r, "dLogitDiff"));
+ */
+export function rowEffect(row: EffectRow, metric: keyof EffectMetrics): number {
+  const value = row[metric];
+  if (value === null)
+    throw new Error(`rowEffect: a ${row.status} row (a ${row.component.kind}) has no ${metric}`);
+  return value;
+}
+
 /** Unpatched probabilities of a pair's two inputs (the source as aligned: resampled under `resample`). */
 export interface PairBaseline {
   readonly pair: Pair;

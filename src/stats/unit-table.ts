@@ -5,6 +5,7 @@
  * pair × component; see patching/effects-long.ts.) Every problem is an InputError naming the
  * file, line and column, with the fix.
  */
+import { splitCsvLine } from "../csv-line.js";
 import { parseDecimal } from "../data/number-scan.js";
 import { inputError } from "../errors.js";
 
@@ -12,30 +13,6 @@ export interface UnitTableColumn {
   readonly name: string;
   /** The column's values with missing cells removed. */
   readonly values: Float64Array;
-}
-
-/** Split one CSV line, honouring double quotes ("" inside quotes is a quote). */
-function splitCsvLine(line: string): string[] {
-  const fields: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (line[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      fields.push(field);
-      field = "";
-    } else field += ch;
-  }
-  fields.push(field);
-  return fields;
 }
 
 const MISSING = /^(|na|nan)$/i;

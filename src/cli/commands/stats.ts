@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { inputError } from "../../errors.js";
-import { EFFECTS_LONG_COLUMNS } from "../../patching/effects-long.js";
+import { isEffectsLongHeader, parseEffectsLong } from "../../patching/effects-long.js";
 import {
   analyzeEffectsAsync,
   type EffectStats,
@@ -10,7 +10,10 @@ import {
   type TestName,
 } from "../../stats/analyze-effects.js";
 import type { Correction } from "../../stats/multiplicity.js";
-import { parseUnitTable } from "../../stats/unit-table.js";
+import { parseUnitTable, type UnitTableColumn } from "../../stats/unit-table.js";
+import { componentColumns } from "../../study/analysis.js";
+import { METRIC_COLUMNS } from "../../study/config.js";
+import { STUDY_METRICS, type StudyComponentKind, type StudyMetric } from "../../study/results-schema.js";
 import { type CommandContext, printJson } from "../context.js";
 import { csvCell } from "../csv.js";
 import { parseNumericFlag } from "../numeric-flag.js";
@@ -25,6 +28,9 @@ interface StatsFlags {
   seed: string;
   json?: boolean;
   csv?: boolean;
+  metric?: string;
+  direction?: string;
+  component?: string;
 }
 
 /** Each resample costs one pass over every column; beyond this the run would take hours. */
@@ -78,6 +84,12 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--test <test>", `test whose p-values are corrected: ${TESTS.join("|")}`, "t")
     .option("--resamples <count>", "bootstrap and Monte Carlo permutation resamples", "10000")
     .option("--seed <seed>", "random seed (bootstrap, permutations)", "0")
+    .option("--metric <metric>", `sweep's long table: effect metric (${STUDY_METRICS.join("|")})`)
+    .option("--direction <dir>", "sweep's long table: denoise or noise (never pooled)")
+    .option(
+      "--component <kind>",
+      "sweep's long table: head, attn or mlp (head rows with a position: the head × time-step cells)",
+    )
     .option("--json", "print JSON")
     .option("--csv", "print CSV")
     .action(async (file: string, flags: StatsFlags) => {
@@ -95,8 +107,9 @@ export function register(program: Command, ctx: CommandContext): void {
           },
         );
       }
-      rejectEffectsLong(text, file);
-      const columns = parseUnitTable(text, file);
+      const columns = isEffectsLongHeader(text.split(/\r?\n/, 1)[0])
+        ? longColumns(text, file, flags)
+        : wideColumns(text, file, flags);
       const bar = progressBar(ctx.io, "stats", {
         unit: "steps",
         quiet: flags.json || flags.csv ? !ctx.io.isTTY : false,
@@ -110,6 +123,77 @@ export function register(program: Command, ctx: CommandContext): void {
       else if (flags.csv) ctx.io.stdout(toCsv(report));
       else ctx.io.stdout(toTable(report));
     });
+}
+
+const LONG_FLAGS = "--metric, --direction and --component";
+
+function wideColumns(text: string, file: string, flags: StatsFlags): UnitTableColumn[] {
+  if (flags.metric !== undefined || flags.direction !== undefined || flags.component !== undefined) {
+    throw inputError(`${LONG_FLAGS} apply to a sweep's long effects table, and this file is a wide one`, {
+      file,
+      hint: "drop those flags: each column of a wide table is one hypothesis",
+    });
+  }
+  return parseUnitTable(text, file);
+}
+
+/**
+ * A sweep's long table, pivoted the way a study does: one column per component, one row per
+ * unit (the misclassified input: denoise target / noise source, effects averaged over its pairs).
+ */
+function longColumns(text: string, file: string, flags: StatsFlags): UnitTableColumn[] {
+  if (flags.metric === undefined || flags.direction === undefined || flags.component === undefined) {
+    throw inputError(`this is a sweep's long effects table: say what to test with ${LONG_FLAGS}`, {
+      file,
+      hint: "e.g. --metric dp_true --direction denoise --component head",
+    });
+  }
+  const metric = flags.metric as StudyMetric;
+  if (!STUDY_METRICS.includes(metric)) {
+    throw inputError(`unknown --metric "${flags.metric}"`, {
+      field: "--metric",
+      hint: `use one of ${STUDY_METRICS.join(", ")}`,
+    });
+  }
+  if (flags.direction !== "denoise" && flags.direction !== "noise") {
+    throw inputError(`unknown --direction "${flags.direction}"`, {
+      field: "--direction",
+      hint: "use denoise or noise; the two directions answer different questions and are never pooled",
+    });
+  }
+  const kinds: Record<string, StudyComponentKind> = { head: "head", attn: "layer", mlp: "mlp" };
+  if (!(flags.component in kinds)) {
+    throw inputError(`--component ${flags.component} is not supported here`, {
+      field: "--component",
+      hint: "use head, attn or mlp",
+    });
+  }
+  const lines = parseEffectsLong(text, file).filter((l) => l.component === flags.component);
+  const kind =
+    kinds[flags.component] === "head" && lines.some((l) => l.position !== null)
+      ? "head_position"
+      : kinds[flags.component];
+  const columns = componentColumns(lines, kind, flags.direction, METRIC_COLUMNS[metric]).map((c) => ({
+    name: c.name,
+    values: c.units,
+  }));
+  if (columns.length === 0) {
+    throw inputError(
+      `no ${flags.component} rows with a ${flags.metric} value in the ${flags.direction} direction`,
+      {
+        file,
+        hint: "check --component and --direction against the file's component and direction columns",
+      },
+    );
+  }
+  const short = columns.find((c) => c.values.length < 2);
+  if (short !== undefined) {
+    throw inputError(`component ${short.name} has ${short.values.length} unit; at least 2 are needed`, {
+      file,
+      hint: "sweep more pairs (more targets)",
+    });
+  }
+  return columns;
 }
 
 function validateFlags(flags: StatsFlags): {
@@ -262,22 +346,4 @@ function toTable(report: EffectsReport): string {
     for (const r of notes) out.push(`  ${r.name}: ${r.notes.join("; ")}`);
   }
   return `${out.join("\n")}\n`;
-}
-
-/** A sweep's `effects-long` file given where a `unit-table` is expected: say so, and how to pivot. */
-function rejectEffectsLong(text: string, file: string): void {
-  const header = text
-    .replace(/^\uFEFF/, "")
-    .split(/\r?\n/, 1)[0]
-    .split(",");
-  if (EFFECTS_LONG_COLUMNS.slice(0, 3).every((name, j) => header[j]?.trim() === name)) {
-    throw inputError("this is an effects-long file (one line per pair × component, as sweep writes it)", {
-      file,
-      line: 1,
-      hint:
-        "stats takes a unit-table: one row per unit (e.g. target), one column per component; " +
-        "pivot the rows of one direction and metric (e.g. dp_true of direction denoise) into it; " +
-        "rows with status not_applicable have empty metric cells and stay missing",
-    });
-  }
 }

@@ -11,7 +11,6 @@ import { effectsLongCsv } from "../../patching/effects-long.js";
 import { forPatching } from "../../patching/inputs.js";
 import { RECOVERY_EPSILON } from "../../patching/metrics.js";
 import type { DirectionChoice } from "../../patching/pairs.js";
-import { parsePairsFile } from "../../patching/pairs-file.js";
 import { parseComponents, parseGroups } from "../../patching/presets.js";
 import { type SweepResult, sweep } from "../../patching/sweep.js";
 import { PAIR_STRATEGIES, type PairStrategy } from "../../patching/types.js";
@@ -19,10 +18,11 @@ import { quantileSorted } from "../../stats/descriptives.js";
 import { checkOutputs, modelFiles } from "../check-outputs.js";
 import { type CommandContext, printJson } from "../context.js";
 import { checkDataDir } from "../data-dir-flag.js";
-import { readTextFile } from "../fs-error.js";
+import { parseChoice } from "../flags.js";
 import { openModelAndData } from "../model-data.js";
 import { parseNumericFlag } from "../numeric-flag.js";
 import { progressBar } from "../progress.js";
+import { readPairsList } from "./pair-inputs.js";
 import { ALIGN_HELP, parseHeadMode } from "./patch.js";
 
 interface SweepFlags {
@@ -181,16 +181,7 @@ export function register(program: Command, ctx: CommandContext): void {
         ...(flags.groups ? parseGroups(model.config, flags.groups, headMode) : []),
       ];
       const classes = flags.classes?.split(",").map((l) => labelToIndex(requireLabels(inputs), l.trim()));
-      const list = flags.pairsFile
-        ? parsePairsFile(
-            readTextFile(resolve(ctx.io.cwd, flags.pairsFile), flags.pairsFile),
-            flags.pairsFile,
-            inputs.rows,
-            {
-              dataset: flags.pairsDataset ?? inputs.dataset.file ?? inputs.dataset.name,
-            },
-          )
-        : undefined;
+      const list = readPairsList(flags, inputs, ctx);
       const built = await buildPairs(model, inputs, {
         strategy,
         direction,
@@ -326,11 +317,4 @@ function requireLabels(inputs: { labelMap: LabelMap | null; dataset: { file?: st
     });
   }
   return inputs.labelMap;
-}
-
-function parseChoice(value: string, choices: readonly string[], field: string): string {
-  if (!choices.includes(value)) {
-    throw inputError(`unknown value "${value}"`, { field, hint: `use one of: ${choices.join(", ")}` });
-  }
-  return value;
 }

@@ -1,0 +1,448 @@
+import type {
+  DirectionResults,
+  ExtensionSection,
+  KindResults,
+  PositionMap,
+  StudyResults,
+} from "../study/results-schema.js";
+import { CORRECTION_LABELS, METRIC_LABELS, percent, TEST_LABELS } from "./labels.js";
+import type { Cell, Column, ColumnKind, Table } from "./table-format.js";
+
+/**
+ * Every table of the report, built from results.json alone. The same tables are written as CSV
+ * and Markdown beside the report (`tables/<id>.csv|md`), so a reader can take any number from the
+ * report into their own analysis.
+ */
+
+const col = (label: string, kind: ColumnKind = "num"): Column => ({ label, kind });
+
+const KIND_TITLES: Record<KindResults["kind"], string> = {
+  head: "heads",
+  layer: "attention layers",
+  mlp: "MLPs",
+  head_position: "head × time step",
+};
+
+/**
+ * Per-component statistics of one kind in one direction (head, layer, MLP).
+ *
+ * @example
+ * const table = componentTable(results, results.directions[0], results.directions[0].kinds[0]);
+ */
+export function componentTable(results: StudyResults, direction: DirectionResults, kind: KindResults): Table {
+  const { plan } = results;
+  const level = percent(1 - plan.alpha);
+  const cluster = kind.components.some((c) => c.cluster_ci !== null);
+  const correction = CORRECTION_LABELS[plan.correction].short;
+  const columns = [
+    col("component", "text"),
+    col("n", "int"),
+    col(`mean ${METRIC_LABELS[plan.metric].name}`),
+    col("sd"),
+    col(`BCa ${level} CI low`),
+    col(`BCa ${level} CI high`),
+    ...(cluster ? [col(`cluster ${level} CI low`), col(`cluster ${level} CI high`)] : []),
+    col("t"),
+    col("df"),
+    col("p (t)", "p"),
+    col("p (Wilcoxon)", "p"),
+    col("pseudo-median"),
+    col("p (sign-flip)", "p"),
+    col(`p adjusted (${correction})`, "p"),
+    col("d_z"),
+    col(`d_z ${level} CI low`),
+    col(`d_z ${level} CI high`),
+    col("g_z"),
+    col("significance", "text"),
+    col("notes", "text"),
+  ];
+  const rows = kind.components.map((c): Cell[] => [
+    c.name,
+    c.n,
+    c.mean,
+    c.sd,
+    c.ci.low,
+    c.ci.high,
+    ...(cluster ? [c.cluster_ci?.low ?? null, c.cluster_ci?.high ?? null] : []),
+    c.t,
+    c.df,
+    c.p_t,
+    c.p_wilcoxon,
+    c.pseudo_median,
+    c.p_sign_flip,
+    c.p_adj,
+    c.d_z,
+    c.d_z_ci.low,
+    c.d_z_ci.high,
+    c.g_z,
+    c.significant_corrected ? "significant" : c.significant_naive ? "uncorrected only" : "not significant",
+    c.notes.join("; "),
+  ]);
+  return {
+    id: `${direction.direction}-${kind.kind}`,
+    title: `${capitalise(direction.direction)}: ${KIND_TITLES[kind.kind]} (n = ${direction.n_units} units)`,
+    columns,
+    rows,
+    notes: [
+      `Significance: ${TEST_LABELS[plan.test]} p-values adjusted by ${CORRECTION_LABELS[plan.correction].name} across ${kind.family}; α = ${plan.alpha}. "uncorrected only" = p < α before correction only.`,
+      `${kind.counts.corrected} of ${kind.counts.total} significant after correction, ${kind.counts.naive} without.`,
+      ...(cluster
+        ? ["Cluster CI: bootstrap over the repeated inputs (clusters), beside the ordinary BCa CI."]
+        : []),
+    ],
+  };
+}
+
+/** Hypotheses significant before and after correction, per direction and component kind. */
+export function countsTable(results: StudyResults): Table {
+  return {
+    id: "counts",
+    title: "Significant components per direction and kind",
+    columns: [
+      col("direction", "text"),
+      col("kind", "text"),
+      col("n units", "int"),
+      col("hypotheses", "int"),
+      col("significant uncorrected", "int"),
+      col(`significant (${CORRECTION_LABELS[results.plan.correction].short})`, "int"),
+      col("largest effects", "text"),
+    ],
+    rows: results.directions.flatMap((d) =>
+      d.kinds.map((k): Cell[] => [
+        d.direction,
+        KIND_TITLES[k.kind],
+        d.n_units,
+        k.counts.total,
+        k.counts.naive,
+        k.counts.corrected,
+        k.top.join(", "),
+      ]),
+    ),
+  };
+}
+
+/** The analysis plan, one row per choice. */
+export function planTable(results: StudyResults): Table {
+  const p = results.plan;
+  const compat = Object.entries(p.compatibility)
+    .filter(([, v]) => v !== false && v !== null)
+    .map(([k, v]) => (v === true ? k : `${k} = ${v}`));
+  const rows: [string, Cell][] = [
+    ["metric", `${METRIC_LABELS[p.metric].name} (${METRIC_LABELS[p.metric].unit})`],
+    ["test", TEST_LABELS[p.test]],
+    ["correction", `${CORRECTION_LABELS[p.correction].name} (${CORRECTION_LABELS[p.correction].controls})`],
+    ["alpha", p.alpha],
+    ["family", p.family],
+    ["family scope", p.family_scope],
+    ["directions", p.directions.join(", ")],
+    ...Object.entries(p.unit).map(([d, u]): [string, Cell] => [`unit of analysis (${d})`, u]),
+    [
+      "effects of one unit's pairs",
+      p.unit_aggregation === "mean" ? "averaged before testing" : "not aggregated",
+    ],
+    ["alternative", p.alternative],
+    ["bootstrap resamples", p.bootstrap_resamples],
+    ["permutation resamples", p.permutation_resamples],
+    ["smallest effect size of interest", p.sesoi],
+    [
+      "head mode",
+      p.head_mode === "z"
+        ? "z (true per-head patch of attn.hook_z)"
+        : "slice (compatibility: slice of attn_out)",
+    ],
+    ["compatibility switches", compat.length === 0 ? "none" : compat.join(", ")],
+  ];
+  return {
+    id: "plan",
+    title: "Analysis plan (fixed before any effect was computed)",
+    columns: [col("choice", "text"), col("value", "text")],
+    rows,
+  };
+}
+
+/** The dataset as the study saw it. */
+export function dataTable(results: StudyResults): Table {
+  const d = results.data;
+  const rows: [string, Cell][] = [
+    ["dataset", d.name],
+    ...Object.entries(d.splits).map(([s, n]): [string, Cell] => [`${s} rows`, n]),
+    ["analysed split", d.analysis_split],
+    ["classes", d.classes.length],
+    ["channels", d.channels],
+    ["series length (min–max)", `${d.lengths.min}–${d.lengths.max}`],
+    ["model length (padded)", d.lengths.model],
+    ["normalisation", d.normalisation],
+  ];
+  return { id: "data", title: "Data", columns: [col("field", "text"), col("value", "text")], rows };
+}
+
+/** Rows per class of the analysed split. */
+export function classTable(results: StudyResults): Table {
+  const d = results.data;
+  return {
+    id: "classes",
+    title: `Rows per class (${d.analysis_split})`,
+    columns: [col("class index", "int"), col("label", "text"), col("rows", "int")],
+    rows: d.classes.map((label, i): Cell[] => [i, label, d.class_counts[i] ?? null]),
+  };
+}
+
+/** The model card: origin, architecture, accuracy. */
+export function modelTable(results: StudyResults): Table {
+  const m = results.model;
+  const a = m.architecture;
+  const rows: [string, Cell][] = [
+    ["origin", m.origin],
+    ["layers × heads", `${a.layers} × ${a.heads}`],
+    ["d_model / d_ff", `${a.d_model} / ${a.d_ff}`],
+    ["sequence length × channels", `${a.seq_len} × ${a.channels}`],
+    ["output classes", a.classes],
+    [`accuracy (${results.data.analysis_split})`, m.accuracy],
+    ["rows evaluated", m.n_evaluated],
+    ["misclassified", m.n_misclassified],
+    ["per-row predictions", m.predictions_file],
+  ];
+  return { id: "model", title: "Model", columns: [col("field", "text"), col("value", "text")], rows };
+}
+
+/** Confusion matrix counts: rows = true class, columns = predicted class. */
+export function confusionTable(results: StudyResults): Table {
+  const labels = results.data.classes;
+  const width = results.model.confusion.reduce((m, r) => Math.max(m, r.length), 0);
+  const name = (i: number) => labels[i] ?? `output ${i}`;
+  return {
+    id: "confusion",
+    title: "Confusion matrix (rows: true class, columns: predicted class)",
+    columns: [
+      col("true \\ predicted", "text"),
+      ...Array.from({ length: width }, (_, j) => col(name(j), "int")),
+    ],
+    rows: results.model.confusion.map((r, i): Cell[] => [
+      name(i),
+      ...Array.from({ length: width }, (_, j) => r[j] ?? 0),
+    ]),
+  };
+}
+
+/** Pairs per direction and how often inputs repeat (effective n). */
+export function pairsTable(results: StudyResults): Table {
+  return {
+    id: "pairs",
+    title: `Pairs (${results.pairs.strategy} strategy)`,
+    columns: [
+      col("direction", "text"),
+      col("pairs", "int"),
+      col("distinct sources", "int"),
+      col("distinct targets", "int"),
+      col("effective n (units)", "int"),
+      col("inputs repeat", "bool"),
+      col("max pairs per source", "int"),
+      col("max pairs per target", "int"),
+    ],
+    rows: results.pairs.by_direction.map((p): Cell[] => [
+      p.direction,
+      p.n_pairs,
+      p.distinct_sources,
+      p.distinct_targets,
+      p.effective_n,
+      p.repeats,
+      p.max_pairs_per_source,
+      p.max_pairs_per_target,
+    ]),
+  };
+}
+
+/** The largest cells of the timestep × head map, by absolute mean effect. */
+export function positionTopTable(
+  results: StudyResults,
+  direction: DirectionResults,
+  map: PositionMap,
+  top = 10,
+): Table {
+  const cells = map.cells
+    .filter((c) => c.mean !== null)
+    .sort(
+      (a, b) =>
+        Math.abs(b.mean!) - Math.abs(a.mean!) ||
+        a.layer - b.layer ||
+        a.head - b.head ||
+        a.position - b.position,
+    );
+  return {
+    id: `${direction.direction}-head-position-top`,
+    title: `${capitalise(direction.direction)}: the ${Math.min(top, cells.length)} largest head × time-step effects (of ${map.cells.length} cells)`,
+    columns: [
+      col("head", "text"),
+      col("time step", "int"),
+      col("n", "int"),
+      col(`mean ${METRIC_LABELS[results.plan.metric].name}`),
+      col("sd"),
+      col("p", "p"),
+      col(`p adjusted (${CORRECTION_LABELS[results.plan.correction].short})`, "p"),
+      col("significant", "bool"),
+    ],
+    rows: cells
+      .slice(0, top)
+      .map((c): Cell[] => [
+        `L${c.layer}H${c.head}`,
+        c.position,
+        c.n,
+        c.mean,
+        c.sd,
+        c.p,
+        c.p_adj,
+        c.significant_corrected,
+      ]),
+    notes: [
+      `The map is its own family (${map.cells.length} hypotheses, ${map.test}); cells where the step is padding in every pair are not applicable and not tested.`,
+    ],
+  };
+}
+
+/** The tables of an optional section (stability, baselines, …) as they are. */
+export function extensionTables(id: string, section: ExtensionSection): Table[] {
+  return section.tables.map((t, i) => ({
+    id: `${id}-${i + 1}`,
+    title: t.name,
+    columns: t.columns.map((label, j) =>
+      col(label, t.rows.every((r) => r[j] === null || typeof r[j] === "number") ? "num" : "text"),
+    ),
+    rows: t.rows,
+  }));
+}
+
+/** The published study's per-head table, re-computed with its own (compatibility) choices. */
+export function reproductionTable(results: StudyResults): Table | null {
+  const r = results.reproduction;
+  if (r === undefined) return null;
+  return {
+    id: "reproduction-heads",
+    title: `${r.dataset}: the published analysis re-computed (compatibility switches)`,
+    columns: [
+      col("head", "text"),
+      col("n", "int"),
+      col("mean ΔP"),
+      col("t"),
+      col("p", "p"),
+      col("p adjusted (BH)", "p"),
+      col("significant", "bool"),
+    ],
+    rows: r.heads.map((h): Cell[] => [h.name, h.n, h.mean, h.t, h.p, h.p_adj, h.significant]),
+    notes: [
+      `Switches: ${r.switches.join("; ")}.`,
+      `Significant: ${r.counts.raw} of ${r.counts.total} raw, ${r.counts.corrected} after BH (published: ${r.published.significant} of ${r.published.total}).`,
+    ],
+  };
+}
+
+/** Each published claim with our verdict (holds / fails / artefact) and the reason. */
+export function claimsTable(results: StudyResults): Table | null {
+  const r = results.reproduction;
+  if (r === undefined) return null;
+  const cohen = r.cohen_d_denoise_vs_noise;
+  return {
+    id: "claims",
+    title: "Published claims and what the re-analysis finds",
+    columns: [
+      col("claim", "text"),
+      col("published", "text"),
+      col("ours", "text"),
+      col("verdict", "text"),
+      col("reason", "text"),
+    ],
+    rows: [
+      [
+        "heads significant after BH",
+        `${r.published.significant} / ${r.published.total}`,
+        `${r.counts.corrected} / ${r.counts.total}`,
+        r.counts.corrected === r.published.significant ? "reproduced" : "differs",
+        "same checkpoint, pairs and switches",
+      ],
+      ...(r.published.cohen_d === null
+        ? []
+        : [
+            [
+              "Cohen's d, denoise vs noise means (pooled sd)",
+              String(r.published.cohen_d),
+              cohen === null ? "n/a" : cohen.toFixed(2),
+              cohen === null
+                ? "n/a"
+                : Math.abs(cohen - r.published.cohen_d) < 0.01
+                  ? "reproduced"
+                  : "differs",
+              "pooled-sd d of the 24 per-head means",
+            ] as Cell[],
+          ]),
+      ...r.claims.map((c): Cell[] => [c.claim, "", "", c.verdict, c.reason]),
+    ],
+  };
+}
+
+/** Versions, threads and seeds of the run. */
+export function versionsTable(results: StudyResults): Table {
+  const m = results.manifest;
+  const rows: [string, Cell][] = [
+    ["tspatch", m.tspatch_version],
+    ["onnxruntime-node", m.onnxruntime_version],
+    ["Node.js", m.node_version],
+    ["runtime threads", m.threads],
+    ...Object.entries(m.seeds).map(([k, v]): [string, Cell] => [`seed (${k})`, v]),
+    ["results schema", `${results.schema} v${results.schema_version}`],
+  ];
+  return {
+    id: "versions",
+    title: "Versions and seeds",
+    columns: [col("item", "text"), col("value", "text")],
+    rows,
+  };
+}
+
+/** SHA-256 of the model weights and of every data file read. */
+export function checksumsTable(results: StudyResults): Table {
+  const m = results.manifest;
+  return {
+    id: "sha256",
+    title: "SHA-256 of the inputs",
+    columns: [col("file", "text"), col("SHA-256", "text")],
+    rows: [
+      ["model weights", m.model_sha256],
+      ...Object.entries(m.data_sha256).map(([f, h]): Cell[] => [f, h]),
+    ],
+  };
+}
+
+/**
+ * Every table of the report, in report order.
+ *
+ * @example
+ * for (const t of reportTables(results)) writeFileAtomic(`tables/${t.id}.csv`, tableToCsv(t));
+ */
+export function reportTables(results: StudyResults): Table[] {
+  const perDirection = results.directions.flatMap((d) =>
+    d.kinds.flatMap((k) =>
+      k.map === undefined ? [componentTable(results, d, k)] : [positionTopTable(results, d, k.map)],
+    ),
+  );
+  const extensions = (["sensitivity", "diagnostics", "stability", "baselines"] as const).flatMap((s) => {
+    const section = results[s];
+    return section === undefined ? [] : extensionTables(s, section);
+  });
+  return [
+    countsTable(results),
+    dataTable(results),
+    classTable(results),
+    modelTable(results),
+    confusionTable(results),
+    pairsTable(results),
+    planTable(results),
+    ...perDirection,
+    ...extensions,
+    ...[reproductionTable(results), claimsTable(results)].filter((t): t is Table => t !== null),
+    versionsTable(results),
+    checksumsTable(results),
+  ];
+}
+
+export function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

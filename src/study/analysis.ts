@@ -1,0 +1,295 @@
+/**
+ * The statistics stage of a study: effects of the long table → units → per-component tests,
+ * following the analysis plan. Units: the misclassified input of each pair (denoise: the target,
+ * averaged over its sources; noise: the source, averaged over the targets it was patched into);
+ * the directions are analysed separately unless the pooled compatibility switch is on, in which
+ * case every pair-direction is its own unit, as the published study did.
+ */
+
+import type { EffectLine } from "../patching/effects-long.js";
+import { analyzeEffects, type EffectStats, type TestName } from "../stats/analyze-effects.js";
+import { clusterBootstrapMean } from "../stats/bootstrap.js";
+import { adjustPValues } from "../stats/multiplicity.js";
+import { ttest1samp } from "../stats/ttest.js";
+import type {
+  AnalysisPlan,
+  ComponentStats,
+  KindResults,
+  PositionCell,
+  StudyComponentKind,
+  StudyDirection,
+} from "./results-schema.js";
+
+/** The random stream of the cluster bootstrap, apart from analyzeEffects' streams. */
+const CLUSTER_STREAM = 0x50000000;
+
+export interface KindEffects {
+  kind: StudyComponentKind;
+  lines: readonly EffectLine[];
+}
+
+/** One unit's values: the mean over the unit's pairs, plus the pair-level values for the cluster CI. */
+interface ComponentColumn {
+  name: string;
+  layer: number;
+  head: number | null;
+  position: number | null;
+  /** Unit means, in ascending unit order. */
+  units: Float64Array;
+  /** Pair-level values and their cluster (the input on the pair's other side). */
+  pairValues: number[];
+  clusters: number[];
+}
+
+/** The input that identifies a pair's unit in a direction (see the file comment). */
+export function unitOf(direction: string, line: { source: number; target: number }): number {
+  return direction === "noise" ? line.source : line.target;
+}
+
+function otherSideOf(direction: string, line: { source: number; target: number }): number {
+  return direction === "noise" ? line.target : line.source;
+}
+
+function componentName(kind: StudyComponentKind, line: EffectLine): string {
+  if (kind === "head" || kind === "head_position") {
+    const base = `L${line.layer}H${line.head}`;
+    return kind === "head" ? base : `${base}@t${line.position}`;
+  }
+  return kind === "layer" ? `L${line.layer}` : `MLP${line.layer}`;
+}
+
+/**
+ * Group a kind's lines of one direction into per-component unit columns.
+ * `pooled`: no aggregation, each pair-direction is a unit.
+ */
+export function componentColumns(
+  lines: readonly EffectLine[],
+  kind: StudyComponentKind,
+  direction: StudyDirection,
+  metric: string,
+): ComponentColumn[] {
+  const byName = new Map<
+    string,
+    { first: EffectLine; units: Map<string, number[]>; pairs: number[]; clusters: number[] }
+  >();
+  for (const line of lines) {
+    if (direction !== "pooled" && line.direction !== direction) continue;
+    const value = line.metrics[metric];
+    if (value === null || value === undefined) continue;
+    const name = componentName(kind, line);
+    let entry = byName.get(name);
+    if (entry === undefined) {
+      entry = { first: line, units: new Map(), pairs: [], clusters: [] };
+      byName.set(name, entry);
+    }
+    const unit =
+      direction === "pooled" ? `${line.pairId}:${line.direction}` : String(unitOf(direction, line));
+    const list = entry.units.get(unit);
+    if (list === undefined) entry.units.set(unit, [value]);
+    else list.push(value);
+    entry.pairs.push(value);
+    entry.clusters.push(otherSideOf(direction === "pooled" ? line.direction : direction, line));
+  }
+  return [...byName.entries()].map(([name, e]) => {
+    const keys = [...e.units.keys()].sort(compareUnitKeys);
+    return {
+      name,
+      layer: e.first.layer ?? 0,
+      head: e.first.head,
+      position: e.first.position,
+      units: Float64Array.from(keys, (k) => mean(e.units.get(k) as number[])),
+      pairValues: e.pairs,
+      clusters: e.clusters,
+    };
+  });
+}
+
+function compareUnitKeys(a: string, b: string): number {
+  const [ai, ad = ""] = a.split(":");
+  const [bi, bd = ""] = b.split(":");
+  return Number(ai) - Number(bi) || (ad < bd ? -1 : ad > bd ? 1 : 0);
+}
+
+function mean(values: readonly number[]): number {
+  let s = 0;
+  for (const v of values) s += v;
+  return s / values.length;
+}
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+const probability = (x: number): number | null => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : null);
+
+const TEST_NAMES: Record<AnalysisPlan["test"], TestName> = {
+  t: "t",
+  wilcoxon: "wilcoxon",
+  "sign-flip": "perm",
+};
+
+/** Hodges–Lehmann pseudo-median: the median of the Walsh averages (x_i + x_j)/2, i ≤ j. */
+export function pseudoMedian(x: ArrayLike<number>): number {
+  const walsh: number[] = [];
+  for (let i = 0; i < x.length; i++) for (let j = i; j < x.length; j++) walsh.push((x[i] + x[j]) / 2);
+  if (walsh.length === 0) return Number.NaN;
+  walsh.sort((a, b) => a - b);
+  const m = walsh.length >> 1;
+  return walsh.length % 2 === 1 ? walsh[m] : (walsh[m - 1] + walsh[m]) / 2;
+}
+
+/**
+ * Analyse one family: the components of one kind in one direction.
+ *
+ * @example
+ * const kind = analyzeKind(lines, "head", "denoise", plan, { metric: "dp_true", seed: 0, family: "24 heads" });
+ */
+export function analyzeKind(
+  lines: readonly EffectLine[],
+  kind: StudyComponentKind,
+  direction: StudyDirection,
+  plan: AnalysisPlan,
+  options: { metric: string; seed: number; family: string },
+): KindResults {
+  const columns = componentColumns(lines, kind, direction, options.metric).filter((c) => c.units.length >= 2);
+  if (kind === "head_position") return positionMap(columns, plan, options.family);
+  const level = 1 - plan.alpha;
+  const report = analyzeEffects(
+    columns.map((c) => ({ name: c.name, values: c.units })),
+    {
+      alpha: plan.alpha,
+      correction: plan.correction,
+      test: TEST_NAMES[plan.test],
+      resamples: plan.bootstrap_resamples,
+      seed: options.seed,
+    },
+  );
+  const components = columns.map((c, j) =>
+    componentStats(kind, c, report.tests[j], plan, level, options.seed),
+  );
+  return {
+    kind,
+    family: options.family,
+    counts: {
+      total: components.length,
+      naive: components.filter((c) => c.significant_naive).length,
+      corrected: components.filter((c) => c.significant_corrected).length,
+    },
+    top: topNames(components.map((c) => ({ name: c.name, mean: c.mean }))),
+    components,
+  };
+}
+
+function componentStats(
+  kind: StudyComponentKind,
+  column: ComponentColumn,
+  s: EffectStats,
+  plan: AnalysisPlan,
+  level: number,
+  seed: number,
+): ComponentStats {
+  const p = plan.test === "t" ? s.p_t : plan.test === "wilcoxon" ? s.p_wilcoxon : s.p_perm;
+  const clusterCount = new Set(column.clusters).size;
+  const repeats = clusterCount < column.clusters.length || column.pairValues.length > column.units.length;
+  let clusterCi: ComponentStats["cluster_ci"] = null;
+  if (repeats && clusterCount >= 2) {
+    const r = clusterBootstrapMean(column.pairValues, column.clusters, {
+      level,
+      resamples: plan.bootstrap_resamples,
+      seed,
+      stream: CLUSTER_STREAM + column.pairValues.length,
+    });
+    clusterCi = {
+      low: finite(r.confidenceInterval.low),
+      high: finite(r.confidenceInterval.high),
+      level,
+      method: `cluster bootstrap (BCa, ${plan.bootstrap_resamples} resamples) of the pair-level mean, ${clusterCount} clusters = the other input of each pair`,
+    };
+  }
+  const significant = s.significant;
+  return {
+    name: column.name,
+    kind,
+    layer: column.layer,
+    head: kind === "head" ? column.head : null,
+    n: s.n,
+    mean: s.mean,
+    sd: finite(s.sd),
+    ci: {
+      low: finite(s.ci_low),
+      high: finite(s.ci_high),
+      level,
+      method: `BCa bootstrap, ${plan.bootstrap_resamples} resamples`,
+    },
+    cluster_ci: clusterCi,
+    t: finite(s.t),
+    df: s.df,
+    p_t: probability(s.p_t),
+    p_wilcoxon: probability(s.p_wilcoxon),
+    pseudo_median: finite(pseudoMedian(column.units)),
+    p_sign_flip: probability(s.p_perm),
+    p: probability(p),
+    p_adj: probability(s.p_adj),
+    d_z: finite(s.d_z),
+    d_z_ci: { low: finite(s.d_z_ci_low), high: finite(s.d_z_ci_high), level, method: "noncentral t" },
+    g_z: finite(s.g_z),
+    significant_naive: s.significant_naive,
+    significant_corrected: significant,
+    significance: significant ? "significant" : "not significant",
+    notes: [...s.notes, `Wilcoxon: ${s.wilcoxon_method}`, `sign-flip: ${s.perm_method}`],
+  };
+}
+
+function positionMap(columns: ComponentColumn[], plan: AnalysisPlan, family: string): KindResults {
+  const tests = columns.map((c) => ttest1samp(c.units));
+  const raw = tests.map((t) => t.pvalue);
+  const usable = raw.map((p) => Number.isFinite(p));
+  const adjusted = adjustPValues(
+    raw.filter((_, j) => usable[j]),
+    plan.correction,
+    plan.alpha,
+  ).adjusted;
+  const pAdj: number[] = [];
+  let k = 0;
+  for (let j = 0; j < raw.length; j++) pAdj.push(usable[j] ? adjusted[k++] : Number.NaN);
+  const cells: PositionCell[] = columns.map((c, j) => {
+    let s = 0;
+    for (const v of c.units) s += v;
+    const m = s / c.units.length;
+    let ss = 0;
+    for (const v of c.units) ss += (v - m) ** 2;
+    return {
+      layer: c.layer,
+      head: c.head ?? 0,
+      position: c.position ?? 0,
+      n: c.units.length,
+      mean: finite(m),
+      sd: finite(Math.sqrt(ss / (c.units.length - 1))),
+      p: probability(raw[j]),
+      p_adj: probability(pAdj[j]),
+      significant_corrected: pAdj[j] < plan.alpha,
+    };
+  });
+  const naive = raw.filter((p) => p < plan.alpha).length;
+  return {
+    kind: "head_position",
+    family,
+    counts: { total: cells.length, naive, corrected: cells.filter((c) => c.significant_corrected).length },
+    top: topNames(columns.map((c, j) => ({ name: c.name, mean: cells[j].mean ?? Number.NaN }))),
+    components: [],
+    map: {
+      positions: Math.max(0, ...cells.map((c) => c.position + 1)),
+      test: `one-sample t per cell, ${plan.correction} across the ${cells.length} cells`,
+      cells,
+    },
+  };
+}
+
+/**
+ * Up to five names with the largest |mean|, largest first (ties: the earlier component first):
+ * in the noise direction the effects that matter are drops, so the sign does not rank.
+ */
+function topNames(items: { name: string; mean: number }[]): string[] {
+  return items
+    .map((item, index) => ({ ...item, index, size: Number.isFinite(item.mean) ? Math.abs(item.mean) : -1 }))
+    .sort((a, b) => b.size - a.size || a.index - b.index)
+    .slice(0, 5)
+    .map((item) => item.name);
+}

@@ -1,0 +1,98 @@
+/**
+ * A study's configuration: everything needed to re-run it (written as config.json), with the
+ * analysis plan's defaults (DESIGN.md "Statistics, stated once") and the `--quick` scale.
+ */
+
+import type { StudyComponentKind, StudyCorrection, StudyMetric, StudyTest } from "./results-schema.js";
+
+export interface StudyConfig {
+  /** Dataset name or TRAIN/TEST file path. */
+  dataset: string;
+  /** Split analysed (evaluated, paired and patched). */
+  split: "test" | "train";
+  /** `train` (fresh model), a model directory, or a `.pth` checkpoint (absolute path). */
+  model: string;
+  strategy: "misclassified" | "cross-class" | "noised";
+  direction: "denoise" | "noise" | "both";
+  metric: StudyMetric;
+  test: StudyTest;
+  correction: StudyCorrection;
+  alpha: number;
+  headMode: "z" | "slice";
+  /** Component kinds swept, in order. */
+  kinds: StudyComponentKind[];
+  /** Sources drawn per target. */
+  maxSourcesPerTarget: number;
+  /** Targets per class (null = all). */
+  maxTargetsPerClass: number | null;
+  /** Seeds by purpose. */
+  seeds: { train: number; pairs: number; stats: number };
+  /** Training settings when `model` is `train`. */
+  training: { epochs: number; patience: number; batchSize: number };
+  bootstrapResamples: number;
+  /** Compatibility switches with the published study. */
+  pairsFile: string | null;
+  poolDirections: boolean;
+  familyPooled: boolean;
+  /** noised strategy: SNR in dB. */
+  snrDb: number;
+  quick: boolean;
+}
+
+/** The plan's defaults: ΔP(true), one-sample t, BH, both directions separately, true heads. */
+export function defaultStudyConfig(): StudyConfig {
+  return {
+    dataset: "JapaneseVowels",
+    split: "test",
+    model: "train",
+    strategy: "misclassified",
+    direction: "both",
+    metric: "dp_true",
+    test: "t",
+    correction: "bh",
+    alpha: 0.05,
+    headMode: "z",
+    kinds: ["head", "layer", "mlp", "head_position"],
+    maxSourcesPerTarget: 5,
+    maxTargetsPerClass: null,
+    seeds: { train: 0, pairs: 0, stats: 0 },
+    training: { epochs: 100, patience: 20, batchSize: 32 },
+    bootstrapResamples: 10000,
+    pairsFile: null,
+    poolDirections: false,
+    familyPooled: false,
+    snrDb: 10,
+    quick: false,
+  };
+}
+
+/** `--quick`: the same pipeline at a size the tests can afford (seconds, not minutes). */
+export function quickScale(config: StudyConfig): StudyConfig {
+  return {
+    ...config,
+    training: { epochs: 3, patience: 3, batchSize: 32 },
+    maxSourcesPerTarget: 2,
+    maxTargetsPerClass: config.maxTargetsPerClass ?? 1,
+    bootstrapResamples: 200,
+    quick: true,
+  };
+}
+
+/** The metric's column in the effects CSV. */
+export const METRIC_COLUMNS: Record<StudyMetric, string> = {
+  dp_true: "dp_true",
+  logit_diff: "d_logit_diff",
+  recovery: "recovery",
+  kl: "kl_source",
+};
+
+/** The effects CSV file of each component kind, and the sweep preset it runs. */
+export const KIND_FILES: Record<
+  StudyComponentKind,
+  { file: string; preset: "heads" | "layers" | "mlp" | "head-pos" }
+> = {
+  head: { file: "effects/heads.csv", preset: "heads" },
+  layer: { file: "effects/layers.csv", preset: "layers" },
+  mlp: { file: "effects/mlps.csv", preset: "mlp" },
+  head_position: { file: "effects/head_positions.csv", preset: "head-pos" },
+};

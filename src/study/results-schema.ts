@@ -1,0 +1,683 @@
+/**
+ * The schema of a study's `results.json` (DESIGN.md "Outputs of a study"): the single source for
+ * every table, figure and the report. Versioned: a reader refuses a file whose `schema_version`
+ * it does not know. Validated when written and when read ({@link validateResults}); a failure
+ * names the JSON path of the offending field.
+ *
+ * Conventions:
+ * - A number that is undefined (a p-value of a constant column, a CI of n = 2) is `null`, never
+ *   NaN (JSON has no NaN); the component's `notes` say why.
+ * - Nothing here depends on the clock: wall times and dates live in `timings.json`, so the same
+ *   seed and config give a byte-identical file.
+ * - Optional sections (`sensitivity`, `diagnostics`, `stability`, `baselines`, `reproduction`)
+ *   are absent when their stage did not run; they are never filled with placeholder numbers.
+ */
+
+import { inputError } from "../errors.js";
+
+/** The version of this schema; bumped on any change a reader must know about. */
+export const RESULTS_SCHEMA_VERSION = 1;
+
+/** The `schema` tag every results.json carries. */
+export const RESULTS_SCHEMA_NAME = "tspatch.study.results";
+
+/** The component kinds a study sweeps, in sweep order. */
+export const COMPONENT_KINDS = ["head", "layer", "mlp", "head_position"] as const;
+export type StudyComponentKind = (typeof COMPONENT_KINDS)[number];
+
+/** The directions a study analyses; `pooled` only under the `--pool-directions` compatibility switch. */
+export const STUDY_DIRECTIONS = ["denoise", "noise", "pooled"] as const;
+export type StudyDirection = (typeof STUDY_DIRECTIONS)[number];
+
+export const STUDY_METRICS = ["dp_true", "logit_diff", "recovery", "kl"] as const;
+export type StudyMetric = (typeof STUDY_METRICS)[number];
+
+export const STUDY_TESTS = ["t", "wilcoxon", "sign-flip"] as const;
+export type StudyTest = (typeof STUDY_TESTS)[number];
+
+export const STUDY_CORRECTIONS = ["bh", "by", "holm", "bonferroni"] as const;
+export type StudyCorrection = (typeof STUDY_CORRECTIONS)[number];
+
+/** A component's verdict once the equivalence test exists; until then only `significance` is set. */
+export const COMPONENT_STATUSES = ["important", "negligible", "inconclusive"] as const;
+export type ComponentStatus = (typeof COMPONENT_STATUSES)[number];
+
+/** The whole file. */
+export interface StudyResults {
+  /** Always {@link RESULTS_SCHEMA_NAME}. */
+  schema: typeof RESULTS_SCHEMA_NAME;
+  /** Always {@link RESULTS_SCHEMA_VERSION}. */
+  schema_version: number;
+  /** What ran, on what, with which settings (no clock values). */
+  manifest: RunManifest;
+  /** The analysis plan, fixed before any effect was computed. */
+  plan: AnalysisPlan;
+  /** The dataset as the study saw it. */
+  data: DataCard;
+  /** The model and how well it classifies the evaluation split. */
+  model: ModelCard;
+  /** The pairs patched, per direction. */
+  pairs: PairsSummary;
+  /** One entry per analysed direction (denoise, noise; or pooled under the compatibility switch). */
+  directions: DirectionResults[];
+  /** Other analysis choices as a sensitivity analysis (never a re-run that replaces the plan). */
+  sensitivity?: ExtensionSection;
+  /** Model-check diagnostics of the tests' assumptions (normality, outliers, ties). */
+  diagnostics?: ExtensionSection;
+  /** Stability of the head ranking under input perturbations, seeds and resampling. */
+  stability?: ExtensionSection;
+  /** Comparison with baseline attribution methods and the random-patching null. */
+  baselines?: ExtensionSection;
+  /** The published study's table re-computed with its compatibility switches, beside ours. */
+  reproduction?: ReproductionSection;
+}
+
+/** What ran; enough to re-run it and to tell two runs apart. */
+export interface RunManifest {
+  /** tspatch package version. */
+  tspatch_version: string;
+  /** onnxruntime-node version that computed every activation. */
+  onnxruntime_version: string;
+  /** Node.js version. */
+  node_version: string;
+  /** Intra-op threads the runtime used (results do not depend on it beyond float rounding). */
+  threads: number;
+  /** SHA-256 (hex) of the model weights file the patching used (weights.safetensors or the .pth). */
+  model_sha256: string;
+  /** SHA-256 (hex) of each data file read, by file name. */
+  data_sha256: Record<string, string>;
+  /** Every seed used, by purpose (training, pairs, bootstrap, permutation). */
+  seeds: Record<string, number>;
+  /** The full study configuration (the same object as config.json). */
+  config: Record<string, unknown>;
+}
+
+/** The analysis plan (DESIGN.md "Statistics, stated once"). */
+export interface AnalysisPlan {
+  /** Effect metric analysed: ΔP(true), logit difference, normalised recovery or KL to source. */
+  metric: StudyMetric;
+  /** Test whose p-values are corrected and decide significance. */
+  test: StudyTest;
+  /** Multiple-testing correction across the family. */
+  correction: StudyCorrection;
+  /** Significance level; CIs are at 1 − alpha. */
+  alpha: number;
+  /** What one family of hypotheses is, in words (e.g. "the 24 heads of one dataset and one direction"). */
+  family: string;
+  /** `per-direction` (default) or `pooled` (compatibility: both directions in one family). */
+  family_scope: "per-direction" | "pooled";
+  /** Directions analysed, each separately unless `compatibility.pool_directions`. */
+  directions: StudyDirection[];
+  /** The unit of analysis per direction, in words. */
+  unit: Record<string, string>;
+  /** How effects of one unit's several pairs are combined (`mean` = averaged before testing). */
+  unit_aggregation: "mean" | "none";
+  /** Alternative hypothesis of every test. */
+  alternative: "two-sided";
+  /** Bootstrap resamples for the BCa and cluster CIs. */
+  bootstrap_resamples: number;
+  /** Monte Carlo sign-flip resamples (exact enumeration when n is small). */
+  permutation_resamples: number;
+  /** Smallest effect size of interest for equivalence tests; null until that analysis exists. */
+  sesoi: number | null;
+  /** How a "head" is patched: `z` (true head) or `slice` (the published study's). */
+  head_mode: "z" | "slice";
+  /** Compatibility switches with the published study; all false in a proper analysis. */
+  compatibility: CompatibilitySwitches;
+}
+
+/** Switches that reproduce the published study's (flawed) choices; labelled as such in every output. */
+export interface CompatibilitySwitches {
+  /** Pairs read from the study's pairs file instead of a strategy. */
+  pairs_file: string | null;
+  /** Heads patched as slices of the attention output (after W_O). */
+  head_slice: boolean;
+  /** Denoise and noise effects analysed together. */
+  pool_directions: boolean;
+  /** One family across both directions. */
+  family_pooled: boolean;
+}
+
+/** The dataset as the study saw it. */
+export interface DataCard {
+  /** Dataset name (e.g. JapaneseVowels). */
+  name: string;
+  /** Split sizes (rows) by split name. */
+  splits: Record<string, number>;
+  /** The split the model was evaluated and patched on. */
+  analysis_split: string;
+  /** Class labels in class-index order. */
+  classes: string[];
+  /** Rows per class of the analysis split, in class-index order. */
+  class_counts: number[];
+  /** Channels per time step. */
+  channels: number;
+  /** Series lengths of the analysis split, and the model's (padded) length. */
+  lengths: { min: number; max: number; model: number };
+  /** Normalisation applied before the model, in words. */
+  normalisation: string;
+}
+
+/** The model and its evaluation. */
+export interface ModelCard {
+  /** Where the model came from. */
+  origin: "trained" | "directory" | "pth";
+  /** Architecture: layers, heads, d_model, d_ff, seq_len, channels, classes. */
+  architecture: {
+    layers: number;
+    heads: number;
+    d_model: number;
+    d_ff: number;
+    seq_len: number;
+    channels: number;
+    classes: number;
+  };
+  /** Accuracy on the analysis split. */
+  accuracy: number;
+  /** Rows evaluated. */
+  n_evaluated: number;
+  /** Misclassified rows. */
+  n_misclassified: number;
+  /** Confusion matrix counts: rows = true class, columns = predicted class (class-index order). */
+  confusion: number[][];
+  /** File (in the run directory) holding the per-row predictions. */
+  predictions_file: string;
+}
+
+/** Pairs per direction, and how dependent they are. */
+export interface PairsSummary {
+  /** Pair strategy (`file` under --pairs-file). */
+  strategy: string;
+  /** What the strategy saw (candidates per class etc.). */
+  counts: Record<string, number>;
+  /** One entry per patched direction. */
+  by_direction: PairsDirectionSummary[];
+}
+
+export interface PairsDirectionSummary {
+  /** denoise or noise. */
+  direction: "denoise" | "noise";
+  /** Pairs patched. */
+  n_pairs: number;
+  /** Distinct source inputs. */
+  distinct_sources: number;
+  /** Distinct target inputs. */
+  distinct_targets: number;
+  /** Independent units after aggregation (the n of every test). */
+  effective_n: number;
+  /** True when some source or target appears in more than one pair. */
+  repeats: boolean;
+  /** Largest number of pairs sharing one source / one target. */
+  max_pairs_per_source: number;
+  max_pairs_per_target: number;
+}
+
+/** One direction's results. */
+export interface DirectionResults {
+  direction: StudyDirection;
+  /** Units (after aggregation) entering each test. */
+  n_units: number;
+  /** Mean baseline P(true) of the target runs (near 1 in the noise direction makes ΔP ≈ 0 small by construction). */
+  baseline_p_true: number | null;
+  /** One entry per swept component kind, in {@link COMPONENT_KINDS} order. */
+  kinds: KindResults[];
+}
+
+/** All components of one kind in one direction: one family of hypotheses (head_position: its own family). */
+export interface KindResults {
+  kind: StudyComponentKind;
+  /** The family the correction ran over, in words. */
+  family: string;
+  /** Hypotheses in the family, significant before and after correction. */
+  counts: { total: number; naive: number; corrected: number };
+  /** Names of the up to five largest effects by |mean|, largest first. */
+  top: string[];
+  /** Per-component statistics (head, layer, mlp); empty for head_position (see `map`). */
+  components: ComponentStats[];
+  /** head_position only: the timestep × head map. */
+  map?: PositionMap;
+}
+
+/** The full statistics of one component (DESIGN.md "Statistics, stated once"). */
+export interface ComponentStats {
+  /** Display name: L{layer}H{head}, L{layer} (attention), MLP{layer}. */
+  name: string;
+  kind: StudyComponentKind;
+  layer: number;
+  /** Head index (head kind), else null. */
+  head: number | null;
+  /** Units entering the tests. */
+  n: number;
+  /** Mean effect over units. */
+  mean: number;
+  /** Standard deviation (ddof 1). */
+  sd: number | null;
+  /** BCa bootstrap CI of the mean at 1 − alpha. */
+  ci: Interval;
+  /** Cluster-bootstrap CI of the mean (clusters = the other side of the pair); null when no input repeats. */
+  cluster_ci: Interval | null;
+  /** One-sample t statistic and its degrees of freedom. */
+  t: number | null;
+  df: number;
+  /** Two-sided p of the one-sample t test. */
+  p_t: number | null;
+  /** Two-sided p of the Wilcoxon signed-rank test (a test of the pseudo-median, not the mean). */
+  p_wilcoxon: number | null;
+  /** Hodges–Lehmann pseudo-median, the quantity the Wilcoxon test is about. */
+  pseudo_median: number | null;
+  /** Two-sided p of the sign-flip permutation test of the mean. */
+  p_sign_flip: number | null;
+  /** p of the plan's test (one of the three above). */
+  p: number | null;
+  /** `p` adjusted by the plan's correction across the family. */
+  p_adj: number | null;
+  /** Cohen's d_z (mean / sd) with its noncentral-t CI. */
+  d_z: number | null;
+  d_z_ci: Interval;
+  /** Hedges' g_z (small-sample corrected d_z). */
+  g_z: number | null;
+  /** p < alpha without correction. */
+  significant_naive: boolean;
+  /** p_adj < alpha. */
+  significant_corrected: boolean;
+  /** "significant" / "not significant" after correction (always set). */
+  significance: "significant" | "not significant";
+  /** important / negligible / inconclusive, set once the equivalence test exists. */
+  status?: ComponentStatus;
+  /** Anything the reader must know (constant column, normal approximation, ...). */
+  notes: string[];
+}
+
+/** A confidence interval; ends are null when undefined. */
+export interface Interval {
+  low: number | null;
+  high: number | null;
+  /** Confidence level, e.g. 0.95. */
+  level: number;
+  /** How it was computed (e.g. "BCa bootstrap, 10000 resamples"). */
+  method: string;
+}
+
+/** The timestep × head map from the head × position sweep. */
+export interface PositionMap {
+  /** Time steps (model positions). */
+  positions: number;
+  /** Test used per cell (the map is its own family, corrected with the plan's correction). */
+  test: string;
+  /** One cell per (layer, head, position), layer-major. */
+  cells: PositionCell[];
+}
+
+export interface PositionCell {
+  layer: number;
+  head: number;
+  position: number;
+  /** Units with this position real (not padding) in the pair. */
+  n: number;
+  mean: number | null;
+  sd: number | null;
+  p: number | null;
+  p_adj: number | null;
+  significant_corrected: boolean;
+}
+
+/** A generic optional section (stability, baselines, diagnostics, sensitivity): titled tables. */
+export interface ExtensionSection {
+  /** What was done, in one line. */
+  method: string;
+  /** Tables the report renders as they are. */
+  tables: ResultTable[];
+  /** What the reader must know. */
+  notes: string[];
+}
+
+export interface ResultTable {
+  /** Table title. */
+  name: string;
+  /** Column names. */
+  columns: string[];
+  /** Rows, one cell per column. */
+  rows: (number | string | boolean | null)[][];
+}
+
+/** The published study re-computed with its own choices (compatibility switches), beside ours. */
+export interface ReproductionSection {
+  /** Dataset reproduced. */
+  dataset: string;
+  /** The switches used, in words (labelled as compatibility). */
+  switches: string[];
+  /** Per head: mean ΔP, t, raw and BH-adjusted p, in L0H0 … order. */
+  heads: {
+    name: string;
+    n: number;
+    mean: number;
+    t: number | null;
+    p: number | null;
+    p_adj: number | null;
+    significant: boolean;
+  }[];
+  /** Heads significant (raw and BH) of the total. */
+  counts: { total: number; raw: number; corrected: number };
+  /** Pooled-sd Cohen's d of per-head mean denoise vs mean noise effects; null with one direction. */
+  cohen_d_denoise_vs_noise: number | null;
+  /** The published figures for this dataset, for comparison. */
+  published: { significant: number; total: number; cohen_d: number | null };
+  /** Each published claim: holds / fails / artefact, with the reason. */
+  claims: { claim: string; verdict: "holds" | "fails" | "artefact"; reason: string }[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runtime validation: a small structural checker that names the failing JSON path.
+
+type Check = (value: unknown, path: string) => void;
+
+class SchemaError extends Error {
+  constructor(
+    readonly path: string,
+    readonly expected: string,
+  ) {
+    super(`${path}: expected ${expected}`);
+  }
+}
+
+const fail = (path: string, expected: string): never => {
+  throw new SchemaError(path, expected);
+};
+
+const num: Check = (v, p) => {
+  if (typeof v !== "number" || !Number.isFinite(v)) fail(p, "a finite number");
+};
+const int: Check = (v, p) => {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) fail(p, "a non-negative integer");
+};
+const prob: Check = (v, p) => {
+  if (typeof v !== "number" || !(v >= 0 && v <= 1)) fail(p, "a number in [0, 1]");
+};
+const str: Check = (v, p) => {
+  if (typeof v !== "string") fail(p, "a string");
+};
+const bool: Check = (v, p) => {
+  if (typeof v !== "boolean") fail(p, "true or false");
+};
+const nullable =
+  (check: Check): Check =>
+  (v, p) => {
+    if (v !== null) check(v, p);
+  };
+const oneOf =
+  (values: readonly (string | number)[]): Check =>
+  (v, p) => {
+    if (!values.includes(v as string)) fail(p, `one of ${values.map((x) => JSON.stringify(x)).join(", ")}`);
+  };
+const array =
+  (item: Check): Check =>
+  (v, p) => {
+    if (!Array.isArray(v)) fail(p, "an array");
+    (v as unknown[]).forEach((x, i) => {
+      item(x, `${p}[${i}]`);
+    });
+  };
+const record =
+  (item: Check): Check =>
+  (v, p) => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) fail(p, "an object");
+    for (const [k, x] of Object.entries(v as object)) item(x, `${p}.${k}`);
+  };
+const anyObject: Check = record(() => {});
+const hex64: Check = (v, p) => {
+  if (typeof v !== "string" || !/^[0-9a-f]{64}$/.test(v)) fail(p, "a SHA-256 hex digest");
+};
+/** An object with exactly these keys (`?`-suffixed keys may be absent). */
+const object =
+  (fields: Record<string, Check>): Check =>
+  (v, p) => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) fail(p, "an object");
+    const value = v as Record<string, unknown>;
+    const known = new Set<string>();
+    for (const [spec, check] of Object.entries(fields)) {
+      const optional = spec.endsWith("?");
+      const key = optional ? spec.slice(0, -1) : spec;
+      known.add(key);
+      if (!(key in value) || value[key] === undefined) {
+        if (!optional) fail(`${p}.${key}`, "a value (the field is missing)");
+        continue;
+      }
+      check(value[key], `${p}.${key}`);
+    }
+    for (const key of Object.keys(value)) {
+      if (!known.has(key)) fail(`${p}.${key}`, "no such field (unknown to this schema version)");
+    }
+  };
+
+const interval = object({ low: nullable(num), high: nullable(num), level: prob, method: str });
+const cell = (v: unknown, p: string) => {
+  if (!(v === null || typeof v === "string" || typeof v === "boolean")) num(v, p);
+};
+const extension = object({
+  method: str,
+  tables: array(object({ name: str, columns: array(str), rows: array(array(cell)) })),
+  notes: array(str),
+});
+
+const componentStats = object({
+  name: str,
+  kind: oneOf(COMPONENT_KINDS),
+  layer: int,
+  head: nullable(int),
+  n: int,
+  mean: num,
+  sd: nullable(num),
+  ci: interval,
+  cluster_ci: nullable(interval),
+  t: nullable(num),
+  df: num,
+  p_t: nullable(prob),
+  p_wilcoxon: nullable(prob),
+  pseudo_median: nullable(num),
+  p_sign_flip: nullable(prob),
+  p: nullable(prob),
+  p_adj: nullable(prob),
+  d_z: nullable(num),
+  d_z_ci: interval,
+  g_z: nullable(num),
+  significant_naive: bool,
+  significant_corrected: bool,
+  significance: oneOf(["significant", "not significant"]),
+  "status?": oneOf(COMPONENT_STATUSES),
+  notes: array(str),
+});
+
+const positionMap = object({
+  positions: int,
+  test: str,
+  cells: array(
+    object({
+      layer: int,
+      head: int,
+      position: int,
+      n: int,
+      mean: nullable(num),
+      sd: nullable(num),
+      p: nullable(prob),
+      p_adj: nullable(prob),
+      significant_corrected: bool,
+    }),
+  ),
+});
+
+const counts = object({ total: int, naive: int, corrected: int });
+
+const resultsCheck = object({
+  schema: oneOf([RESULTS_SCHEMA_NAME]),
+  schema_version: oneOf([RESULTS_SCHEMA_VERSION]),
+  manifest: object({
+    tspatch_version: str,
+    onnxruntime_version: str,
+    node_version: str,
+    threads: int,
+    model_sha256: hex64,
+    data_sha256: record(hex64),
+    seeds: record(int),
+    config: anyObject,
+  }),
+  plan: object({
+    metric: oneOf(STUDY_METRICS),
+    test: oneOf(STUDY_TESTS),
+    correction: oneOf(STUDY_CORRECTIONS),
+    alpha: prob,
+    family: str,
+    family_scope: oneOf(["per-direction", "pooled"]),
+    directions: array(oneOf(STUDY_DIRECTIONS)),
+    unit: record(str),
+    unit_aggregation: oneOf(["mean", "none"]),
+    alternative: oneOf(["two-sided"]),
+    bootstrap_resamples: int,
+    permutation_resamples: int,
+    sesoi: nullable(num),
+    head_mode: oneOf(["z", "slice"]),
+    compatibility: object({
+      pairs_file: nullable(str),
+      head_slice: bool,
+      pool_directions: bool,
+      family_pooled: bool,
+    }),
+  }),
+  data: object({
+    name: str,
+    splits: record(int),
+    analysis_split: str,
+    classes: array(str),
+    class_counts: array(int),
+    channels: int,
+    lengths: object({ min: int, max: int, model: int }),
+    normalisation: str,
+  }),
+  model: object({
+    origin: oneOf(["trained", "directory", "pth"]),
+    architecture: object({
+      layers: int,
+      heads: int,
+      d_model: int,
+      d_ff: int,
+      seq_len: int,
+      channels: int,
+      classes: int,
+    }),
+    accuracy: prob,
+    n_evaluated: int,
+    n_misclassified: int,
+    confusion: array(array(int)),
+    predictions_file: str,
+  }),
+  pairs: object({
+    strategy: str,
+    counts: record(num),
+    by_direction: array(
+      object({
+        direction: oneOf(["denoise", "noise"]),
+        n_pairs: int,
+        distinct_sources: int,
+        distinct_targets: int,
+        effective_n: int,
+        repeats: bool,
+        max_pairs_per_source: int,
+        max_pairs_per_target: int,
+      }),
+    ),
+  }),
+  directions: array(
+    object({
+      direction: oneOf(STUDY_DIRECTIONS),
+      n_units: int,
+      baseline_p_true: nullable(prob),
+      kinds: array(
+        object({
+          kind: oneOf(COMPONENT_KINDS),
+          family: str,
+          counts,
+          top: array(str),
+          components: array(componentStats),
+          "map?": positionMap,
+        }),
+      ),
+    }),
+  ),
+  "sensitivity?": extension,
+  "diagnostics?": extension,
+  "stability?": extension,
+  "baselines?": extension,
+  "reproduction?": object({
+    dataset: str,
+    switches: array(str),
+    heads: array(
+      object({
+        name: str,
+        n: int,
+        mean: num,
+        t: nullable(num),
+        p: nullable(prob),
+        p_adj: nullable(prob),
+        significant: bool,
+      }),
+    ),
+    counts: object({ total: int, raw: int, corrected: int }),
+    cohen_d_denoise_vs_noise: nullable(num),
+    published: object({ significant: int, total: int, cohen_d: nullable(num) }),
+    claims: array(object({ claim: str, verdict: oneOf(["holds", "fails", "artefact"]), reason: str })),
+  }),
+});
+
+/**
+ * Check that `value` is a valid results object of this schema version; throws an InputError naming
+ * the failing field (as a JSON path) and what was expected.
+ *
+ * @example
+ * const results = validateResults(JSON.parse(readFileSync("runs/jv/results.json", "utf8")), "results.json");
+ */
+export function validateResults(value: unknown, file = "results.json"): StudyResults {
+  try {
+    resultsCheck(value, "$");
+  } catch (error) {
+    if (!(error instanceof SchemaError)) throw error;
+    throw inputError(`invalid results: ${error.message}`, {
+      file,
+      field: error.path,
+      hint:
+        error.path === "$.schema_version"
+          ? `this tspatch reads results schema version ${RESULTS_SCHEMA_VERSION}; re-run the study with this version`
+          : "the file was not written by this version of tspatch study, or was edited; re-run the study",
+    });
+  }
+  return value as StudyResults;
+}
+
+/**
+ * The canonical text of results.json: validated, keys in the order written, 2-space indent,
+ * trailing newline. Deterministic for the same object.
+ *
+ * @example
+ * writeFileAtomic("runs/jv/results.json", resultsJson(results));
+ */
+export function resultsJson(results: StudyResults): string {
+  validateResults(results, "results.json (being written)");
+  return `${JSON.stringify(results, null, 2)}\n`;
+}
+
+/**
+ * Parse and validate results.json text.
+ *
+ * @example
+ * const results = parseResults(readFileSync("runs/jv/results.json", "utf8"), "runs/jv/results.json");
+ */
+export function parseResults(text: string, file: string): StudyResults {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw inputError(`not JSON: ${(error as Error).message}`, {
+      file,
+      hint: "results.json is written by `tspatch study`; re-run it",
+    });
+  }
+  return validateResults(value, file);
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { effectSizeSpec } from "../../src/report/figures/effect-sizes.js";
+import {
+  type HeadImportanceCell,
+  headImportanceSpec,
+  symmetricDomain,
+} from "../../src/report/figures/head-importance.js";
+import { pipelineSpec } from "../../src/report/figures/pipeline.js";
+import { positionMapSpec } from "../../src/report/figures/position-map.js";
+import { specToSvg, svgToPng } from "../../src/report/render-figure.js";
+import { darkPixels, decodePng } from "./png-decode.js";
+
+// Shapes of input for the renderer only (the report tests use numbers computed by the stats engine).
+const heads: HeadImportanceCell[] = ["denoise", "noise"].flatMap((direction, d) =>
+  Array.from({ length: 24 }, (_, i) => ({
+    direction,
+    layer: Math.floor(i / 8),
+    head: i % 8,
+    mean: (d === 0 ? 1 : -0.5) * ((i % 5) / 10),
+    significant: i % 4 === 0,
+    significantNaive: i % 2 === 0,
+  })),
+);
+const fig1 = () => headImportanceSpec(heads, { effectLabel: "mean ΔP(true)", correctionLabel: "BH" });
+const fig4 = () =>
+  effectSizeSpec(
+    heads.map((c) => ({
+      direction: c.direction,
+      name: `L${c.layer}H${c.head}`,
+      dz: c.mean * 4,
+      low: c.mean * 4 - 0.5,
+      high: c.mean * 4 + 0.5,
+      significant: c.significant,
+    })),
+    { level: 0.95, correctionLabel: "BH" },
+  );
+const positions = () =>
+  positionMapSpec(
+    heads.flatMap((c) =>
+      Array.from({ length: 6 }, (_, position) => ({
+        direction: c.direction,
+        head: `L${c.layer}H${c.head}`,
+        position,
+        mean: position === 5 ? null : c.mean / (position + 1),
+        significant: position === 0 && c.significant,
+      })),
+    ),
+    { effectLabel: "mean ΔP(true)", correctionLabel: "BH" },
+  );
+const pipeline = () =>
+  pipelineSpec(
+    ["data", "model", "pairs", "sweeps", "statistics"].map((name) => ({ name, detail: [`${name} detail`] })),
+  );
+
+describe("figure specs → SVG", () => {
+  it.each([
+    ["head importance", fig1, ["layer", "head", "mean ΔP(true)", "significant (BH)", "denoise", "noise"]],
+    ["effect sizes", fig4, ["Cohen's d_z (standard deviations)", "L2H7", "95% CI", "not significant"]],
+    ["position map", positions, ["time step (model position, 0 = first step)", "L0H0", "not applicable"]],
+    ["pipeline", pipeline, ["1. data", "5. statistics", "sweeps detail"]],
+  ])("%s compiles and its SVG carries the titles and labels", async (_, make, texts) => {
+    const svg = await specToSvg(make());
+    expect(svg.startsWith("<svg")).toBe(true);
+    for (const text of texts) expect(svg.includes(text), text).toBe(true);
+  });
+
+  it("is deterministic: the same spec gives the same bytes, whatever was rendered before", async () => {
+    const first = await specToSvg(fig1());
+    await specToSvg(fig4()); // advances vega's clip-path and gradient counters
+    await specToSvg(positions());
+    expect(await specToSvg(fig1())).toBe(first);
+  });
+
+  it("marks significance by symbol as well as colour, on a zero-centred diverging scale", async () => {
+    const svg = await specToSvg(fig1());
+    // one symbol per significant head: 6 corrected and 6 uncorrected-only in each of the 2 panels
+    const count = (label: string) => svg.split(`mark: ${label}"`).length - 1;
+    expect(count("significant (BH)")).toBe(12);
+    expect(count("significant uncorrected only")).toBe(12);
+    expect(symmetricDomain([0.2, -0.5, Number.NaN])).toEqual([-0.5, 0.5]);
+    expect(symmetricDomain([])).toEqual([-1, 1]);
+  });
+});
+
+describe("SVG → PNG", () => {
+  it("decodes, at twice the SVG size, with drawn pixels", async () => {
+    const svg = await specToSvg(fig1());
+    const png = decodePng(svgToPng(svg));
+    const [, w, h] = svg.match(/width="(\d+)" height="(\d+)"/)!.map(Number);
+    expect([png.width, png.height]).toEqual([2 * w, 2 * h]);
+    expect(darkPixels(png)).toBeGreaterThan(0.05 * png.width * png.height);
+  });
+
+  it("renders text with a system font (a text-only SVG is not blank)", () => {
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><text x="4" y="28" font-family="DejaVu Sans, sans-serif" font-size="20">layer × head</text></svg>';
+    const png = decodePng(svgToPng(svg, { scale: 1 }));
+    expect(darkPixels(png)).toBeGreaterThan(100);
+  });
+});

@@ -1,0 +1,172 @@
+import { describe, expect, it } from "vitest";
+import { InputError } from "../../src/errors.js";
+import {
+  parseResults,
+  RESULTS_SCHEMA_NAME,
+  RESULTS_SCHEMA_VERSION,
+  resultsJson,
+  type StudyResults,
+  validateResults,
+} from "../../src/study/results-schema.js";
+
+/** A minimal valid document (two heads, one direction); shape only, no claim about any model. */
+function minimal(): StudyResults {
+  const interval = { low: 0.1, high: 0.3, level: 0.95, method: "BCa bootstrap, 100 resamples" };
+  const head = (h: number) => ({
+    name: `L0H${h}`,
+    kind: "head" as const,
+    layer: 0,
+    head: h,
+    n: 5,
+    mean: 0.2,
+    sd: 0.1,
+    ci: interval,
+    cluster_ci: null,
+    t: 4.47,
+    df: 4,
+    p_t: 0.011,
+    p_wilcoxon: 0.0625,
+    pseudo_median: 0.2,
+    p_sign_flip: 0.0625,
+    p: 0.011,
+    p_adj: 0.011,
+    d_z: 2,
+    d_z_ci: { low: 0.4, high: 3.5, level: 0.95, method: "noncentral t" },
+    g_z: 1.6,
+    significant_naive: true,
+    significant_corrected: true,
+    significance: "significant" as const,
+    notes: [],
+  });
+  return {
+    schema: RESULTS_SCHEMA_NAME,
+    schema_version: RESULTS_SCHEMA_VERSION,
+    manifest: {
+      tspatch_version: "0.1.0",
+      onnxruntime_version: "1.30.0",
+      node_version: "v20.0.0",
+      threads: 2,
+      model_sha256: "a".repeat(64),
+      data_sha256: { "x.ts": "b".repeat(64) },
+      seeds: { pairs: 0 },
+      config: {},
+    },
+    plan: {
+      metric: "dp_true",
+      test: "t",
+      correction: "bh",
+      alpha: 0.05,
+      family: "the 2 heads of one dataset and one direction",
+      family_scope: "per-direction",
+      directions: ["denoise"],
+      unit: { denoise: "target input" },
+      unit_aggregation: "mean",
+      alternative: "two-sided",
+      bootstrap_resamples: 100,
+      permutation_resamples: 100,
+      sesoi: null,
+      head_mode: "z",
+      compatibility: { pairs_file: null, head_slice: false, pool_directions: false, family_pooled: false },
+    },
+    data: {
+      name: "X",
+      splits: { train: 10, test: 10 },
+      analysis_split: "test",
+      classes: ["a", "b"],
+      class_counts: [5, 5],
+      channels: 1,
+      lengths: { min: 3, max: 3, model: 3 },
+      normalisation: "none",
+    },
+    model: {
+      origin: "trained",
+      architecture: { layers: 1, heads: 2, d_model: 4, d_ff: 8, seq_len: 3, channels: 1, classes: 2 },
+      accuracy: 0.5,
+      n_evaluated: 10,
+      n_misclassified: 5,
+      confusion: [
+        [3, 2],
+        [3, 2],
+      ],
+      predictions_file: "predictions.csv",
+    },
+    pairs: {
+      strategy: "misclassified",
+      counts: {},
+      by_direction: [
+        {
+          direction: "denoise",
+          n_pairs: 5,
+          distinct_sources: 5,
+          distinct_targets: 5,
+          effective_n: 5,
+          repeats: false,
+          max_pairs_per_source: 1,
+          max_pairs_per_target: 1,
+        },
+      ],
+    },
+    directions: [
+      {
+        direction: "denoise",
+        n_units: 5,
+        baseline_p_true: 0.3,
+        kinds: [
+          {
+            kind: "head",
+            family: "2 heads",
+            counts: { total: 2, naive: 2, corrected: 2 },
+            top: ["L0H0", "L0H1"],
+            components: [head(0), head(1)],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+describe("results schema", () => {
+  it("accepts a valid document and round-trips it through its canonical text", () => {
+    const text = resultsJson(minimal());
+    expect(parseResults(text, "r.json")).toEqual(minimal());
+    expect(text.endsWith("}\n")).toBe(true);
+  });
+
+  it("names the failing field as a JSON path", () => {
+    const bad = minimal() as unknown as { directions: { kinds: { components: { p_adj: unknown }[] }[] }[] };
+    bad.directions[0].kinds[0].components[1].p_adj = 1.5;
+    expect(() => validateResults(bad, "r.json")).toThrow(InputError);
+    expect(() => validateResults(bad, "r.json")).toThrow(
+      "$.directions[0].kinds[0].components[1].p_adj: expected a number in [0, 1]",
+    );
+  });
+
+  it("refuses missing fields, unknown fields, NaN and other schema versions", () => {
+    const missing = minimal() as Partial<StudyResults>;
+    delete missing.pairs;
+    expect(() => validateResults(missing)).toThrow("$.pairs: expected a value (the field is missing)");
+    expect(() => validateResults({ ...minimal(), extra: 1 })).toThrow("$.extra: expected no such field");
+    const nan = minimal();
+    nan.directions[0].kinds[0].components[0].mean = Number.NaN;
+    expect(() => resultsJson(nan)).toThrow("components[0].mean: expected a finite number");
+    expect(() => validateResults({ ...minimal(), schema_version: 99 })).toThrow(
+      /schema_version[\s\S]*fix: this tspatch reads results schema version 1/,
+    );
+    expect(() => parseResults("{", "r.json")).toThrow(/r\.json: not JSON/);
+  });
+
+  it("accepts the optional sections when present and well formed", () => {
+    const doc = {
+      ...minimal(),
+      stability: {
+        method: "rank agreement",
+        tables: [{ name: "t", columns: ["a"], rows: [[1], [null]] }],
+        notes: [],
+      },
+    };
+    expect(validateResults(doc).stability?.tables[0].rows).toHaveLength(2);
+    expect(() => validateResults({ ...doc, stability: { method: "x", tables: [], notes: [1] } })).toThrow(
+      "$.stability.notes[0]: expected a string",
+    );
+  });
+});

@@ -1,0 +1,175 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { memoryIO } from "../../src/cli/io.js";
+import { runCli } from "../../src/cli/main.js";
+import { parseResults } from "../../src/study/results-schema.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "tspatch-study-"));
+const model = join(tmp, "trained", "model");
+/** One configuration for the reference, repeated, resumed and sharded runs. */
+const flags = [
+  "--quick",
+  "--model",
+  model,
+  "--kinds",
+  "heads,layers",
+  "--max-sources",
+  "4",
+  "--quiet",
+  "--no-report",
+];
+
+async function study(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = memoryIO({ cwd: tmp });
+  const code = await runCli(args, io);
+  return { code, out: io.out.join(""), err: io.err.join("") };
+}
+
+const text = (dir: string, file = "results.json") => readFileSync(join(tmp, dir, file), "utf8");
+
+beforeAll(async () => {
+  // A quick study trains the model every other run reuses.
+  const r = await study(["study", "--quick", "--kinds", "heads", "--out", "trained", "--quiet"]);
+  expect(r.err).toBe("");
+  expect(r.code).toBe(0);
+}, 60_000);
+
+afterAll(() => {
+  if (!process.env.KEEP_STUDY_TMP) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("tspatch study", () => {
+  it("writes every output, a valid results.json and a summary per direction", () => {
+    const results = parseResults(text("trained"), "results.json");
+    for (const f of [
+      "config.json",
+      "pairs.csv",
+      "predictions.csv",
+      "effects/heads.csv",
+      "stats.csv",
+      "timings.json",
+    ]) {
+      expect(existsSync(join(tmp, "trained", f)), f).toBe(true);
+    }
+    expect(results.plan).toMatchObject({ metric: "dp_true", test: "t", correction: "bh", head_mode: "z" });
+    expect(results.directions.map((d) => d.direction)).toEqual(["denoise", "noise"]);
+    const heads = results.directions[0].kinds[0];
+    expect(heads.kind).toBe("head");
+    expect(heads.components).toHaveLength(24);
+    expect(heads.counts.total).toBe(24);
+    // Units are distinct misclassified inputs: the test's n equals the pairs summary's effective n.
+    const pairs = results.pairs.by_direction[0];
+    expect(heads.components[0].n).toBe(pairs.effective_n);
+    expect(results.model.accuracy).toBeGreaterThan(0);
+    expect(results.model.confusion.flat().reduce((a, b) => a + b, 0)).toBe(results.model.n_evaluated);
+    expect(JSON.stringify(results)).not.toMatch(/"finished"|seconds/);
+  });
+
+  it("gives a byte-identical results.json for the same seed and config, and resumes after SIGKILL mid-sweep", async () => {
+    const a = await study(["study", ...flags, "--out", "a"]);
+    expect(a.code).toBe(0);
+    expect(a.out).toMatch(/denoise: \d+ pairs, \d+ units/);
+    expect(a.out).toMatch(/head: \d+\/24 significant naive, \d+\/24 corrected/);
+    const b = await study(["study", ...flags, "--out", "b"]);
+    expect(b.code).toBe(0);
+    expect(text("b")).toBe(text("a"));
+
+    // Kill a child process once the head sweep has checkpointed its first chunk, then resume.
+    const checkpoint = join(tmp, "k", ".study", "sweep-head.checkpoint");
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(import.meta.dirname, "study-child.ts"),
+        "study",
+        ...flags,
+        "--out",
+        join(tmp, "k"),
+      ],
+      { cwd: join(import.meta.dirname, "..", ".."), stdio: "ignore" },
+    );
+    const killed = await new Promise<boolean>((resolve) => {
+      const timer = setInterval(() => {
+        if (existsSync(checkpoint) && statSync(checkpoint).size > 0) {
+          clearInterval(timer);
+          child.kill("SIGKILL");
+          resolve(true);
+        }
+      }, 20);
+      child.on("exit", () => {
+        clearInterval(timer);
+        resolve(false);
+      });
+    });
+    expect(killed).toBe(true);
+    await new Promise((resolve) => child.on("exit", resolve));
+    expect(existsSync(join(tmp, "k", "results.json"))).toBe(false);
+    const again = await study(["study", ...flags, "--out", "k"]);
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/already holds a study[\s\S]*--resume/);
+    const resumed = await study(["study", ...flags, "--out", "k", "--resume"]);
+    expect(resumed.code).toBe(0);
+    expect(text("k")).toBe(text("a"));
+  }, 120_000);
+
+  it("merges shards into the single run's results.json", async () => {
+    for (const i of [0, 1]) {
+      const r = await study(["study", ...flags, "--shard", `${i}/2`, "--out", `s${i}`]);
+      expect(r.code).toBe(0);
+      expect(existsSync(join(tmp, `s${i}`, "results.json"))).toBe(false);
+    }
+    const missing = await study(["merge", "s0", "--out", "m0"]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/shards 1\/2 are missing/);
+    const merged = await study(["merge", "s1", "s0", "--out", "m", "--quiet"]);
+    expect(merged.err).toBe("");
+    expect(merged.code).toBe(0);
+    expect(text("m", "effects/heads.csv")).toBe(text("a", "effects/heads.csv"));
+    expect(text("m")).toBe(text("a"));
+  }, 120_000);
+
+  it("refuses a second study on the same --out while one runs (lock file)", async () => {
+    writeFileSync(join(tmp, "a", ".lock"), `${process.pid}\n`);
+    const r = await study(["study", ...flags, "--out", "a", "--resume"]);
+    rmSync(join(tmp, "a", ".lock"));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/another study \(process \d+\) is writing this directory/);
+  });
+
+  it("exits 2 naming the stage and the fix for bad input, keeping earlier stages", async () => {
+    const noModel = await study(["study", "--quick", "--model", "nope/model", "--out", "bad1"]);
+    expect(noModel.code).toBe(2);
+    expect(noModel.err).toMatch(/study stage "model" failed: .*no such model directory or file/);
+    expect(noModel.err).toMatch(/fix: /);
+    expect(noModel.err).not.toMatch(/at .*\.ts:\d+/);
+
+    writeFileSync(join(tmp, "empty.csv"), "source,target\n");
+    const empty = await study(["study", ...flags, "--pairs-file", "empty.csv", "--out", "bad2"]);
+    expect(empty.code).toBe(2);
+    expect(empty.err).toMatch(/study stage "pairs" failed: .*no pairs/);
+    const stages = JSON.parse(text("bad2", "stages.json")) as { done: { stage: string }[] };
+    expect(stages.done.map((d) => d.stage)).toEqual(["data", "model", "evaluation"]);
+
+    const wrongData = await study([
+      "study",
+      "--quick",
+      "--model",
+      model,
+      "--dataset",
+      "PenDigits",
+      "--offline",
+      "--out",
+      "bad3",
+    ]);
+    expect(wrongData.code).toBe(2);
+    expect(wrongData.err).toMatch(/study stage "(data|model|evaluation)" failed/);
+
+    const flag = await study(["study", "--family", "pooled"]);
+    expect(flag.code).toBe(2);
+    expect(flag.err).toMatch(/--family pooled needs --pool-directions/);
+  }, 60_000);
+});
