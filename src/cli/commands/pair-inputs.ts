@@ -56,14 +56,7 @@ export async function openPairInputs(
   const strategy = parseChoice(flags.strategy, STRATEGIES, "--strategy") as "misclassified" | "cross-class";
   const direction = parseChoice(flags.direction, DIRECTIONS, "--direction") as DirectionChoice;
   const seed = parseInteger(flags.seed, "--seed", 0);
-  const { model, inputs, note } = await openForPatching(flags.model, flags.data, {
-    split: flags.split,
-    cwd: ctx.io.cwd,
-    env: ctx.io.env,
-    dataDir: flags.dataDir,
-    download: flags.offline ? false : undefined,
-  });
-  if (note !== null) ctx.io.stderr(`tspatch: ${note}\n`);
+  const { model, inputs } = await openModelAndData(flags, ctx);
   const list = readPairsList(flags, inputs, ctx);
   const built = await buildPairs(model, inputs, {
     strategy,
@@ -72,6 +65,22 @@ export async function openPairInputs(
     list,
   });
   return { model, inputs: built.inputs, pairs: built.pairs, seed, direction };
+}
+
+/** Open `--model` and `--data` (with `--split`, `--data-dir`, `--offline`); the label-map note goes to stderr. */
+export async function openModelAndData(
+  flags: { model: string; data: string; split: "train" | "test"; dataDir?: string; offline?: boolean },
+  ctx: CommandContext,
+): Promise<{ model: HookedTST; inputs: ModelInputs }> {
+  const { model, inputs, note } = await openForPatching(flags.model, flags.data, {
+    split: flags.split,
+    cwd: ctx.io.cwd,
+    env: ctx.io.env,
+    dataDir: flags.dataDir,
+    download: flags.offline ? false : undefined,
+  });
+  if (note !== null) ctx.io.stderr(`tspatch: ${note}\n`);
+  return { model, inputs };
 }
 
 /** The `--pairs-file` rows (of `--pairs-dataset`, else of this data file), or undefined without the flag. */

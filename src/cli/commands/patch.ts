@@ -2,10 +2,10 @@ import type { Command } from "commander";
 import { indexToLabel } from "../../data/labels.js";
 import { inputError } from "../../errors.js";
 import { argmax } from "../../patching/metrics.js";
-import { openForPatching } from "../../patching/open.js";
 import { patchPair } from "../../patching/patch-pair.js";
 import { HEAD_MODES, type HeadMode } from "../../patching/types.js";
 import { type CommandContext, printJson } from "../context.js";
+import { openModelAndData } from "./pair-inputs.js";
 
 interface PatchFlags {
   model: string;
@@ -50,14 +50,7 @@ export function register(program: Command, ctx: CommandContext): void {
       const headMode = parseHeadMode(flags.headMode);
       const source = parseRow(flags.source, "--source");
       const target = parseRow(flags.target, "--target");
-      const { model, inputs, note } = await openForPatching(flags.model, flags.data, {
-        split: flags.split,
-        cwd: ctx.io.cwd,
-        env: ctx.io.env,
-        dataDir: flags.dataDir,
-        download: flags.offline ? false : undefined,
-      });
-      if (note !== null) ctx.io.stderr(`tspatch: ${note}\n`);
+      const { model, inputs } = await openModelAndData(flags, ctx);
       const result = await patchPair(model, inputs, source, target, { headMode });
       const predSource = argmax(result.sourceProbs);
       const predTarget = argmax(result.baselineProbs);

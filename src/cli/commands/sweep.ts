@@ -7,7 +7,6 @@ import { InterruptedError, inputError } from "../../errors.js";
 import { buildPairs } from "../../patching/build-pairs.js";
 import { effectsCsv } from "../../patching/effects-csv.js";
 import { RECOVERY_EPSILON } from "../../patching/metrics.js";
-import { openForPatching } from "../../patching/open.js";
 import type { DirectionChoice } from "../../patching/pairs.js";
 import { parseComponents, parseGroups } from "../../patching/presets.js";
 import { sweep } from "../../patching/sweep.js";
@@ -15,7 +14,7 @@ import { PAIR_STRATEGIES, type PairStrategy } from "../../patching/types.js";
 import { type CommandContext, printJson } from "../context.js";
 import { parseChoice, parseInteger } from "../flags.js";
 import { progressBar } from "../progress.js";
-import { readPairsList } from "./pair-inputs.js";
+import { openModelAndData, readPairsList } from "./pair-inputs.js";
 import { parseHeadMode } from "./patch.js";
 
 interface SweepFlags {
@@ -110,14 +109,7 @@ export function register(program: Command, ctx: CommandContext): void {
       const snrDb = Number(flags.snr);
       if (!Number.isFinite(snrDb))
         throw inputError(`--snr must be a number of dB, got "${flags.snr}"`, { field: "--snr" });
-      const { model, inputs, note } = await openForPatching(flags.model, flags.data, {
-        split: flags.split,
-        cwd: ctx.io.cwd,
-        env: ctx.io.env,
-        dataDir: flags.dataDir,
-        download: flags.offline ? false : undefined,
-      });
-      if (note !== null) ctx.io.stderr(`tspatch: ${note}\n`);
+      const { model, inputs } = await openModelAndData(flags, ctx);
       const components = [
         ...(flags.components.trim() === "" && flags.groups
           ? []
