@@ -304,7 +304,7 @@ export async function runBaselines(
     seconds,
     notes: [
       "exact patching and every baseline use head mode z (true per-head, before W_O)",
-      "agreement: Spearman ρ / Kendall τ-b of per-head means over units (one unit = one target input per direction), percentile bootstrap CI over units",
+      "agreement: Spearman ρ / Kendall τ-b of per-head means over units (one unit = one target input per direction), BCa bootstrap CI over units",
       "attention statistics: mean over real queries of entropy (nats), max weight and variance of each query's attention over real keys (definitions in src/baselines/attention-scores.ts)",
     ],
   };
