@@ -12,7 +12,7 @@ export interface EffectColumn {
 }
 
 /** Split one CSV line, honouring double quotes ("" inside quotes is a quote). */
-function splitCsvLine(line: string): string[] {
+export function splitCsvLine(line: string): string[] {
   const fields: string[] = [];
   let field = "";
   let quoted = false;

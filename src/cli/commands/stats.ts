@@ -8,8 +8,18 @@ import {
   type EffectsReport,
   type TestName,
 } from "../../stats/analyze-effects.js";
-import { parseEffectsCsv } from "../../stats/effects-csv.js";
+import { type EffectColumn, parseEffectsCsv } from "../../stats/effects-csv.js";
+import { DEFAULT_SESOI, type EffectMetricName } from "../../stats/importance.js";
 import type { Correction } from "../../stats/multiplicity.js";
+import {
+  EFFECT_METRICS,
+  isLongEffectsHeader,
+  parseLongEffects,
+  type UnitChoice,
+  type UnitTable,
+  unitColumns,
+  unitTable,
+} from "../../stats/units.js";
 import { type CommandContext, printJson } from "../context.js";
 import { progressBar } from "../progress.js";
 import { textTable } from "../table.js";
@@ -20,9 +30,16 @@ interface StatsFlags {
   test: string;
   resamples: string;
   seed: string;
+  sesoi?: string;
+  hierarchical?: boolean;
+  direction?: string;
+  metric: string;
+  unit: string;
   json?: boolean;
   csv?: boolean;
 }
+
+const UNITS: readonly UnitChoice[] = ["target", "pair"];
 
 const CORRECTIONS: readonly Correction[] = ["bh", "by", "holm", "bonferroni", "none"];
 const TESTS: readonly TestName[] = ["t", "wilcoxon", "perm"];
@@ -48,6 +65,12 @@ const COLUMNS = [
   "p_adj",
   "significant_naive",
   "significant",
+  "p_tost",
+  "p_tost_adj",
+  "status",
+  "fcr_ci_low",
+  "fcr_ci_high",
+  "hierarchical_rejected",
 ] as const;
 
 /**
@@ -61,17 +84,34 @@ export function register(program: Command, ctx: CommandContext): void {
     .command("stats")
     .description(
       "Test each column of an effects table (one row per unit, one column per hypothesis): mean, BCa CI, " +
-        "t / Wilcoxon / sign-flip p-values, d_z and g_z, and p-values corrected across columns",
+        "t / Wilcoxon / sign-flip p-values, d_z and g_z, p-values corrected across columns, and a status: " +
+        "important, negligible (equivalence test within ±SESOI) or inconclusive",
     )
     .argument(
       "<effects.csv>",
-      "header of hypothesis names; one row per unit; an empty cell is a missing value",
+      "a unit table (header of hypothesis names; one row per unit; an empty cell is a missing value) " +
+        "or the long CSV of `tspatch sweep` (averaged per unit first, see --unit)",
     )
     .option("--alpha <alpha>", "significance level; CIs are at 1 - alpha", "0.05")
     .option("--correction <method>", `multiple-testing correction: ${CORRECTIONS.join("|")}`, "bh")
     .option("--test <test>", `test whose p-values are corrected: ${TESTS.join("|")}`, "t")
     .option("--resamples <count>", "bootstrap and Monte Carlo permutation resamples", "10000")
     .option("--seed <seed>", "random seed (bootstrap, permutations)", "0")
+    .option(
+      "--sesoi <value>",
+      `smallest effect size of interest in the metric's units (default: ${EFFECT_METRICS.map((m) => `${m} ${DEFAULT_SESOI[m]}`).join(", ")})`,
+    )
+    .option(
+      "--hierarchical",
+      "also test layer → heads → positions hierarchically (Yekutieli 2008), beside flat",
+    )
+    .option("--direction <dir>", "long table: denoise or noise (never pooled)")
+    .option("--metric <name>", `long table: ${EFFECT_METRICS.join("|")}`, "dp_true")
+    .option(
+      "--unit <unit>",
+      "long table: target (average each patched input's pairs first; default) or pair (every pair a unit)",
+      "target",
+    )
     .option("--json", "print JSON")
     .option("--csv", "print CSV")
     .action((file: string, flags: StatsFlags) => {
@@ -89,17 +129,86 @@ export function register(program: Command, ctx: CommandContext): void {
           },
         );
       }
-      const columns = parseEffectsCsv(text, file);
+      const input = readEffects(text, file, flags);
+      const sesoi = parseSesoi(flags.sesoi, input.units?.metric ?? null);
       const bar = progressBar(ctx.io, "stats", {
         unit: "steps",
         quiet: flags.json || flags.csv ? !ctx.io.isTTY : false,
       });
-      const report = analyzeEffects(columns, { ...options, onProgress: bar });
+      const report = analyzeEffects(input.columns, {
+        ...options,
+        sesoi,
+        hierarchical: flags.hierarchical,
+        onProgress: bar,
+      });
       bar.finish();
-      if (flags.json) printJson(ctx, toJson(report));
+      if (flags.hierarchical && report.hierarchical === null) {
+        ctx.io.stderr(
+          "tspatch: --hierarchical needs column names L{layer}H{head} or L{layer}H{head}P{position}; only the flat test was run\n",
+        );
+      }
+      if (flags.json) printJson(ctx, toJson(report, input.units));
       else if (flags.csv) ctx.io.stdout(toCsv(report));
-      else ctx.io.stdout(toTable(report));
+      else ctx.io.stdout(toTable(report, input.units));
     });
+}
+
+/** A unit table as given, or the long sweep table averaged per unit. */
+function readEffects(
+  text: string,
+  file: string,
+  flags: StatsFlags,
+): { columns: EffectColumn[]; units: UnitTable | null } {
+  const header = text.replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0] ?? "";
+  if (!isLongEffectsHeader(header)) return { columns: parseEffectsCsv(text, file), units: null };
+  if (!EFFECT_METRICS.includes(flags.metric as EffectMetricName)) {
+    throw inputError(`unknown --metric "${flags.metric}"`, {
+      hint: `use one of ${EFFECT_METRICS.join(", ")}`,
+    });
+  }
+  if (!UNITS.includes(flags.unit as UnitChoice)) {
+    throw inputError(`unknown --unit "${flags.unit}"`, { hint: `use one of ${UNITS.join(", ")}` });
+  }
+  const rows = parseLongEffects(text, file);
+  const directions = [...new Set(rows.map((r) => r.direction))];
+  const direction = flags.direction ?? (directions.length === 1 ? directions[0] : undefined);
+  if (direction === undefined) {
+    throw inputError(
+      `the table has both directions (${directions.join(", ")}); they answer different questions`,
+      {
+        file,
+        field: "--direction",
+        hint: "analyse one: --direction denoise or --direction noise",
+      },
+    );
+  }
+  const units = unitTable(rows, {
+    direction,
+    metric: flags.metric as EffectMetricName,
+    unit: flags.unit as UnitChoice,
+  });
+  const columns = unitColumns(units);
+  const short = columns.filter((c) => c.values.length < 2);
+  if (short.length > 0) {
+    throw inputError(`${short.length} component(s) have fewer than 2 units (e.g. ${short[0].name})`, {
+      file,
+      field: "--unit",
+      hint: "use more pairs, or --unit pair to treat every pair as a unit",
+    });
+  }
+  return { columns, units };
+}
+
+function parseSesoi(value: string | undefined, metric: EffectMetricName | null): number {
+  if (value === undefined) return DEFAULT_SESOI[metric ?? "dp_true"];
+  const sesoi = Number(value);
+  if (!(Number.isFinite(sesoi) && sesoi > 0)) {
+    throw inputError(`--sesoi must be a positive number, got "${value}"`, {
+      field: "--sesoi",
+      hint: "in the metric's units, e.g. --sesoi 0.01 for ΔP(true)",
+    });
+  }
+  return sesoi;
 }
 
 function validateFlags(flags: StatsFlags): {
@@ -142,14 +251,27 @@ function finiteOrNull(value: number): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
-function toJson(report: EffectsReport): unknown {
+function toJson(report: EffectsReport, units: UnitTable | null): unknown {
+  const h = report.hierarchical;
   return {
     alpha: report.alpha,
     correction: report.correction,
     test: report.test,
+    estimand: report.estimand,
+    wilcoxon_estimand: "pseudo-median",
+    status_test: report.status_test,
+    sesoi: report.sesoi,
+    family: report.family,
+    unit: units === null ? "one row of the input table" : units.unitDescription,
+    direction: units?.direction ?? null,
+    metric: units?.metric ?? null,
+    pairs: units?.pairs ?? null,
+    units: units?.unitIds.length ?? null,
     resamples: report.resamples,
     seed: report.seed,
     ci_method: `BCa, ${round((1 - report.alpha) * 100)}%`,
+    fcr_level: finiteOrNull(report.fcr_level),
+    fcr_ci_method: "t interval at level 1 - R*alpha/m for the R significant of m (Benjamini-Yekutieli 2005)",
     tests: report.tests.map((row) => {
       const out: Record<string, unknown> = {};
       for (const key of COLUMNS) {
@@ -162,6 +284,26 @@ function toJson(report: EffectsReport): unknown {
       return out;
     }),
     counts: report.counts,
+    hierarchical:
+      h === null
+        ? null
+        : {
+            method: "Yekutieli 2008: BH at q on layers, then on heads within rejected layers, then positions",
+            q: h.q,
+            families_tested: h.familiesTested,
+            discoveries: h.discoveries,
+            fdr_approximation: h.fdrApproximation,
+            fdr_bound: h.fdrBound,
+            decisions: h.decisions.map((d) => ({
+              name: d.name,
+              family: d.family,
+              pvalue: finiteOrNull(d.pvalue),
+              pvalue_source: d.pvalueSource,
+              adjusted: finiteOrNull(d.adjusted),
+              tested: d.tested,
+              rejected: d.rejected,
+            })),
+          },
   };
 }
 
@@ -197,7 +339,7 @@ function formatNumber(value: number, kind: "value" | "p" = "value"): string {
   return magnitude >= 1e5 || magnitude < 1e-3 ? value.toExponential(2) : value.toPrecision(4);
 }
 
-function toTable(report: EffectsReport): string {
+function toTable(report: EffectsReport, units: UnitTable | null): string {
   const level = `${round((1 - report.alpha) * 100)}%`;
   const headers = [
     "name",
@@ -213,6 +355,9 @@ function toTable(report: EffectsReport): string {
     "g_z",
     "p_adj",
     "sig",
+    "p_tost_adj",
+    "status",
+    `FCR ${round(report.fcr_level * 100)}% CI`,
   ];
   const interval = (low: number, high: number) =>
     Number.isNaN(low) || Number.isNaN(high) ? "-" : `[${formatNumber(low)}, ${formatNumber(high)}]`;
@@ -230,6 +375,9 @@ function toTable(report: EffectsReport): string {
     formatNumber(r.g_z),
     formatNumber(r.p_adj, "p"),
     r.significant ? "*" : r.significant_naive ? "(naive)" : "",
+    formatNumber(r.p_tost_adj, "p"),
+    r.status,
+    interval(r.fcr_ci_low, r.fcr_ci_high),
   ]);
   const out = [
     textTable(
@@ -253,7 +401,24 @@ function toTable(report: EffectsReport): string {
     `p_adj: ${testName} p-values, ${correctionName}; * = p_adj < ${report.alpha}, (naive) = only the unadjusted p < ${report.alpha}.`,
     `Significant: ${report.counts.corrected} of ${report.counts.total} corrected, ${report.counts.naive} naive. ` +
       `BCa CIs from ${report.resamples} resamples, seed ${report.seed}.`,
+    `p_t, p_perm and the CIs are about the mean; p_wilcoxon tests the pseudo-median (a different estimand when effects are skewed).`,
+    `Status (about the mean, ${report.status_test === "t" ? "t-test" : "sign-flip"} + TOST, ${correctionName} over ${report.family}; SESOI ±${report.sesoi}): ` +
+      `${report.counts.important} important, ${report.counts.negligible} negligible, ${report.counts.inconclusive} inconclusive.`,
+    `  important = zero rejected and |mean| > SESOI; negligible = equivalence within ±SESOI shown (TOST); inconclusive = neither.`,
+    Number.isNaN(report.fcr_level)
+      ? "FCR CIs: none (nothing significant)."
+      : `FCR CIs: t intervals at ${round(report.fcr_level * 100)}% (1 - R·alpha/m) for the ${report.counts.corrected} significant, Benjamini-Yekutieli 2005.`,
+    `Unit: ${units === null ? "one row of the input table" : `${units.direction}, ${units.metric}: ${units.unitDescription}`}.`,
   );
+  const h = report.hierarchical;
+  if (h !== null) {
+    const found = h.decisions.filter((d) => d.rejected).map((d) => d.name);
+    out.push(
+      `Hierarchical (Yekutieli 2008; BH at ${h.q} on layers, then heads within rejected layers, then positions): ` +
+        `${h.discoveries} discoveries in ${h.familiesTested} families tested; estimated tree FDR ≤ ${formatNumber(h.fdrApproximation)} (bound ${formatNumber(h.fdrBound)}).`,
+      `  ${found.length === 0 ? "none" : found.join(" ")}`,
+    );
+  }
   const notes = report.tests.filter((r) => r.notes.length > 0);
   if (notes.length > 0) {
     out.push('Notes ("-" marks a value that is undefined):');
