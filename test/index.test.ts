@@ -16,7 +16,16 @@ describe("library entry point", () => {
       expect(typeof (tspatch as Record<string, unknown>)[name], name).toBe("function");
     }
     const { data, graph, runtime, model, train, patching, stats, diagnostics } = tspatch;
-    for (const [name, ns] of Object.entries({ data, graph, runtime, model, train, patching, stats, diagnostics })) {
+    for (const [name, ns] of Object.entries({
+      data,
+      graph,
+      runtime,
+      model,
+      train,
+      patching,
+      stats,
+      diagnostics,
+    })) {
       expect(Object.keys(ns).length, name).toBeGreaterThan(0);
     }
   });
