@@ -112,7 +112,7 @@ export function dependenceFindings(pairs: readonly Pair[]): Finding[] {
       message: shared
         ? `${d.direction}: ${d.pairs} pairs use ${uses(d.sources, "source", d.maxSourceUse)} and ${uses(d.targets, "target", d.maxTargetUse)}; ` +
           `unit = patched input (${d.effectiveN} units, averaged per unit by \`stats\`), linked by shared inputs into ${d.clusters} clusters, ` +
-          `so the effective n lies between ${d.clusters} and ${d.effectiveN}: do not test the ${d.pairs} pairs as independent`
+          `${d.clusters < d.effectiveN ? `so the effective n lies between ${d.clusters} and ${d.effectiveN}` : `so the effective n is ${d.effectiveN}`}: do not test the ${d.pairs} pairs as independent`
         : `${d.direction}: ${d.pairs} pairs share no input; unit = patched input, effective n = ${d.effectiveN}`,
       detail: {
         direction: d.direction,

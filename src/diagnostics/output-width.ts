@@ -42,8 +42,8 @@ export function outputWidthFindings(
       severity: "warning",
       message:
         `the model has ${outputs} outputs but the data has ${used.size} classes: ${unused.length} outputs ` +
-        `(${shown}) are never a true class and take a mean ${meanMass.toPrecision(3)} of the probability ` +
-        `(max ${maxMass.toPrecision(3)}) over ${logits.length} patched inputs${predictedUnused > 0 ? `; ${predictedUnused} of them are predicted as an unused output` : ""}`,
+        `(${shown}) are never a true class and take a mean ${meanMass.toExponential(2)} of the probability ` +
+        `(max ${maxMass.toExponential(2)}) over ${logits.length} patched inputs${predictedUnused > 0 ? `; ${predictedUnused} of them are predicted as an unused output` : ""}`,
       detail: {
         outputs,
         classes: used.size,

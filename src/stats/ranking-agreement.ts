@@ -3,7 +3,13 @@
  * metric and the corruption method change which components look important): given the same
  * components analysed under several variants (metric × pair strategy × direction), the agreement
  * of the component rankings between every two variants, as Spearman's ρ of the component means
- * with a percentile bootstrap CI over units.
+ * with a percentile bootstrap CI over units. By default components are ranked by |mean|, the size
+ * of the effect: metrics differ in sign conventions (recovery in the noise direction divides by a
+ * negative gap; KL is never negative), and importance is about magnitude.
+ *
+ * Resampling adds noise to both rankings, so the bootstrap distribution of ρ sits below the point
+ * estimate; with few units the percentile interval can even exclude it. Read the lower end as
+ * conservative.
  *
  * Variants with the same `design` share their units (same pairs, another metric): their units
  * are resampled together, so the CI reflects only the metric's effect. Variants of different
@@ -49,8 +55,9 @@ const AGREEMENT_STREAM = 0x52414e4b;
  */
 export function rankingAgreement(
   variants: readonly AnalysisVariant[],
-  options: { resamples?: number; seed?: number; level?: number } = {},
+  options: { resamples?: number; seed?: number; level?: number; absolute?: boolean } = {},
 ): RankingAgreementRow[] {
+  const absolute = options.absolute ?? true;
   const resamples = options.resamples ?? 2000;
   const level = options.level ?? 0.95;
   const seed = options.seed ?? 0;
@@ -74,7 +81,7 @@ export function rankingAgreement(
   const identity = new Map(
     designs.map((d) => [d, Int32Array.from({ length: units.get(d) ?? 0 }, (_, k) => k)]),
   );
-  const point = componentMeans(variants, identity);
+  const point = componentMeans(variants, identity, absolute);
   const rhoOf = (means: Map<string, number>[], i: number, j: number, common: string[]) =>
     spearman(
       common.map((c) => means[i].get(c) as number),
@@ -89,7 +96,7 @@ export function rankingAgreement(
         return [d, Int32Array.from({ length: n }, () => rng.int(n))];
       }),
     );
-    const means = componentMeans(variants, indices);
+    const means = componentMeans(variants, indices, absolute);
     pairs.forEach(([i, j, common], k) => {
       draws[k][r] = rhoOf(means, i, j, common);
     });
@@ -112,6 +119,7 @@ export function rankingAgreement(
 function componentMeans(
   variants: readonly AnalysisVariant[],
   indices: Map<string, Int32Array>,
+  absolute: boolean,
 ): Map<string, number>[] {
   return variants.map((v) => {
     const idx = indices.get(v.design) as Int32Array;
@@ -127,7 +135,8 @@ function componentMeans(
             count++;
           }
         }
-        return [name, count === 0 ? Number.NaN : sum / count];
+        const m = count === 0 ? Number.NaN : sum / count;
+        return [name, absolute ? Math.abs(m) : m];
       }),
     );
   });

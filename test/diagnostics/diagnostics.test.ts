@@ -111,6 +111,9 @@ describe("design and dependence", () => {
     const [f] = dependenceFindings(pairs);
     expect(f.severity).toBe("warning");
     expect(f.message).toMatch(/between 2 and 5/);
+    expect(dependenceFindings([pair(0, 100, 1, "noise"), pair(1, 101, 1, "noise")])[0].message).toMatch(
+      /effective n is 1/,
+    );
     const independent = dependenceFindings([pair(0, 100, 1), pair(1, 101, 2)]);
     expect(independent[0].severity).toBe("info");
   });
