@@ -154,9 +154,9 @@ export function register(program: Command, ctx: CommandContext): void {
       const out = resolve(ctx.io.cwd, flags.out);
       const checkpoint = resolve(ctx.io.cwd, flags.checkpoint ?? `${flags.out}.checkpoint`);
       if (existsSync(checkpoint)) ctx.io.stderr(`tspatch: resuming from ${checkpoint}\n`);
+      // A few seconds on 3 pairs; not interruptible, so Ctrl-C always lands in the checkpointed sweep.
       const sanity = await patchSanity(model, built.inputs, built.pairs.pairs, components, {
         lengths: built.inputs.lengths,
-        signal: ctx.signal,
       });
       if (reportFindings(ctx, sanity)) return;
       const bar = progressBar(ctx.io, "sweep", { unit: "pairs", quiet: flags.quiet });
