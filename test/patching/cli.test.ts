@@ -87,7 +87,9 @@ describe.skipIf(!haveShared)("tspatch patch / sweep", () => {
     const codes = summary.diagnostics.map((f: { code: string }) => f.code);
     expect(codes).toEqual(expect.arrayContaining(["saturation", "output-width", "pair-dependence"]));
     expect(codes).not.toContain("patch-no-op");
-    expect(io.err.join("")).toMatch(/warning \[output-width\] the model has 10 outputs but the data has 9 classes/);
+    expect(io.err.join("")).toMatch(
+      /warning \[output-width\] the model has 10 outputs but the data has 9 classes/,
+    );
   });
 
   it("sweep with a pairs file and the noised strategy", async () => {
