@@ -96,6 +96,13 @@ export {
   type ImportanceStatus,
 } from "./importance.js";
 export {
+  type FdrSimulation,
+  simulateFcr,
+  simulateTreeFdr,
+  type TreeScenario,
+  tostSizeAtBound,
+} from "./inference-calibration.js";
+export {
   adjustedAlpha,
   adjustPValues,
   type Correction,

@@ -3,12 +3,12 @@
 // papers, scipy f_oneway, statsmodels MixedLM REML with variance components).
 import { describe, expect, it } from "vitest";
 import { crossedRandomEffects } from "../../src/stats/crossed-effects.js";
-import { normalSf } from "../../src/stats/distributions.js";
 import { tostMean } from "../../src/stats/equivalence.js";
 import { fcrIntervals } from "../../src/stats/fcr.js";
 import { classHeterogeneity } from "../../src/stats/heterogeneity.js";
 import { componentTree, type HypothesisNode, hierarchicalFdr, simes } from "../../src/stats/hierarchical.js";
 import { classifyImportance } from "../../src/stats/importance.js";
+import { simulateFcr, simulateTreeFdr, tostSizeAtBound } from "../../src/stats/inference-calibration.js";
 import { adjustPValues } from "../../src/stats/multiplicity.js";
 import { Rng } from "../../src/stats/rng.js";
 import { ttest1samp } from "../../src/stats/ttest.js";
@@ -81,43 +81,11 @@ describe("FCR-adjusted CIs (Benjamini-Yekutieli 2005, independent Python)", () =
   });
 
   it("keeps the false coverage rate of selected intervals at most q in simulation", () => {
-    // m = 24 components, 8 with effect 0.9 sd, n = 12; the FCR of BH-selected intervals.
-    const rng = new Rng(11);
-    let fcr = 0;
-    let naiveFcr = 0;
-    let selectedTotal = 0;
-    const reps = 1000;
-    for (let rep = 0; rep < reps; rep++) {
-      let missed = 0;
-      let naiveMissed = 0;
-      let selectedHere = 0;
-      const truth = Array.from({ length: 24 }, (_, j) => (j < 8 ? 0.9 : 0));
-      const tests = truth.map((mu) => ttest1samp(Array.from({ length: 12 }, () => mu + rng.normal())));
-      const selected = adjustPValues(
-        tests.map((t) => t.pvalue),
-        "bh",
-      ).reject;
-      const r = fcrIntervals(
-        tests.map((t) => ({ estimate: t.estimate, standardError: t.standardError, df: t.df })),
-        selected,
-        0.05,
-      );
-      r.intervals.forEach((ci, j) => {
-        if (ci === null) return;
-        selectedHere++;
-        if (truth[j] < ci.low || truth[j] > ci.high) missed++;
-        const naive = tests[j].confidenceInterval(0.95);
-        if (truth[j] < naive.low || truth[j] > naive.high) naiveMissed++;
-      });
-      selectedTotal += selectedHere;
-      // FCR = E[V / max(R, 1)] (Definition 1 of [1]).
-      fcr += missed / Math.max(1, selectedHere);
-      naiveFcr += naiveMissed / Math.max(1, selectedHere);
-    }
-    expect(selectedTotal).toBeGreaterThan(3000);
     // True FCR here is 0.043 (4,000 replicates); 1,000 replicates have a Monte Carlo SE of 0.005.
-    expect(fcr / reps).toBeLessThan(0.06);
-    expect(fcr).toBeLessThan(naiveFcr);
+    const r = simulateFcr({ m: 24, active: 8, effect: 0.9, n: 12, sims: 1000, seed: 11 });
+    expect(r.selected).toBeGreaterThan(3000);
+    expect(r.adjusted).toBeLessThan(0.06);
+    expect(r.adjusted).toBeLessThan(r.ordinary);
   });
 });
 
@@ -152,32 +120,23 @@ describe("hierarchical FDR (Yekutieli 2008, independent Python)", () => {
 
   it("keeps the tree's FDR near q under the null and in a mixed scenario (small simulation)", () => {
     // 3 layers × 8 heads × 4 positions of z-tests; scripts/hierarchical-fdr.ts runs the large version.
-    const rng = new Rng(5);
-    const pOf = (z: number) => 2 * normalSf(Math.abs(z));
-    for (const scenario of ["null", "mixed"] as const) {
-      let fdp = 0;
-      const reps = 400;
-      for (let rep = 0; rep < reps; rep++) {
-        const truth = new Map<string, boolean>();
-        const names: string[] = [];
-        const p: number[] = [];
-        for (let l = 0; l < 3; l++)
-          for (let h = 0; h < 8; h++)
-            for (let s = 0; s < 4; s++) {
-              const active = scenario === "mixed" && l === 1 && h < 3 && s < 2;
-              names.push(`L${l}H${h}P${s}`);
-              p.push(pOf(rng.normal() + (active ? 3.5 : 0)));
-              truth.set(`L${l}H${h}P${s}`, active);
-              if (active) truth.set(`L${l}H${h}`, true).set(`L${l}`, true);
-            }
-        const r = hierarchicalFdr(componentTree(names, p) as HypothesisNode[], 0.05);
-        const found = r.decisions.filter((d) => d.rejected);
-        const false_ = found.filter((d) => !truth.get(d.name)).length;
-        fdp += found.length === 0 ? 0 : false_ / found.length;
-      }
-      expect(fdp / reps, scenario).toBeLessThan(2 * 1.44 * 0.05);
-      if (scenario === "null") expect(fdp / reps).toBeLessThan(0.08);
-    }
+    const shape = { layers: 3, heads: 8, positions: 4 };
+    const none = simulateTreeFdr(
+      { ...shape, name: "null", active: () => false, z: 0 },
+      { sims: 400, seed: 5 },
+    );
+    expect(none.hierarchicalFdr).toBeLessThan(0.08);
+    expect(none.flatFdr).toBeLessThan(0.08);
+    const mixed = simulateTreeFdr(
+      { ...shape, name: "mixed", active: (l, h, p) => l === 1 && h < 3 && p < 2, z: 3.5 },
+      { sims: 400, seed: 5 },
+    );
+    expect(mixed.hierarchicalFdr).toBeLessThan(2 * 1.44 * 0.05);
+    expect(mixed.hierarchicalPower).toBeGreaterThan(mixed.flatPower);
+  });
+
+  it("TOST holds its size at the equivalence bound", () => {
+    expect(tostSizeAtBound({ n: 35, sesoi: 0.01, sd: 0.02, sims: 1000, seed: 2 })).toBeLessThan(0.07);
   });
 });
 
