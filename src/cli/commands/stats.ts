@@ -357,7 +357,7 @@ function toTable(report: EffectsReport, units: UnitTable | null): string {
     "sig",
     "p_tost_adj",
     "status",
-    `FCR ${round(report.fcr_level * 100)}% CI`,
+    `FCR ${Number.isNaN(report.fcr_level) ? "" : `${Number((report.fcr_level * 100).toPrecision(4))}% `}CI`,
   ];
   const interval = (low: number, high: number) =>
     Number.isNaN(low) || Number.isNaN(high) ? "-" : `[${formatNumber(low)}, ${formatNumber(high)}]`;
@@ -407,7 +407,7 @@ function toTable(report: EffectsReport, units: UnitTable | null): string {
     `  important = zero rejected and |mean| > SESOI; negligible = equivalence within ±SESOI shown (TOST); inconclusive = neither.`,
     Number.isNaN(report.fcr_level)
       ? "FCR CIs: none (nothing significant)."
-      : `FCR CIs: t intervals at ${round(report.fcr_level * 100)}% (1 - R·alpha/m) for the ${report.counts.corrected} significant, Benjamini-Yekutieli 2005.`,
+      : `FCR CIs: t intervals at ${Number((report.fcr_level * 100).toPrecision(4))}% (1 - R·alpha/m) for the ${report.counts.corrected} significant, Benjamini-Yekutieli 2005.`,
     `Unit: ${units === null ? "one row of the input table" : `${units.direction}, ${units.metric}: ${units.unitDescription}`}.`,
   );
   const h = report.hierarchical;
