@@ -72,6 +72,16 @@ describe("tspatch stats on the long table", () => {
     return { code, out: io.out.join(""), err: io.err.join("") };
   }
 
+  it("warns when a family has fewer than 5 units", async () => {
+    const small = join(dir, "small.csv");
+    writeFileSync(small, `${longTable().split("\n").slice(0, 49).join("\n")}\n`);
+    const io = memoryIO();
+    expect(await runCli(["stats", small, "--direction", "noise", "--resamples", "500"], io)).toBe(0);
+    expect(io.err.join("")).toMatch(/warning \[small-family\] 2 units \(6 pairs\)/);
+    const { err } = await run(["--direction", "noise"]);
+    expect(err).not.toMatch(/small-family/);
+  });
+
   it("needs --direction when both are present", async () => {
     const { code, err } = await run([]);
     expect(code).toBe(2);

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { MIN_UNITS } from "../../diagnostics/design.js";
 import { inputError } from "../../errors.js";
 import {
   analyzeEffects,
@@ -130,6 +131,12 @@ export function register(program: Command, ctx: CommandContext): void {
         );
       }
       const input = readEffects(text, file, flags);
+      const units = input.units?.unitIds.length ?? Number.POSITIVE_INFINITY;
+      if (units < MIN_UNITS) {
+        ctx.io.stderr(
+          `tspatch: warning [small-family] ${units} units (${input.units?.pairs} pairs) is fewer than ${MIN_UNITS}; every test and CI rests on ${units} values\n`,
+        );
+      }
       const sesoi = parseSesoi(flags.sesoi, input.units?.metric ?? null);
       const bar = progressBar(ctx.io, "stats", {
         unit: "steps",
