@@ -12,8 +12,10 @@
 import type { HookedTST } from "../model/hooked-tst.js";
 import type { InputTable } from "../patching/engine.js";
 import { softmax } from "../patching/metrics.js";
+import { componentColumns } from "../patching/presets.js";
 import { type EffectRow, sweep } from "../patching/sweep.js";
 import type { Component, Pair } from "../patching/types.js";
+import { componentName } from "../stats/units.js";
 import type { Finding } from "./finding.js";
 
 export interface PatchSanityOptions {
@@ -160,19 +162,9 @@ function describe(r: EffectRow): string {
   return `${componentLabel(r.component)} on input ${r.pair.target}: Δ logit difference ${r.dLogitDiff.toExponential(2)}`;
 }
 
+/** The component's column name in `tspatch stats` (L0H3, L1mlp, L2H5P4, …). */
 function componentLabel(c: Component): string {
-  const pos = "position" in c && c.position !== undefined ? `P${c.position}` : "";
-  switch (c.kind) {
-    case "head":
-      return `L${c.layer}H${c.head}${pos}`;
-    case "attn":
-    case "mlp":
-      return `L${c.layer}${c.kind}${pos}`;
-    case "resid":
-      return `L${c.layer}resid_${c.point}${pos}`;
-    case "group":
-      return `group ${c.heads.map((h) => `${h.layer}.${h.head}`).join("+")}`;
-    case "path":
-      return `path ${c.sender.layer}.${c.sender.head}->${c.receiver.layer}.${c.receiver.head} (${c.input})`;
-  }
+  const col = componentColumns(c);
+  const text = (v: number | null) => (v === null ? "" : String(v));
+  return componentName(col.component, text(col.layer), text(col.head), text(col.position), col.detail);
 }
