@@ -103,6 +103,11 @@ describe("tspatch stats on the long table", () => {
     expect(byName.L0H1.status).toBe("negligible");
     expect(byName.L0H0.fcr_ci_low).toBeLessThan(byName.L0H0.mean);
     expect(byName.L0H1.fcr_ci_low).toBeNull();
+    // Dependence and classes, per component: crossed random intercepts and the class ANOVA.
+    expect(byName.L0H0.crossed_mean).toBeCloseTo(byName.L0H0.mean, 1);
+    expect(byName.L0H0.crossed_se).toBeGreaterThan(0);
+    expect(byName.L0H0.heterogeneity_p).toBeGreaterThan(0);
+    expect(r.crossed_method).toMatch(/REML/);
     expect(r.counts).toMatchObject({ important: 1, negligible: 3, inconclusive: 0 });
     expect(r.hierarchical.decisions.map((d: { name: string }) => d.name)).toEqual([
       "L0",

@@ -9,12 +9,15 @@ import {
   type EffectsReport,
   type TestName,
 } from "../../stats/analyze-effects.js";
+import { crossedRandomEffects } from "../../stats/crossed-effects.js";
 import { type EffectColumn, parseEffectsCsv } from "../../stats/effects-csv.js";
+import { classHeterogeneity } from "../../stats/heterogeneity.js";
 import { DEFAULT_SESOI, type EffectMetricName } from "../../stats/importance.js";
 import type { Correction } from "../../stats/multiplicity.js";
 import {
   EFFECT_METRICS,
   isLongEffectsHeader,
+  type LongEffectRow,
   parseLongEffects,
   type UnitChoice,
   type UnitTable,
@@ -154,7 +157,8 @@ export function register(program: Command, ctx: CommandContext): void {
           "tspatch: --hierarchical needs column names L{layer}H{head} or L{layer}H{head}P{position}; only the flat test was run\n",
         );
       }
-      if (flags.json) printJson(ctx, toJson(report, input.units));
+      if (flags.json)
+        printJson(ctx, toJson(report, input.units, dependenceByComponent(input.rows, input.units)));
       else if (flags.csv) ctx.io.stdout(toCsv(report));
       else ctx.io.stdout(toTable(report, input.units));
     });
@@ -165,9 +169,9 @@ function readEffects(
   text: string,
   file: string,
   flags: StatsFlags,
-): { columns: EffectColumn[]; units: UnitTable | null } {
+): { columns: EffectColumn[]; units: UnitTable | null; rows: LongEffectRow[] } {
   const header = text.replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0] ?? "";
-  if (!isLongEffectsHeader(header)) return { columns: parseEffectsCsv(text, file), units: null };
+  if (!isLongEffectsHeader(header)) return { columns: parseEffectsCsv(text, file), units: null, rows: [] };
   if (!EFFECT_METRICS.includes(flags.metric as EffectMetricName)) {
     throw inputError(`unknown --metric "${flags.metric}"`, {
       hint: `use one of ${EFFECT_METRICS.join(", ")}`,
@@ -203,7 +207,7 @@ function readEffects(
       hint: "use more pairs, or --unit pair to treat every pair as a unit",
     });
   }
-  return { columns, units };
+  return { columns, units, rows };
 }
 
 function parseSesoi(value: string | undefined, metric: EffectMetricName | null): number {
@@ -258,7 +262,55 @@ function finiteOrNull(value: number): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
-function toJson(report: EffectsReport, units: UnitTable | null): unknown {
+interface ComponentDependence {
+  crossed_mean: number | null;
+  crossed_se: number | null;
+  crossed_notes: readonly string[];
+  heterogeneity_f: number | null;
+  heterogeneity_p: number | null;
+}
+
+/**
+ * Long tables only: the crossed source/target random-intercept mean and SE of each component
+ * (pair level), and the one-way ANOVA of its unit effects across true classes.
+ */
+function dependenceByComponent(
+  rows: readonly LongEffectRow[],
+  units: UnitTable | null,
+): Map<string, ComponentDependence> {
+  const out = new Map<string, ComponentDependence>();
+  if (units === null) return out;
+  const byName = new Map<string, LongEffectRow[]>();
+  for (const r of rows) {
+    if (r.direction !== units.direction || Number.isNaN(r.metrics[units.metric])) continue;
+    const list = byName.get(r.component) ?? [];
+    list.push(r);
+    byName.set(r.component, list);
+  }
+  units.names.forEach((name, j) => {
+    const pairs = byName.get(name) ?? [];
+    const crossed = crossedRandomEffects(
+      pairs.map((r) => r.metrics[units.metric]),
+      pairs.map((r) => r.source),
+      pairs.map((r) => r.target),
+    );
+    const het = classHeterogeneity(units.values[j], units.labels);
+    out.set(name, {
+      crossed_mean: finiteOrNull(crossed.estimate),
+      crossed_se: finiteOrNull(crossed.standardError),
+      crossed_notes: crossed.notes,
+      heterogeneity_f: finiteOrNull(het.statistic),
+      heterogeneity_p: finiteOrNull(het.pvalue),
+    });
+  });
+  return out;
+}
+
+function toJson(
+  report: EffectsReport,
+  units: UnitTable | null,
+  dependence: Map<string, ComponentDependence> = new Map(),
+): unknown {
   const h = report.hierarchical;
   return {
     alpha: report.alpha,
@@ -279,6 +331,14 @@ function toJson(report: EffectsReport, units: UnitTable | null): unknown {
     ci_method: `BCa, ${round((1 - report.alpha) * 100)}%`,
     fcr_level: finiteOrNull(report.fcr_level),
     fcr_ci_method: "t interval at level 1 - R*alpha/m for the R significant of m (Benjamini-Yekutieli 2005)",
+    crossed_method:
+      units === null
+        ? null
+        : "pair level: y = mu + source + target + e, random intercepts, REML (crossed_mean, crossed_se)",
+    heterogeneity_method:
+      units === null
+        ? null
+        : "one-way ANOVA of unit effects across true classes (heterogeneity_f, heterogeneity_p)",
     tests: report.tests.map((row) => {
       const out: Record<string, unknown> = {};
       for (const key of COLUMNS) {
@@ -288,6 +348,8 @@ function toJson(report: EffectsReport, units: UnitTable | null): unknown {
       out.wilcoxon_method = row.wilcoxon_method;
       out.perm_method = row.perm_method;
       out.notes = row.notes;
+      const extra = dependence.get(row.name);
+      if (extra !== undefined) Object.assign(out, extra);
       return out;
     }),
     counts: report.counts,
