@@ -4,7 +4,7 @@
  *
  * The common entry points are exported by name; each layer is also exported
  * whole as a namespace (`data`, `graph`, `runtime`, `model`, `train`,
- * `patching`, `stats`, `random`, `stability`, `baselines`, `report`).
+ * `patching`, `stats`, `random`, `diagnostics`, `stability`, `baselines`, `report`).
  *
  * @example
  * import { loadDatasetSplits, loadModel, sweep, stats } from "tspatch";
@@ -16,6 +16,7 @@ export * as baselines from "./baselines/index.js";
 export { runBaselines } from "./baselines/index.js";
 export * as data from "./data/index.js";
 export { type Dataset, loadDataset, loadDatasetSplits } from "./data/index.js";
+export * as diagnostics from "./diagnostics/index.js";
 export { InputError, InterruptedError } from "./errors.js";
 export * as graph from "./graph/index.js";
 export * as model from "./model/index.js";

@@ -15,8 +15,17 @@ describe("library entry point", () => {
     ]) {
       expect(typeof (tspatch as Record<string, unknown>)[name], name).toBe("function");
     }
-    const { data, graph, runtime, model, train, patching, stats } = tspatch;
-    for (const [name, ns] of Object.entries({ data, graph, runtime, model, train, patching, stats })) {
+    const { data, graph, runtime, model, train, patching, stats, diagnostics } = tspatch;
+    for (const [name, ns] of Object.entries({
+      data,
+      graph,
+      runtime,
+      model,
+      train,
+      patching,
+      stats,
+      diagnostics,
+    })) {
       expect(Object.keys(ns).length, name).toBeGreaterThan(0);
     }
   });

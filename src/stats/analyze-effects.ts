@@ -2,8 +2,15 @@
  * The standard per-hypothesis analysis of patching effects (DESIGN.md, "Statistics, stated
  * once"): for each column of effects, descriptives, one-sample t, Wilcoxon signed-rank and
  * sign-flip permutation tests, a BCa CI of the mean, Cohen's d_z with its noncentral-t CI and
- * Hedges' g_z; then the chosen test's p-values adjusted across columns. `tspatch stats` prints
- * this; the study report uses it too.
+ * Hedges' g_z; then the chosen test's p-values adjusted across columns (the family: all columns).
+ * Each column is then classified important / negligible / inconclusive (importance.ts, TOST with
+ * bounds ±SESOI), the selected columns get false-coverage-rate-adjusted CIs (fcr.ts), and, when
+ * asked, the layer → head → position tree is tested hierarchically (hierarchical.ts).
+ *
+ * The test follows the estimand: t and sign-flip test the mean, the Wilcoxon signed-rank test
+ * tests the pseudo-median (the median of Walsh averages), a different quantity when effects are
+ * skewed. The status is always about the mean: with `test: "wilcoxon"` it uses the t-test, and
+ * the report says so. `tspatch stats` prints this; the study report uses it too.
  */
 
 import { InterruptedError } from "../errors.js";
@@ -11,6 +18,10 @@ import { streams } from "../random/streams.js";
 import { bootstrapMeans } from "./bootstrap.js";
 import { describe, overflowScale } from "./descriptives.js";
 import { cohenDz, hedgesCorrection } from "./effect-size.js";
+import { tostMean } from "./equivalence.js";
+import { fcrIntervals } from "./fcr.js";
+import { componentTree, type HierarchicalResult, hierarchicalFdr } from "./hierarchical.js";
+import { classifyImportance, type ImportanceStatus } from "./importance.js";
 import { adjustPValues, type Correction } from "./multiplicity.js";
 import { signFlipTest } from "./permutation.js";
 import type { BootstrapResult } from "./results.js";
@@ -20,6 +31,13 @@ import { wilcoxon } from "./wilcoxon.js";
 
 export type TestName = "t" | "wilcoxon" | "perm";
 
+/** What each test is a test of. */
+export const TEST_ESTIMAND: Readonly<Record<TestName, "mean" | "pseudo-median">> = {
+  t: "mean",
+  perm: "mean",
+  wilcoxon: "pseudo-median",
+};
+
 export interface AnalyzeOptions {
   alpha?: number;
   correction?: Correction;
@@ -27,6 +45,10 @@ export interface AnalyzeOptions {
   test?: TestName;
   resamples?: number;
   seed?: number;
+  /** Smallest effect size of interest, in the metric's units (default 0.01, ΔP's; see importance.ts). */
+  sesoi?: number;
+  /** Also test the layer → head → position tree (Yekutieli) when the column names allow it. */
+  hierarchical?: boolean;
   onProgress?: (done: number, total: number, detail?: string) => void;
   /** Checked between columns and every 1000 bootstrap resamples; throws InterruptedError. */
   signal?: AbortSignal;
@@ -54,6 +76,15 @@ export interface EffectStats {
   p_adj: number;
   significant_naive: boolean;
   significant: boolean;
+  /** TOST p for bounds ±sesoi (two one-sided t-tests), unadjusted and adjusted in the family. */
+  p_tost: number;
+  p_tost_adj: number;
+  status: ImportanceStatus;
+  /** FCR-adjusted t CI (level `fcr_level` of the report) when significant, NaN otherwise. */
+  fcr_ci_low: number;
+  fcr_ci_high: number;
+  /** Hierarchical FDR decision (null without `hierarchical`). */
+  hierarchical_rejected: boolean | null;
   wilcoxon_method: string;
   perm_method: string;
   notes: string[];
@@ -65,8 +96,26 @@ export interface EffectsReport {
   test: TestName;
   resamples: number;
   seed: number;
+  sesoi: number;
+  /** What the chosen test is a test of. */
+  estimand: "mean" | "pseudo-median";
+  /** The test whose adjusted p decides `status` ("t" when the chosen test is Wilcoxon). */
+  status_test: "t" | "perm";
+  /** The family every correction ran over, in words. */
+  family: string;
+  /** 1 − R·q/m of the FCR-adjusted CIs (NaN when nothing was significant). */
+  fcr_level: number;
   tests: EffectStats[];
-  counts: { total: number; naive: number; corrected: number };
+  counts: {
+    total: number;
+    naive: number;
+    corrected: number;
+    important: number;
+    negligible: number;
+    inconclusive: number;
+  };
+  /** The hierarchical test, when asked for and the names form a layer/head/position tree. */
+  hierarchical: HierarchicalResult | null;
 }
 
 /**
@@ -119,6 +168,7 @@ function* analysisSteps(
   const test = options.test ?? "t";
   const resamples = options.resamples ?? 10000;
   const seed = options.seed ?? 0;
+  const sesoi = options.sesoi ?? 0.01;
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`\`alpha\` must be in (0, 1), got ${alpha}`);
   const level = 1 - alpha;
   const total = columns.length * 2;
@@ -198,6 +248,12 @@ function* analysisSteps(
       p_adj: Number.NaN,
       significant_naive: false,
       significant: false,
+      p_tost: tostMean(x, { low: -sesoi, high: sesoi }).pvalue,
+      p_tost_adj: Number.NaN,
+      status: "inconclusive",
+      fcr_ci_low: Number.NaN,
+      fcr_ci_high: Number.NaN,
+      hierarchical_rejected: null,
       wilcoxon_method: w.exact ? "exact" : "normal approximation",
       perm_method: perm.exact ? "exact" : `Monte Carlo (${perm.resamples})`,
       notes: [...notes],
@@ -214,17 +270,56 @@ function* analysisSteps(
     r.significant_naive = chosen[j] < alpha;
     r.significant = adjusted[j] < alpha;
   });
+  const statusTest = test === "perm" ? "perm" : "t";
+  const importance = classifyImportance(
+    rows.map((r) => ({
+      estimate: r.mean,
+      pvalue: statusTest === "t" ? r.p_t : r.p_perm,
+      pvalueTost: r.p_tost,
+    })),
+    { sesoi, alpha, correction },
+  );
+  const fcr = fcrIntervals(
+    rows.map((r) => ({ estimate: r.mean, standardError: r.se, df: r.df })),
+    rows.map((r) => r.significant),
+    alpha,
+  );
+  rows.forEach((r, j) => {
+    r.status = importance.status[j];
+    r.p_tost_adj = importance.adjustedTost[j];
+    r.fcr_ci_low = fcr.intervals[j]?.low ?? Number.NaN;
+    r.fcr_ci_high = fcr.intervals[j]?.high ?? Number.NaN;
+  });
+  let hierarchical: HierarchicalResult | null = null;
+  if (options.hierarchical) {
+    const tree = componentTree(
+      rows.map((r) => r.name),
+      chosen,
+    );
+    if (tree !== null) {
+      hierarchical = hierarchicalFdr(tree, alpha);
+      const byName = new Map(hierarchical.decisions.map((d) => [d.name, d.rejected]));
+      for (const r of rows) r.hierarchical_rejected = byName.get(r.name) ?? null;
+    }
+  }
   return {
     alpha,
     correction,
     test,
     resamples,
     seed,
+    sesoi,
+    estimand: TEST_ESTIMAND[test],
+    status_test: statusTest,
+    family: `all ${rows.length} columns`,
+    fcr_level: fcr.level,
     tests: rows,
     counts: {
       total: rows.length,
       naive: rows.filter((r) => r.significant_naive).length,
       corrected: rows.filter((r) => r.significant).length,
+      ...importance.counts,
     },
+    hierarchical,
   };
 }

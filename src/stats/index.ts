@@ -17,6 +17,7 @@ export {
   analyzeEffectsAsync,
   type EffectStats,
   type EffectsReport,
+  TEST_ESTIMAND,
   type TestName,
 } from "./analyze-effects.js";
 export {
@@ -37,6 +38,11 @@ export {
   runCalibration,
 } from "./calibration.js";
 export { type CorrelationResult, kendallTauB, pearson, spearman, topKJaccard } from "./correlation.js";
+export {
+  type CrossedEffectsResult,
+  type CrossedOptions,
+  crossedRandomEffects,
+} from "./crossed-effects.js";
 export {
   type Descriptives,
   describe,
@@ -72,6 +78,33 @@ export {
   pooledSd,
   type TwoGroupEffectSize,
 } from "./effect-size.js";
+export { type OneSidedT, type TostResult, tostMean } from "./equivalence.js";
+export { type FcrInput, type FcrResult, fcrIntervals } from "./fcr.js";
+export { type ClassEstimate, classHeterogeneity, type HeterogeneityResult } from "./heterogeneity.js";
+export {
+  componentTree,
+  type HierarchicalDecision,
+  type HierarchicalResult,
+  type HypothesisNode,
+  hierarchicalFdr,
+  simes,
+} from "./hierarchical.js";
+export {
+  classifyImportance,
+  DEFAULT_SESOI,
+  type EffectMetricName,
+  IMPORTANCE_STATUSES,
+  type ImportanceInput,
+  type ImportanceResult,
+  type ImportanceStatus,
+} from "./importance.js";
+export {
+  type FdrSimulation,
+  simulateFcr,
+  simulateTreeFdr,
+  type TreeScenario,
+  tostSizeAtBound,
+} from "./inference-calibration.js";
 export {
   adjustedAlpha,
   adjustPValues,
@@ -83,6 +116,7 @@ export {
 export { type PermutationOptions, type PermutationResult, signFlipTest } from "./permutation.js";
 export { minimumDetectableEffect, type PowerOptions, tTestPower } from "./power.js";
 export { rankAverage } from "./rank.js";
+export { type AnalysisVariant, type RankingAgreementRow, rankingAgreement } from "./ranking-agreement.js";
 export type {
   Alternative,
   BootstrapResult,
@@ -93,4 +127,14 @@ export type {
 export { findRoot } from "./root.js";
 export { type TTestOptions, type TTestResult, tConfidenceInterval, tPValue, ttest1samp } from "./ttest.js";
 export { parseUnitTable, type UnitTableColumn } from "./unit-table.js";
+export {
+  EFFECT_METRICS,
+  isLongEffectsHeader,
+  type LongEffectRow,
+  parseLongEffects,
+  type UnitChoice,
+  type UnitTable,
+  unitColumns,
+  unitTable,
+} from "./units.js";
 export { type WilcoxonOptions, type WilcoxonResult, wilcoxon, wilcoxonNullDistribution } from "./wilcoxon.js";

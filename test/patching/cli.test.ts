@@ -83,6 +83,13 @@ describe.skipIf(!haveShared)("tspatch patch / sweep", () => {
     expect(summary.rows).toBe(18 * 27);
     expect(existsSync(`${out}.checkpoint`)).toBe(false);
     expect(readFileSync(out, "utf8")).not.toMatch(/NaN/);
+    // Pre-flight diagnostics: machine-readable in the JSON, warnings on stderr.
+    const codes = summary.diagnostics.map((f: { code: string }) => f.code);
+    expect(codes).toEqual(expect.arrayContaining(["saturation", "output-width", "pair-dependence"]));
+    expect(codes).not.toContain("patch-no-op");
+    expect(io.err.join("")).toMatch(
+      /warning \[output-width\] the model has 10 outputs but the data has 9 classes/,
+    );
   });
 
   it("sweep with a pairs file and the noised strategy", async () => {

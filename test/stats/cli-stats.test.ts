@@ -60,7 +60,9 @@ describe("tspatch stats", () => {
     expect(report.tests[0].p_wilcoxon).toBe(wilcoxon(a).pvalue);
     expect(report.tests[0].significant).toBe(true);
     expect(report.tests[1].significant).toBe(false);
-    expect(report.counts).toEqual({ total: 3, naive: 2, corrected: 2 });
+    expect(report.counts).toMatchObject({ total: 3, naive: 2, corrected: 2 });
+    const counts = report.counts;
+    expect(counts.important + counts.negligible + counts.inconclusive).toBe(3);
     expect(report.tests[0].ci_low).toBeLessThan(report.tests[0].mean);
     expect(report.tests[0].ci_high).toBeGreaterThan(report.tests[0].mean);
   });
@@ -113,7 +115,7 @@ describe("tspatch stats", () => {
     expect(code).toBe(0);
     const lines = out.trim().split("\n");
     expect(lines[0]).toBe(
-      "name,n,mean,sd,se,t,df,p_t,p_wilcoxon,p_perm,ci_low,ci_high,d_z,d_z_ci_low,d_z_ci_high,g_z,p_adj,significant_naive,significant,notes",
+      "name,n,mean,sd,se,t,df,p_t,p_wilcoxon,p_perm,ci_low,ci_high,d_z,d_z_ci_low,d_z_ci_high,g_z,p_adj,significant_naive,significant,p_tost,p_tost_adj,status,fcr_ci_low,fcr_ci_high,hierarchical_rejected,notes",
     );
     expect(lines).toHaveLength(4);
     expect(lines[3].startsWith('"L1,H2",9,')).toBe(true);

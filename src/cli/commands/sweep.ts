@@ -3,6 +3,9 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { writeFileAtomic } from "../../atomic-write.js";
 import { type LabelMap, labelToIndex } from "../../data/labels.js";
+import { type Finding, formatFinding } from "../../diagnostics/finding.js";
+import { patchSanity } from "../../diagnostics/patch-sanity.js";
+import { sweepFindings } from "../../diagnostics/sweep-findings.js";
 import { InterruptedError, inputError } from "../../errors.js";
 import { checkAlignment } from "../../patching/align.js";
 import { buildPairs } from "../../patching/build-pairs.js";
@@ -194,6 +197,11 @@ export function register(program: Command, ctx: CommandContext): void {
       });
       const recoveryBasis = built.pairs.strategy === "cross-class" ? "logit_diff" : "p_true";
       if (existsSync(checkpoint)) ctx.io.stderr(`tspatch: resuming from ${checkpoint}\n`);
+      // A few seconds on 3 pairs; not interruptible, so Ctrl-C always lands in the checkpointed sweep.
+      const sanity = await patchSanity(model, built.inputs, built.pairs.pairs, components, {
+        lengths: built.inputs.lengths,
+      });
+      if (reportFindings(ctx, sanity)) return;
       const bar = progressBar(ctx.io, "sweep", { unit: "pairs", quiet: flags.quiet });
       const result = await sweep(model, built.inputs, built.pairs.pairs, {
         signal: ctx.signal,
@@ -226,6 +234,11 @@ export function register(program: Command, ctx: CommandContext): void {
       rmSync(checkpoint, { force: true });
       const seconds = (performance.now() - started) / 1000;
       const pairs = built.pairs.pairs;
+      const diagnostics = [
+        ...sanity,
+        ...sweepFindings(result, built.pairs, model.config.classes, built.inputs.trueClass),
+      ];
+      reportFindings(ctx, diagnostics.slice(sanity.length));
       printJson(ctx, {
         out,
         rows: result.rows.length,
@@ -263,6 +276,7 @@ export function register(program: Command, ctx: CommandContext): void {
         seconds: Number(seconds.toFixed(3)),
         pairs_per_second: Number(((pairs.length - result.resumedPairs) / seconds).toFixed(3)),
         note: "denoise and noise rows answer different questions; analyse them separately (column direction)",
+        diagnostics,
       });
     });
 }
@@ -305,6 +319,14 @@ function alignmentSummary(result: SweepResult, perPair: number): Record<string, 
             .filter((t) => t !== "")
             .join("; "),
   };
+}
+
+/** Warnings and errors on stderr; an error sets exit code 1. Returns true when there was an error. */
+function reportFindings(ctx: CommandContext, findings: readonly Finding[]): boolean {
+  for (const f of findings) if (f.severity !== "info") ctx.io.stderr(`${formatFinding(f)}\n`);
+  const failed = findings.some((f) => f.severity === "error");
+  if (failed) ctx.exitCode = 1;
+  return failed;
 }
 
 /** The label map `--classes` is read with; data without labels has no classes to name. */

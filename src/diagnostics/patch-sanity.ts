@@ -1,0 +1,183 @@
+/**
+ * Patch sanity, on a sample of pairs before every sweep (the failures users report most with
+ * patching libraries are silent: a hook that never fires, a batch that mixes rows, TransformerLens
+ * #1005). Four checks:
+ * 1. identity: a pair with source = target changes nothing, for every requested component;
+ * 2. everything: patching the whole residual stream entering layer 0 gives the source's output;
+ * 3. batching: a batched sweep equals the same sweep one run per runtime call;
+ * 4. no-op (after the sweep, on every pair): a component whose patch left the logit difference
+ *    and P(true) exactly unchanged in every pair with source ≠ target never reached the model.
+ * Failures are `error` findings: a sweep with a broken patch has no result to report.
+ */
+import type { HookedTST } from "../model/hooked-tst.js";
+import type { InputTable } from "../patching/engine.js";
+import { softmax } from "../patching/metrics.js";
+import { componentColumns } from "../patching/presets.js";
+import { type EffectRow, rowEffect, sweep } from "../patching/sweep.js";
+import type { Component, Pair } from "../patching/types.js";
+import { componentName } from "../stats/units.js";
+import type { Finding } from "./finding.js";
+
+export interface PatchSanityOptions {
+  /** Pairs checked (evenly spaced over the list; default 3). */
+  sample?: number;
+  /** Components compared batched vs unbatched (evenly spaced; default 12). */
+  batchComponents?: number;
+  /** Valid length of each input row, to skip "everything" on pairs of different lengths. */
+  lengths?: ArrayLike<number>;
+  signal?: AbortSignal;
+  /** The sweep under test (default: the engine's); a test passes a broken one to see the checks fire. */
+  sweep?: typeof sweep;
+}
+
+/** Largest |Δ logit difference| and |ΔP| that count as "no change" in floating point. */
+export const LOGIT_TOLERANCE = 1e-4;
+export const PROBABILITY_TOLERANCE = 1e-5;
+
+/**
+ * Run checks 1–3 on a sample of pairs.
+ *
+ * @example
+ * const findings = await patchSanity(model, built.inputs, built.pairs.pairs, components);
+ * if (findings.some((f) => f.severity === "error")) …
+ */
+export async function patchSanity(
+  model: HookedTST,
+  table: InputTable,
+  pairs: readonly Pair[],
+  components: readonly Component[],
+  options: PatchSanityOptions = {},
+): Promise<Finding[]> {
+  const sample = spaced(pairs, options.sample ?? 3);
+  if (sample.length === 0 || components.length === 0) return [];
+  const findings: Finding[] = [];
+  const base = { signal: options.signal, components };
+  const run = options.sweep ?? sweep;
+
+  const identityPairs = sample.map((p, i) => ({ ...p, id: i, source: p.target }));
+  const identity = await run(model, table, identityPairs, base);
+  const moved = applicable(identity.rows).filter(
+    (r) => Math.abs(r.dLogitDiff) > LOGIT_TOLERANCE || Math.abs(r.dpTrue) > PROBABILITY_TOLERANCE,
+  );
+  if (moved.length > 0) {
+    findings.push({
+      code: "patch-identity",
+      severity: "error",
+      message: `patching an input with its own activations changed the output in ${moved.length} of ${identity.rows.length} runs (e.g. ${describe(moved[0])}): the patch writes the wrong values`,
+      detail: {
+        runs: identity.rows.length,
+        changed: moved.length,
+        max_abs_d_logit_diff: maxAbs(moved.map((r) => r.dLogitDiff)),
+      },
+    });
+  }
+
+  const lengths = options.lengths;
+  const sameLength = sample.filter((p) => lengths === undefined || lengths[p.source] === lengths[p.target]);
+  if (sameLength.length > 0) {
+    const everything: Component = { kind: "resid", layer: 0, point: "pre" };
+    const all = await run(model, table, sameLength, { ...base, components: [everything] });
+    const misses = all.rows.map((r, i) => {
+      const b = all.baselines[i];
+      const pSource = softmax(b.sourceLogits)[r.pair.trueClass];
+      const pTarget = softmax(b.targetLogits)[r.pair.trueClass];
+      return Math.abs(pTarget + rowEffect(r, "dpTrue") - pSource);
+    });
+    const worst = Math.max(...misses);
+    if (worst > PROBABILITY_TOLERANCE) {
+      findings.push({
+        code: "patch-everything",
+        severity: "error",
+        message: `patching the whole residual stream entering layer 0 did not give the source's output (|P_patched − P_source| up to ${worst.toExponential(2)})`,
+        detail: { pairs: sameLength.length, max_abs_difference: worst },
+      });
+    }
+  }
+
+  const some = spaced(components, options.batchComponents ?? 12);
+  const batched = await run(model, table, sample, { ...base, components: some });
+  const single = await run(model, table, sample, {
+    ...base,
+    components: some,
+    batchRows: 1,
+    pairsPerBatch: 1,
+  });
+  // Position rows at a padding step have no metrics in either run (same rows, same order).
+  const diffs = batched.rows.map((r, i) => {
+    const other = single.rows[i];
+    return r.status === "not_applicable" || other.status === "not_applicable"
+      ? 0
+      : Math.abs(r.dLogitDiff - other.dLogitDiff);
+  });
+  const worstBatch = Math.max(0, ...diffs);
+  if (worstBatch > LOGIT_TOLERANCE) {
+    findings.push({
+      code: "patch-batching",
+      severity: "error",
+      message: `a batched sweep differs from the same sweep run one patch at a time (|Δ logit difference| up to ${worstBatch.toExponential(2)}): rows are mixed in a batch`,
+      detail: { runs: diffs.length, max_abs_difference: worstBatch, tolerance: LOGIT_TOLERANCE },
+    });
+  }
+  return findings;
+}
+
+/**
+ * Check 4, on a finished sweep: components whose patch changed nothing in any pair.
+ *
+ * @example
+ * noOpFindings(result.rows);
+ */
+export function noOpFindings(rows: readonly EffectRow[]): Finding[] {
+  const byComponent = new Map<Component, { runs: number; changed: number }>();
+  for (const r of rows) {
+    if (r.pair.source === r.pair.target || r.status === "not_applicable") continue;
+    const entry = byComponent.get(r.component) ?? { runs: 0, changed: 0 };
+    entry.runs++;
+    if (r.dLogitDiff !== 0 || r.dpTrue !== 0) entry.changed++;
+    byComponent.set(r.component, entry);
+  }
+  const dead = [...byComponent.entries()].filter(([, e]) => e.runs > 0 && e.changed === 0);
+  if (dead.length === 0) return [];
+  // A single position late in the model can legitimately lose the max-pool in every pair.
+  const wholeSequence = dead.filter(([c]) => !("position" in c) || c.position === undefined);
+  const names = dead.map(([c]) => componentLabel(c));
+  return [
+    {
+      code: "patch-no-op",
+      severity: wholeSequence.length > 0 ? "error" : "warning",
+      message:
+        `${dead.length} component(s) left every output exactly unchanged in all pairs (${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""})` +
+        (wholeSequence.length > 0
+          ? ": the patch never reached the model (hook not fired); this is not a zero effect"
+          : ": single positions that never win the max-pool can do this; check before reading them as zero effects"),
+      detail: { components: names, runs_each: dead[0][1].runs, whole_sequence: wholeSequence.length },
+    },
+  ];
+}
+
+function spaced<T>(items: readonly T[], count: number): T[] {
+  if (items.length <= count) return items.slice();
+  return Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]);
+}
+
+function maxAbs(values: readonly number[]): number {
+  return values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+}
+
+/** A row that was patched: it has metrics (position rows at a padding step do not). */
+type AppliedRow = Extract<EffectRow, { status: "ok" | "no_overlap" }>;
+
+function applicable(rows: readonly EffectRow[]): AppliedRow[] {
+  return rows.filter((r): r is AppliedRow => r.status !== "not_applicable");
+}
+
+function describe(r: AppliedRow): string {
+  return `${componentLabel(r.component)} on input ${r.pair.target}: Δ logit difference ${r.dLogitDiff.toExponential(2)}`;
+}
+
+/** The component's column name in `tspatch stats` (L0H3, L1mlp, L2H5P4, …). */
+function componentLabel(c: Component): string {
+  const col = componentColumns(c);
+  const text = (v: number | null) => (v === null ? "" : String(v));
+  return componentName(col.component, text(col.layer), text(col.head), text(col.position), col.detail);
+}

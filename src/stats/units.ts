@@ -1,0 +1,239 @@
+/**
+ * From the long effects table of `tspatch sweep` (one line per pair × direction × component) to
+ * a unit table (one row per unit of analysis, one column per component), stating the unit.
+ *
+ * Pairs that share an input are not independent: with the study's pairs, 35 PenDigits pairs
+ * share 8 correctly classified inputs. The default unit is the run target, the input that is
+ * patched: in the denoise direction the misclassified input, in the noise direction the correctly
+ * classified input (the pair's "source" in the underlying correct/misclassified pair). Effects are
+ * averaged over a unit's pairs before testing, so every unit counts once (DESIGN.md, "Unit of
+ * analysis"). `unit: "pair"` keeps one row per pair (the published study's analysis) and says so.
+ */
+
+import { splitCsvLine } from "../csv-line.js";
+import { inputError } from "../errors.js";
+import type { EffectMetricName } from "./importance.js";
+import type { UnitTableColumn } from "./unit-table.js";
+
+export const EFFECT_METRICS: readonly EffectMetricName[] = [
+  "dp_true",
+  "recovery",
+  "logit_diff",
+  "d_logit_diff",
+  "kl_source",
+];
+
+export type UnitChoice = "target" | "pair";
+
+/** One line of the long table. */
+export interface LongEffectRow {
+  readonly pairId: number;
+  readonly source: number;
+  readonly target: number;
+  readonly trueLabel: string;
+  readonly direction: string;
+  /** Column name for the component: L{l}H{h}, L{l}H{h}P{p}, L{l}attn, L{l}mlp, … */
+  readonly component: string;
+  /** NaN for an empty cell (e.g. undefined recovery). */
+  readonly metrics: Readonly<Record<EffectMetricName, number>>;
+}
+
+const REQUIRED = ["pair_id", "source", "target", "true_label", "direction", "component", "layer", "head"];
+
+/** True when a CSV header line is the long effects format (has pair_id, direction, component). */
+export function isLongEffectsHeader(header: string): boolean {
+  const names = new Set(splitCsvLine(header).map((s) => s.trim()));
+  return ["pair_id", "direction", "component"].every((n) => names.has(n));
+}
+
+/**
+ * Parse the long effects table.
+ *
+ * @example
+ * parseLongEffects(readFileSync("effects.csv", "utf8"), "effects.csv").length;
+ */
+export function parseLongEffects(text: string, file: string): LongEffectRow[] {
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1].trim() === "") lines.pop();
+  const header = splitCsvLine(lines[0] ?? "").map((s) => s.trim());
+  const col = new Map(header.map((n, j) => [n, j]));
+  for (const name of [...REQUIRED, ...EFFECT_METRICS]) {
+    if (!col.has(name)) {
+      throw inputError(`the long effects table has no column "${name}"`, {
+        file,
+        line: 1,
+        hint: "use the CSV written by `tspatch sweep`",
+      });
+    }
+  }
+  const rows: LongEffectRow[] = [];
+  for (let r = 1; r < lines.length; r++) {
+    const cells = splitCsvLine(lines[r]);
+    if (cells.length !== header.length) {
+      throw inputError(`row has ${cells.length} cells but the header has ${header.length}`, {
+        file,
+        line: r + 1,
+        hint: "use the CSV written by `tspatch sweep`",
+      });
+    }
+    const get = (name: string) => cells[col.get(name) as number].trim();
+    const integer = (name: string) => {
+      const v = get(name);
+      if (!/^\d+$/.test(v)) {
+        throw inputError(`"${v}" is not a row index`, {
+          file,
+          line: r + 1,
+          field: name,
+          hint: "a non-negative integer",
+        });
+      }
+      return Number(v);
+    };
+    const metrics = {} as Record<EffectMetricName, number>;
+    for (const m of EFFECT_METRICS) {
+      const v = get(m);
+      const x = v === "" ? Number.NaN : Number(v);
+      if (v !== "" && !Number.isFinite(x)) {
+        throw inputError(`"${v}" is not a finite number`, {
+          file,
+          line: r + 1,
+          field: m,
+          hint: "leave the cell empty when undefined",
+        });
+      }
+      metrics[m] = x;
+    }
+    rows.push({
+      pairId: integer("pair_id"),
+      source: integer("source"),
+      target: integer("target"),
+      trueLabel: get("true_label"),
+      direction: get("direction"),
+      component: componentName(
+        get("component"),
+        get("layer"),
+        get("head"),
+        col.has("position") ? get("position") : "",
+        col.has("detail") ? get("detail") : "",
+      ),
+      metrics,
+    });
+  }
+  return rows;
+}
+
+/** The column name of a component: L{l}H{h}[P{p}] for heads, L{l}{kind}[P{p}] for others. */
+export function componentName(
+  kind: string,
+  layer: string,
+  head: string,
+  position: string,
+  detail: string,
+): string {
+  const pos = position === "" ? "" : `P${position}`;
+  if (kind === "head") return `L${layer}H${head}${pos}`;
+  if (kind === "group" || kind.startsWith("path_")) return `${kind}:${detail}`;
+  return `L${layer}${kind}${pos}`;
+}
+
+export interface UnitTable {
+  readonly unit: UnitChoice;
+  /** In words, for outputs: what one row is. */
+  readonly unitDescription: string;
+  readonly direction: string;
+  readonly metric: EffectMetricName;
+  /** Unit ids (the run target's row index, or the pair id). */
+  readonly unitIds: readonly number[];
+  /** True label of each unit. */
+  readonly labels: readonly string[];
+  /** Pairs averaged into each unit. */
+  readonly pairsPerUnit: readonly number[];
+  readonly names: readonly string[];
+  /** values[component][unit]; NaN where the unit has no defined value. */
+  readonly values: readonly Float64Array[];
+  readonly pairs: number;
+}
+
+/**
+ * Average a direction's effects per unit.
+ *
+ * @example
+ * const t = unitTable(parseLongEffects(text, "effects.csv"), { direction: "noise", metric: "d_logit_diff" });
+ * t.unitDescription; // "one row per run target (the patched input); 35 pairs averaged into 8 units"
+ */
+export function unitTable(
+  rows: readonly LongEffectRow[],
+  options: { direction: string; metric: EffectMetricName; unit?: UnitChoice },
+): UnitTable {
+  const unit = options.unit ?? "target";
+  const { direction, metric } = options;
+  const chosen = rows.filter((r) => r.direction === direction);
+  if (chosen.length === 0) {
+    const present = [...new Set(rows.map((r) => r.direction))].join(", ") || "none";
+    throw inputError(`no rows with direction "${direction}"`, {
+      field: "--direction",
+      hint: `the table has: ${present}`,
+    });
+  }
+  const names: string[] = [];
+  const nameIndex = new Map<string, number>();
+  const unitIndex = new Map<number, number>();
+  const unitIds: number[] = [];
+  const labels: string[] = [];
+  const pairSets: Set<number>[] = [];
+  for (const r of chosen) {
+    if (!nameIndex.has(r.component)) {
+      nameIndex.set(r.component, names.length);
+      names.push(r.component);
+    }
+    const id = unit === "target" ? r.target : r.pairId;
+    if (!unitIndex.has(id)) {
+      unitIndex.set(id, unitIds.length);
+      unitIds.push(id);
+      labels.push(r.trueLabel);
+      pairSets.push(new Set());
+    }
+    pairSets[unitIndex.get(id) as number].add(r.pairId);
+  }
+  const sums = names.map(() => new Float64Array(unitIds.length));
+  const counts = names.map(() => new Float64Array(unitIds.length));
+  for (const r of chosen) {
+    const v = r.metrics[metric];
+    if (Number.isNaN(v)) continue;
+    const j = nameIndex.get(r.component) as number;
+    const u = unitIndex.get(unit === "target" ? r.target : r.pairId) as number;
+    sums[j][u] += v;
+    counts[j][u]++;
+  }
+  const values = sums.map((s, j) => s.map((v, u) => (counts[j][u] === 0 ? Number.NaN : v / counts[j][u])));
+  const pairs = new Set(chosen.map((r) => r.pairId)).size;
+  const unitDescription =
+    unit === "target"
+      ? `one row per run target (the patched input); ${pairs} pairs averaged into ${unitIds.length} units`
+      : `one row per pair (${pairs} pairs; pairs that share an input are treated as independent)`;
+  return {
+    unit,
+    unitDescription,
+    direction,
+    metric,
+    unitIds,
+    labels,
+    pairsPerUnit: pairSets.map((s) => s.size),
+    names,
+    values,
+    pairs,
+  };
+}
+
+/**
+ * The unit table as effect columns (missing values dropped), the input of analyzeEffects.
+ *
+ * @example
+ * analyzeEffects(unitColumns(unitTable(rows, { direction: "denoise", metric: "dp_true" })));
+ */
+export function unitColumns(table: UnitTable): UnitTableColumn[] {
+  return table.names.map((name, j) => ({
+    name,
+    values: Float64Array.from(Array.from(table.values[j]).filter((v) => !Number.isNaN(v))),
+  }));
+}

@@ -1,0 +1,189 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { memoryIO } from "../../src/cli/io.js";
+import { runCli } from "../../src/cli/main.js";
+import { tostMean } from "../../src/stats/equivalence.js";
+import { rankingAgreement } from "../../src/stats/ranking-agreement.js";
+import { parseLongEffects, unitColumns, unitTable } from "../../src/stats/units.js";
+
+const HEADER =
+  "pair_id,source,target,true_label,direction,component,layer,head,position,detail,head_mode,dp_true,recovery,logit_diff,d_logit_diff,kl_source";
+
+/** A long table: pairs share sources in the noise direction (run target = the correct input). */
+function longTable(): string {
+  const lines = [HEADER];
+  let id = 0;
+  for (const source of [100, 101, 102, 103, 104, 105]) {
+    for (let k = 0; k < 3; k++) {
+      const target = id;
+      for (let h = 0; h < 4; h++) {
+        const big = h === 0 ? 0.3 : 0;
+        const tiny = 1e-4 * ((id + h) % 3) - 1e-4;
+        const label = source % 2 === 0 ? "a" : "b";
+        lines.push(
+          `${id},${source},${target},${label},denoise,head,${h < 2 ? 0 : 1},${h % 2},,,z,${big + tiny + 0.01 * k},,0.5,${big * 4 + k * 0.1},0.1`,
+        );
+        lines.push(
+          `${id},${target},${source},${label},noise,head,${h < 2 ? 0 : 1},${h % 2},,,z,${-big * (1 + 0.1 * (source % 3)) + tiny},,0.5,${-big * 3},0.1`,
+        );
+      }
+      id++;
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "tspatch-units-"));
+const file = join(dir, "effects.csv");
+writeFileSync(file, longTable());
+
+describe("unit tables from the long sweep table", () => {
+  it("averages per patched input and states the unit", () => {
+    const rows = parseLongEffects(longTable(), "effects.csv");
+    const noise = unitTable(rows, { direction: "noise", metric: "dp_true" });
+    expect(noise.names).toEqual(["L0H0", "L0H1", "L1H0", "L1H1"]);
+    expect(noise.unitIds).toEqual([100, 101, 102, 103, 104, 105]);
+    expect(noise.pairsPerUnit).toEqual([3, 3, 3, 3, 3, 3]);
+    expect(noise.unitDescription).toMatch(/18 pairs averaged into 6 units/);
+    expect(noise.labels).toEqual(["a", "b", "a", "b", "a", "b"]);
+    const perPair = unitTable(rows, { direction: "noise", metric: "dp_true", unit: "pair" });
+    expect(perPair.unitIds).toHaveLength(18);
+    // The unit mean of a column equals the mean of its pairs' values.
+    const col = unitColumns(noise)[0].values;
+    const pairs = unitColumns(perPair)[0].values;
+    expect(col[0]).toBeCloseTo((pairs[0] + pairs[1] + pairs[2]) / 3, 15);
+    expect(unitColumns(unitTable(rows, { direction: "noise", metric: "recovery" }))[0].values).toHaveLength(
+      0,
+    );
+  });
+
+  it("refuses a direction that is not there, naming the ones that are", () => {
+    const rows = parseLongEffects(longTable(), "effects.csv");
+    expect(() => unitTable(rows, { direction: "both", metric: "dp_true" })).toThrow(/denoise, noise/);
+  });
+});
+
+describe("tspatch stats on the long table", () => {
+  async function run(args: string[]) {
+    const io = memoryIO();
+    const code = await runCli(["stats", file, "--resamples", "500", ...args], io);
+    return { code, out: io.out.join(""), err: io.err.join("") };
+  }
+
+  it("warns when a family has fewer than 5 units", async () => {
+    const small = join(dir, "small.csv");
+    writeFileSync(small, `${longTable().split("\n").slice(0, 49).join("\n")}\n`);
+    const io = memoryIO();
+    expect(await runCli(["stats", small, "--direction", "noise", "--resamples", "500"], io)).toBe(0);
+    expect(io.err.join("")).toMatch(/warning \[small-family\] 2 units \(6 pairs\)/);
+    const { err } = await run(["--direction", "noise"]);
+    expect(err).not.toMatch(/small-family/);
+  });
+
+  it("needs --direction when both are present", async () => {
+    const { code, err } = await run([]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/--direction denoise or --direction noise/);
+  });
+
+  it("reports status, TOST, FCR CIs, unit and family; hierarchical beside flat", async () => {
+    const { code, out } = await run(["--direction", "noise", "--json", "--hierarchical"]);
+    expect(code).toBe(0);
+    const r = JSON.parse(out);
+    expect(r.unit).toMatch(/6 units/);
+    expect(r.units).toBe(6);
+    expect(r.family).toBe("all 4 columns");
+    expect(r.sesoi).toBe(0.01);
+    expect(r.estimand).toBe("mean");
+    expect(r.wilcoxon_estimand).toBe("pseudo-median");
+    const byName = Object.fromEntries(r.tests.map((t: { name: string }) => [t.name, t]));
+    expect(byName.L0H0.status).toBe("important");
+    expect(byName.L0H1.status).toBe("negligible");
+    expect(byName.L0H0.fcr_ci_low).toBeLessThan(byName.L0H0.mean);
+    expect(byName.L0H1.fcr_ci_low).toBeNull();
+    // Dependence and classes, per component: crossed random intercepts and the class ANOVA.
+    expect(byName.L0H0.crossed_mean).toBeCloseTo(byName.L0H0.mean, 1);
+    expect(byName.L0H0.crossed_se).toBeGreaterThan(0);
+    expect(byName.L0H0.heterogeneity_p).toBeGreaterThan(0);
+    expect(r.crossed_method).toMatch(/REML/);
+    expect(r.counts).toMatchObject({ important: 1, negligible: 3, inconclusive: 0 });
+    expect(r.hierarchical.decisions.map((d: { name: string }) => d.name)).toEqual([
+      "L0",
+      "L0H0",
+      "L0H1",
+      "L1",
+      "L1H0",
+      "L1H1",
+    ]);
+    expect(r.hierarchical.fdr_bound).toBeCloseTo(0.144, 12);
+    const tost = tostMean(
+      unitColumns(unitTable(parseLongEffects(longTable(), "x"), { direction: "noise", metric: "dp_true" }))[1]
+        .values,
+      { low: -0.01, high: 0.01 },
+    );
+    expect(byName.L0H1.p_tost).toBe(tost.pvalue);
+  });
+
+  it("uses the metric's default SESOI and prints the three words", async () => {
+    const { code, out } = await run(["--direction", "denoise", "--metric", "d_logit_diff"]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/SESOI ±0\.1\)/);
+    expect(out).toMatch(/\d+ important, \d+ negligible, \d+ inconclusive/);
+    expect(out).toMatch(/p_wilcoxon tests the pseudo-median/);
+    expect(out).toMatch(/Unit: denoise, d_logit_diff: one row per run target/);
+  });
+
+  it("refuses a bad --sesoi, --metric or --unit", async () => {
+    for (const args of [
+      ["--sesoi", "-1"],
+      ["--metric", "auc"],
+      ["--unit", "cluster"],
+    ]) {
+      const { code, err } = await run(["--direction", "noise", ...args]);
+      expect(code, args.join(" ")).toBe(2);
+      expect(err).toMatch(/--(sesoi|metric|unit)/);
+    }
+  });
+});
+
+describe("ranking agreement across analysis variants", () => {
+  it("is 1 with a tight CI for rankings that agree, and resamples shared designs jointly", () => {
+    const base = [0.5, 0.3, 0.1, 0.0, -0.1];
+    const units = 20;
+    const col = (shift: number, scale: number, k: number) =>
+      Float64Array.from({ length: units }, (_, u) => scale * base[k] + shift + 0.01 * Math.sin(u * 7 + k));
+    const a = {
+      name: "dp_true",
+      design: "study",
+      components: ["A", "B", "C", "D", "E"],
+      values: base.map((_, k) => col(0, 1, k)),
+    };
+    const b = {
+      name: "logit",
+      design: "study",
+      components: ["A", "B", "C", "D", "E"],
+      values: base.map((_, k) => col(1, 3, k)),
+    };
+    const c = {
+      name: "reversed",
+      design: "all",
+      components: ["E", "D", "C", "B", "A"],
+      values: base.map((_, k) => col(0, 1, k)),
+    };
+    const rows = rankingAgreement([a, b, c], { resamples: 300, seed: 1, absolute: false });
+    expect(rows.map((r) => [r.a, r.b, r.resampling])).toEqual([
+      ["dp_true", "logit", "joint"],
+      ["dp_true", "reversed", "independent"],
+      ["logit", "reversed", "independent"],
+    ]);
+    expect(rows[0].rho).toBe(1);
+    expect(rows[0].ciLow).toBe(1);
+    expect(rows[1].rho).toBe(-1);
+    expect(rows[1].components).toBe(5);
+    expect(rankingAgreement([a, b], { resamples: 300, seed: 1 })).toEqual(
+      rankingAgreement([a, b], { resamples: 300, seed: 1 }),
+    );
+  });
+});
