@@ -47,7 +47,8 @@ let ortModule: Promise<Ort> | undefined;
 
 /** ONNX Runtime's binding, loaded with the first session: commands that never run a graph skip it. */
 function loadOrt(): Promise<Ort> {
-  ortModule ??= import("onnxruntime-node").then((m) => m.default);
+  // The package is CommonJS: Node's ESM gives its exports as `default`, some loaders (tsx) as the namespace.
+  ortModule ??= import("onnxruntime-node").then((m) => (m.default ?? m) as Ort);
   return ortModule;
 }
 
