@@ -158,13 +158,13 @@ describe("tspatch stats", () => {
     expect((await run([join(dir, "missing.csv")])).err).toMatch(/cannot read the effects table/);
   });
 
-  it("a sweep's effects-long file exits 2 saying it is not a unit table", async () => {
+  it("a sweep's effects-long file without --metric exits 2 saying what to state", async () => {
     const long = csvFile(
       "long.csv",
-      "pair_id,source,target,true_label,direction,component\n0,58,31,2,denoise,head\n1,5,1,2,denoise,head\n",
+      "pair_id,source,target,true_label,direction,component,layer,head\n0,58,31,2,denoise,head,0,0\n1,5,1,2,denoise,head,0,0\n",
     );
     const { code, err } = await run([long]);
     expect(code).toBe(2);
-    expect(err).toMatch(/long\.csv, line 1: this is an effects-long file[\s\S]*stats takes a unit-table/);
+    expect(err).toMatch(/long\.csv: this is a sweep's long effects table: say what to test with --metric/);
   });
 });

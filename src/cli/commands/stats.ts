@@ -40,7 +40,7 @@ interface StatsFlags {
   sesoi?: string;
   hierarchical?: boolean;
   direction?: string;
-  metric: string;
+  metric?: string;
   unit: string;
   json?: boolean;
   csv?: boolean;
@@ -118,7 +118,7 @@ export function register(program: Command, ctx: CommandContext): void {
       "also test layer → heads → positions hierarchically (Yekutieli 2008), beside flat",
     )
     .option("--direction <dir>", "long table: denoise or noise (never pooled)")
-    .option("--metric <name>", `long table: ${EFFECT_METRICS.join("|")}`, "dp_true")
+    .option("--metric <name>", `long table (required): ${EFFECT_METRICS.join("|")}`)
     .option(
       "--unit <unit>",
       "long table: target (average each patched input's pairs first; default) or pair (every pair a unit)",
@@ -184,9 +184,14 @@ function readEffects(
 ): { columns: UnitTableColumn[]; units: UnitTable | null; rows: LongEffectRow[] } {
   const header = text.replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0] ?? "";
   if (!isLongEffectsHeader(header)) {
-    if (flags.component !== undefined || flags.direction !== undefined || flags.unit !== "target") {
+    if (
+      flags.metric !== undefined ||
+      flags.component !== undefined ||
+      flags.direction !== undefined ||
+      flags.unit !== "target"
+    ) {
       throw inputError(
-        "--component, --direction and --unit apply to a sweep's long effects table, and this is a unit table",
+        "--metric, --component, --direction and --unit apply to a sweep's long effects table, and this is a unit table",
         {
           file,
           hint: "drop those flags: each column of a unit table is one hypothesis",
@@ -195,8 +200,16 @@ function readEffects(
     }
     return { columns: parseUnitTable(text, file), units: null, rows: [] };
   }
+  if (flags.metric === undefined) {
+    // The metric is part of the analysis plan: stated, never a silent default.
+    throw inputError(
+      "this is a sweep's long effects table: say what to test with --metric (and --direction, --component)",
+      { file, field: "--metric", hint: "e.g. --metric dp_true --direction denoise --component head" },
+    );
+  }
   if (!EFFECT_METRICS.includes(flags.metric as EffectMetricName)) {
     throw inputError(`unknown --metric "${flags.metric}"`, {
+      field: "--metric",
       hint: `use one of ${EFFECT_METRICS.join(", ")}`,
     });
   }
