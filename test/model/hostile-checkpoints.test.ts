@@ -23,6 +23,7 @@ import { paramShapes } from "../../src/model/param-names.js";
 import { readPth } from "../../src/model/pth.js";
 import { importReferenceStateDict } from "../../src/model/reference-keys.js";
 import { decodeSafetensors, readSafetensors, writeSafetensors } from "../../src/model/safetensors.js";
+import { readCheckpoint, writeCheckpoint } from "../../src/train/checkpoint.js";
 import { openZip } from "../../src/zip-archive.js";
 import { writeZip, zerosDeflated } from "../zip-writer.js";
 
@@ -324,3 +325,52 @@ function sparseFile(name: string, bytes: number): string {
   closeSync(fd);
   return path;
 }
+
+describe("a training checkpoint is checked before a resume reads it", () => {
+  const position = {
+    settings: { batchSize: 4, lr: 0.001, weightDecay: 0, valFraction: 0, patience: 5, seed: 1 },
+    data: "abc",
+    epoch: 1,
+    stepInEpoch: 0,
+    globalStep: 3,
+    partial: { lossSum: 0, correct: 0, seen: 0, seconds: 0 },
+    history: [],
+    best: null,
+    epochsSinceBest: 0,
+    numBatchesTracked: {},
+    elapsedSeconds: 1,
+  };
+  const write = (name: string, pos: unknown, value = 0.5) => {
+    const path = join(tmp, name);
+    writeCheckpoint(path, {
+      position: pos as typeof position,
+      params: new Map([["unembed.b_U", Float32Array.of(1, value)]]),
+      optimizer: { step: 3, expAvg: new Map(), expAvgSq: new Map() },
+      best: null,
+    });
+    return path;
+  };
+
+  it("a valid one reads back", () => {
+    expect(readCheckpoint(write("ok.safetensors", position)).position).toEqual(position);
+  });
+
+  for (const [label, pos, field] of [
+    ["position null", null, "position"],
+    ["settings missing", { ...position, settings: undefined }, "position.settings"],
+    ["epoch a string", { ...position, epoch: "1" }, "position.epoch"],
+    ["history an object", { ...position, history: {} }, "position.history"],
+  ] as const) {
+    it(label, () => {
+      expect(inputErrorOf(() => readCheckpoint(write("bad.safetensors", pos))).message).toMatch(
+        new RegExp(`the checkpoint's ${field.replace(".", "\\.")} record is missing or of the wrong type`),
+      );
+    });
+  }
+
+  it("NaN weights", () => {
+    expect(
+      inputErrorOf(() => readCheckpoint(write("nan.safetensors", position, Number.NaN))).message,
+    ).toMatch(/unembed\.b_U has 1 non-finite value \(NaN at index 1\)/);
+  });
+});
