@@ -1,6 +1,6 @@
-import { readFileSync, statSync } from "node:fs";
 import { types } from "node:util";
 import { Parser } from "pickleparser";
+import { FileTooLarge, readFileBounded } from "../bounded-read.js";
 import { InputError, inputError } from "../errors.js";
 import { openZip } from "../zip-archive.js";
 
@@ -42,7 +42,7 @@ type PersistentResolver = NonNullable<ParserOptions["persistentResolver"]>;
 /** The limits a checkpoint must keep before anything is unpacked or allocated. */
 export const PTH_LIMITS = {
   /** Bytes of the file itself. */
-  maxFileBytes: 256 << 20,
+  maxFileBytes: 160 << 20,
   /** Declared bytes of all storages together (the reference checkpoints need 1.7 MB). */
   maxStorageBytes: 128 << 20,
   /** Elements of all tensors together, after strided views are materialised (float32 each). */
@@ -121,19 +121,14 @@ class UnsupportedObject extends Error {}
 export function readPth(path: string): Map<string, PthTensor> {
   let bytes: Uint8Array;
   try {
-    const size = statSync(path).size;
-    if (size > PTH_LIMITS.maxFileBytes) {
-      throw inputError(
-        `is ${size} bytes, more than the ${PTH_LIMITS.maxFileBytes} a model checkpoint may have`,
-        {
-          file: path,
-          hint: "pass the state dict of a model of the size tspatch works with (the reference checkpoints are 1.8 MB)",
-        },
-      );
-    }
-    bytes = readFileSync(path);
+    bytes = readFileBounded(path, PTH_LIMITS.maxFileBytes);
   } catch (error) {
-    if (error instanceof InputError) throw error;
+    if (error instanceof FileTooLarge) {
+      throw inputError(`holds more than the ${error.limit} bytes a model checkpoint may have`, {
+        file: path,
+        hint: "pass the state dict of a model of the size tspatch works with (the reference checkpoints are 1.8 MB)",
+      });
+    }
     throw inputError(`cannot read: ${(error as Error).message}`, { file: path });
   }
   return parsePth(bytes, path);
