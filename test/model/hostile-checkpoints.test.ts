@@ -207,6 +207,15 @@ describe("config.json is checked against its schema, naming the field", () => {
     expect(loadModel(variant).model.preprocess?.normalize.scale).toEqual([1, 2]);
   });
 
+  it("a config.json of 20 MiB is refused before it is read", () => {
+    const variant = join(tmp, "config-huge");
+    cpSync(dir, variant, { recursive: true });
+    sparseFile(join("config-huge", "config.json"), 20 << 20);
+    expect(inputErrorOf(() => loadModel(variant)).message).toMatch(
+      /config\.json: holds more than 16777216 bytes/,
+    );
+  });
+
   it("a weights file larger than the config needs is refused before it is read", () => {
     const variant = join(tmp, "config-big-weights");
     cpSync(dir, variant, { recursive: true });
