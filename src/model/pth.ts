@@ -42,13 +42,17 @@ type PersistentResolver = NonNullable<ParserOptions["persistentResolver"]>;
 /** The limits a checkpoint must keep before anything is unpacked or allocated. */
 export const PTH_LIMITS = {
   /** Bytes of the file itself. */
-  maxFileBytes: 160 << 20,
+  maxFileBytes: 96 << 20,
   /** Declared bytes of all storages together (the reference checkpoints need 1.7 MB). */
-  maxStorageBytes: 128 << 20,
+  maxStorageBytes: 64 << 20,
   /** Elements of all tensors together, after strided views are materialised (float32 each). */
   maxElements: 1 << 24,
-  /** Bytes of data.pkl (a state dict's pickle is a few kB per hundred tensors). */
-  maxPickleBytes: 16 << 20,
+  /**
+   * Bytes of data.pkl: ~140 per tensor (the reference's is 8.5 kB for 60), so 256 KiB holds ~1,800
+   * tensors. Kept small because a pickle amplifies: each 1-byte EMPTY_DICT opcode makes a Map of
+   * ~200 bytes, so 1 MiB of them takes 200 MB while unpickling.
+   */
+  maxPickleBytes: 256 << 10,
 } as const;
 
 /** A storage type named by a GLOBAL opcode (`torch.FloatStorage`, …): a frozen tag compared by identity. */

@@ -267,9 +267,15 @@ describe("memory amplification: sizes are checked against the bytes present befo
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 << 20);
   });
 
+  it("a data.pkl over 256 KiB is refused before it is unpickled", () => {
+    expect(
+      inputErrorOf(() => loadPth(writePth("big-pickle.pth", dictsPickle((256 << 10) + 1)))).message,
+    ).toMatch(/has a data\.pkl larger than 262144 bytes/);
+  });
+
   it("a .pth zip bomb is refused: by its declared size, or when it unpacks past it", () => {
     expect(inputErrorOf(() => loadPth(writePth("bomb-truth.pth", bombPth("truth")))).message).toMatch(
-      /unpacks to more than 128 MiB \(".*\/data\/0" declares 1536 MiB\)/,
+      /unpacks to more than 64 MiB \(".*\/data\/0" declares 1536 MiB\)/,
     );
     expect(inputErrorOf(() => loadPth(writePth("bomb-lie.pth", bombPth("lie")))).message).toMatch(
       /"\S*\/data\/0" unpacks to more than the \d+ bytes it declares \(corrupt, or a zip bomb\)/,
@@ -293,6 +299,11 @@ describe("memory amplification: sizes are checked against the bytes present befo
       ],
       ["600 MiB .ts (sparse file)", "data", sparseFile("big_TRAIN.ts", 600 << 20)],
       ["/dev/zero as a .pth (a device without an end)", "pth", "/dev/zero"],
+      [
+        "a 256 KiB data.pkl of EMPTY_DICT opcodes (one Map each)",
+        "pth",
+        writePth("dicts.pth", dictsPickle(256 << 10)),
+      ],
     ];
     const run = promisify(execFile);
     const results: { label: string; outcome: string; peakRssMB: number }[] = [];
@@ -321,6 +332,14 @@ describe("memory amplification: sizes are checked against the bytes present befo
     }
   });
 });
+
+/** A .pth whose data.pkl of `bytes` bytes is EMPTY_DICT opcodes: the densest allocation a pickle can ask for. */
+function dictsPickle(bytes: number): Uint8Array {
+  const pkl = new Uint8Array(bytes).fill(0x7d);
+  pkl.set([0x80, 2]);
+  pkl[bytes - 1] = 0x2e;
+  return writeZip([{ name: "archive/data.pkl", data: pkl, deflate: true }]);
+}
 
 function writePth(name: string, bytes: Uint8Array): string {
   const path = join(tmp, name);
