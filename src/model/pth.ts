@@ -166,6 +166,8 @@ export function parsePth(bytes: Uint8Array, source = "checkpoint"): Map<string, 
     {
       maxTotalBytes: PTH_LIMITS.maxStorageBytes + PTH_LIMITS.maxPickleBytes,
       maxEntryBytes: PTH_LIMITS.maxStorageBytes,
+      // one storage per tensor, and data.pkl's cap allows ~1,800 tensors
+      maxEntries: 4096,
     },
     source,
     hint,

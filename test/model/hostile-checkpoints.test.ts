@@ -267,6 +267,13 @@ describe("memory amplification: sizes are checked against the bytes present befo
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 << 20);
   });
 
+  it("a .pth listing 5,000 entries is refused before they are read", () => {
+    const entries = Array.from({ length: 5000 }, (_, i) => ({ name: `archive/data/${i}` }));
+    expect(inputErrorOf(() => loadPth(writePth("many.pth", writeZip(entries)))).message).toMatch(
+      /lists 5000 entries, more than the 4096/,
+    );
+  });
+
   it("a data.pkl over 256 KiB is refused before it is unpickled", () => {
     expect(
       inputErrorOf(() => loadPth(writePth("big-pickle.pth", dictsPickle((256 << 10) + 1)))).message,
