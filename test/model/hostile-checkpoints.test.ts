@@ -77,6 +77,26 @@ describe("crafted .pth pickles are refused with the tensor and the fault named",
     ["value_not_tensor", /entry "w" is a tuple\/list, not a tensor/],
     ["key_not_string", /has a key the number 3; a state dict's keys are tensor names/],
   ];
+  it("through the CLI: import-pth exits 2 with the message and no stack", async () => {
+    for (const name of [
+      "stride_string",
+      "size_dict",
+      "storage_type_dtype",
+      "root_list_proto",
+      "size_2e40_stride0",
+    ]) {
+      const r = await cli(
+        "import-pth",
+        join(HOSTILE, `crafted_${name}.pth`),
+        "--out",
+        join(tmp, `cli-${name}`),
+      );
+      expect(r.code, name).toBe(2);
+      expect(r.err, name).toMatch(new RegExp(`crafted_${name}\\.pth: `));
+      expect(r.err, name).not.toMatch(/internal error|\n\s+at /);
+    }
+  });
+
   for (const [name, message] of cases) {
     it(name, () => {
       const error = inputErrorOf(() => loadPth(join(HOSTILE, `crafted_${name}.pth`)));
