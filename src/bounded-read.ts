@@ -39,15 +39,24 @@ export function readFileBounded(path: string, maxBytes: number): Uint8Array {
       if (total > maxBytes) throw new FileTooLarge(total, maxBytes);
       chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
     }
-    if (chunks.length === 1) return chunks[0];
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return chunks.length === 1 ? chunks[0] : concatBytes(chunks, total);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The chunks of a stream as one array (`length` = their total length).
+ *
+ * @example
+ * concatBytes([Uint8Array.of(1), Uint8Array.of(2, 3)], 3); // Uint8Array [1, 2, 3]
+ */
+export function concatBytes(chunks: readonly Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
 }
