@@ -8,10 +8,9 @@
  * figures are the min and the median over rounds, and the ratios compare min with min and median
  * with median. Our CPU time (all threads) per pass is printed too.
  */
-import type { LabelMap } from "../src/data/labels.js";
-import { loadDataset, withLabelMap } from "../src/data/registry.js";
+import { loadDataset } from "../src/data/registry.js";
 import { loadModel } from "../src/model/model-dir.js";
-import { modelInput } from "../src/model/model-input.js";
+import { prepareInputs } from "../src/model/prepare-inputs.js";
 import { Runtime } from "../src/runtime/session.js";
 import { REFERENCE_CASES, REPO, SHARED, THREADS } from "./setup.js";
 import { minMedian, TorchServer } from "./torch-server.js";
@@ -49,11 +48,10 @@ export async function benchInfer(): Promise<Record<string, InferBenchRow>> {
   for (const c of REFERENCE_CASES) {
     const data = await loadDataset(`${SHARED}${c.test}`);
     const { model } = loadModel(`${SHARED}models/reference/${c.pth}`, { data, runtime });
-    const { x, mask } = modelInput(model, data);
+    const { x, mask, labelIndex: labels } = prepareInputs(model, data);
     const K = model.config.classes;
     const warm = await model.run(x, { mask, chunkSize: BATCH });
     let correct = 0;
-    const labels = withLabelMap(data, model.labelMap as LabelMap).labelIndex;
     for (let i = 0; i < data.cases; i++) {
       let best = 0;
       for (let k = 1; k < K; k++) if (warm.logits[i * K + k] > warm.logits[i * K + best]) best = k;

@@ -12,8 +12,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Rng } from "../src/random/rng.js";
 import { bootstrapMeans } from "../src/stats/bootstrap.js";
-import { Rng } from "../src/stats/rng.js";
 
 interface Case {
   columns: number;

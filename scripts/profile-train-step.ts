@@ -14,7 +14,7 @@ import { toOnnx } from "../src/graph/onnx.js";
 import { makeConfig } from "../src/model/config.js";
 import { HookedTST } from "../src/model/hooked-tst.js";
 import { buildTSTGraph, dropoutInputs } from "../src/model/tst-graph.js";
-import { Rng } from "../src/stats/rng.js";
+import { Rng } from "../src/random/rng.js";
 import { gatherBatch } from "../src/train/batches.js";
 import { trainData } from "../src/train/train-model.js";
 import { drawDropoutMasks } from "../src/train/tst-step.js";

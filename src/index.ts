@@ -4,7 +4,7 @@
  *
  * The common entry points are exported by name; each layer is also exported
  * whole as a namespace (`data`, `graph`, `runtime`, `model`, `train`,
- * `patching`, `stats`).
+ * `patching`, `stats`, `random`).
  *
  * @example
  * import { loadDatasetSplits, loadModel, sweep, stats } from "tspatch";
@@ -22,6 +22,8 @@ export {
   type HookName,
   loadModel,
   makeConfig,
+  type PreparedInputs,
+  prepareInputs,
   type RunOptions,
   type RunResult,
   saveModel,
@@ -29,6 +31,7 @@ export {
 } from "./model/index.js";
 export * as patching from "./patching/index.js";
 export { makePairs, patchPair, sweep } from "./patching/index.js";
+export * as random from "./random/index.js";
 export * as runtime from "./runtime/index.js";
 export * as stats from "./stats/index.js";
 export * as train from "./train/index.js";

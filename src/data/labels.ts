@@ -73,18 +73,32 @@ export function buildLabelMap(
   return { kind, classes, outputs: classes.length };
 }
 
+/** Where a label came from, for the error when the map does not know it. */
+export interface LabelContext {
+  file?: string;
+  /** 1-based line of each label in `file` (0 = unknown). */
+  lines?: ArrayLike<number>;
+  hint?: string;
+}
+
 /**
  * Class index of `label`, or an InputError if the map does not know it.
  *
  * @example
  * labelToIndex({ kind: "dense", classes: ["6", "15"], outputs: 2 }, "15"); // 1
  */
-export function labelToIndex(map: LabelMap, label: string): number {
+export function labelToIndex(
+  map: LabelMap,
+  label: string,
+  context: LabelContext & { line?: number } = {},
+): number {
   const index = map.kind === "int" ? intIndex(map, label) : map.classes.indexOf(label);
   if (index < 0) {
     throw inputError(`label "${label}" is not in the label map (${map.classes.join(", ")})`, {
+      file: context.file,
+      line: context.line !== undefined && context.line > 0 ? context.line : undefined,
       field: "label",
-      hint: "the model was trained on a different class set; check the dataset",
+      hint: context.hint ?? "the model was trained on a different class set; check the dataset",
     });
   }
   return index;
@@ -113,13 +127,18 @@ export function indexToLabel(map: LabelMap, index: number): string | undefined {
  * @example
  * encodeLabels(buildLabelMap(["b", "a"]), ["a", "b", "a"]); // Int32Array [1, 0, 1]
  */
-export function encodeLabels(map: LabelMap, labels: readonly string[]): Int32Array {
+export function encodeLabels(
+  map: LabelMap,
+  labels: readonly string[],
+  context: LabelContext = {},
+): Int32Array {
   const lookup = new Map<string, number>();
   for (const label of map.classes) lookup.set(label, labelToIndex(map, label));
   const out = new Int32Array(labels.length);
   for (let i = 0; i < labels.length; i++) {
     const index = lookup.get(labels[i]);
-    out[i] = index === undefined ? labelToIndex(map, labels[i]) : index;
+    out[i] =
+      index === undefined ? labelToIndex(map, labels[i], { ...context, line: context.lines?.[i] }) : index;
   }
   return out;
 }

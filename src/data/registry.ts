@@ -149,18 +149,11 @@ export async function loadDatasetSplits(
  */
 export function withLabelMap(dataset: Dataset, labelMap: LabelMap): Dataset {
   if (dataset.labels.every((l) => l === "")) return { ...dataset, labelMap, classes: labelMap.classes };
-  let labelIndex: Int32Array;
-  try {
-    labelIndex = encodeLabels(labelMap, dataset.labels);
-  } catch (error) {
-    if (error instanceof InputError) {
-      throw inputError(error.message.split("\n")[0], {
-        file: dataset.file,
-        hint: "TRAIN and TEST (or model and data) must have the same classes",
-      });
-    }
-    throw error;
-  }
+  const labelIndex = encodeLabels(labelMap, dataset.labels, {
+    file: dataset.file,
+    lines: dataset.caseLines,
+    hint: "TRAIN and TEST (or model and data) must have the same classes",
+  });
   return { ...dataset, labelMap, classes: labelMap.classes, labelIndex };
 }
 

@@ -156,13 +156,3 @@ export class Graph {
 function validDim(d: Dim): boolean {
   return typeof d === "string" ? d.length > 0 : Number.isInteger(d) && d >= 0;
 }
-
-/** Number of elements of a concrete shape (throws on a symbolic one). */
-export function shapeSize(shape: Shape): number {
-  let n = 1;
-  for (const d of shape) {
-    check(typeof d === "number", () => `size of ${shapeString(shape)} is not known before run time`);
-    n *= d;
-  }
-  return n;
-}

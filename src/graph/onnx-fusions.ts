@@ -49,7 +49,14 @@ export interface FusionOptions {
   contrib?: boolean;
 }
 
-/** The lowest finite float32 (as ops/softmax.ts; not imported from there to keep ir.ts's import graph acyclic). */
+/**
+ * The lowest finite float32, as ops/softmax.ts. Not imported from there: ir.ts and the op files
+ * import each other (ir.ts → ops/registry.ts → every op → ir.ts), and ESM only resolves that
+ * cycle when it is entered at ir.ts. onnx.ts imports this file first, so an import of
+ * ops/softmax.ts here would enter the cycle at an op, and ops/registry.ts would read `softmaxDef`
+ * before softmax.ts has run (ReferenceError: Cannot access 'softmaxDef' before initialization,
+ * reproduced by importing onnx.ts alone).
+ */
 const LOWEST_FLOAT32 = -3.4028234663852886e38;
 
 /** The domain of ONNX Runtime's contrib ops. */

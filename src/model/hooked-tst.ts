@@ -5,14 +5,7 @@ import { type Dim, ShapeError } from "../graph/ir.js";
 import { toOnnx } from "../graph/onnx.js";
 import { type CompiledGraph, type HostTensor, Runtime } from "../runtime/session.js";
 import { type TSTConfig, validateConfig } from "./config.js";
-import {
-  type HookName,
-  hookShape,
-  isStartHook,
-  parseHook,
-  START_HOOK_HINT,
-  startInputHooks,
-} from "./hooks.js";
+import { type HookName, hookShape, parseHook, parseStartHook, startInputHooks } from "./hooks.js";
 import { initParams } from "./init.js";
 import { numel, paramShapes } from "./param-names.js";
 import { buildTSTGraph, type PatchPoint, type TSTGraphOptions } from "./tst-graph.js";
@@ -181,11 +174,11 @@ export class HookedTST {
 
   /**
    * Run the model on raw input (batch × seqLen × channels, row-major, or a
-   * `{ x, mask }` batch as `modelInput` returns), with optional caching,
+   * `{ x, mask }` batch as `prepareInputs` returns), with optional caching,
    * patching, padding mask and a start point.
    *
    * @example
-   * const { logits } = await model.run(modelInput(model, testSet));
+   * const { logits } = await model.run(prepareInputs(model, testSet));
    */
   async run(
     input: Float32Array | { x: Float32Array; mask?: Uint8Array | null } | null,
@@ -200,10 +193,7 @@ export class HookedTST {
     const startFeeds: { hook: HookName; value: Float32Array }[] = [];
     let batch: number;
     if (start !== undefined) {
-      const hook = parseHook(this.config, start.hook).name;
-      if (!isStartHook(hook)) {
-        throw inputError(`a run cannot start at "${hook}"`, { field: "startAt", hint: START_HOOK_HINT });
-      }
+      const hook = parseStartHook(this.config, start.hook);
       const inputs = startInputHooks(hook);
       if (inputs.length === 2 && !(start.residPre instanceof Float32Array)) {
         throw inputError(`a run starting at "${hook}" also needs startAt.residPre`, {

@@ -83,7 +83,19 @@ export function hookNames(config: Pick<TSTConfig, "layers">): HookName[] {
   return names;
 }
 
-const LAYER_HOOK = /^blocks\.(\d+)\.(.+)$/;
+/** Hooks outside the blocks. */
+const MODEL_HOOKS = new Set(["hook_embed", "hook_pos_embed", "hook_pooled", "logits"]);
+
+/**
+ * The parts of a well-formed hook name, or null: the one place hook names are taken apart
+ * (whether the layer exists is a question for {@link parseHook}, which knows the config).
+ */
+function splitHookName(name: string): { layer: number | null; suffix: LayerHookSuffix | null } | null {
+  if (MODEL_HOOKS.has(name)) return { layer: null, suffix: null };
+  const m = /^blocks\.(0|[1-9]\d*)\.(.+)$/.exec(name);
+  if (m === null || !(LAYER_HOOKS as readonly string[]).includes(m[2])) return null;
+  return { layer: Number(m[1]), suffix: m[2] as LayerHookSuffix };
+}
 
 /**
  * Parse and validate a hook name against a model config; a bad name is an
@@ -93,31 +105,14 @@ const LAYER_HOOK = /^blocks\.(\d+)\.(.+)$/;
  * parseHook(config, "blocks.1.attn.hook_z"); // { name, layer: 1, suffix: "attn.hook_z" }
  */
 export function parseHook(config: Pick<TSTConfig, "layers">, name: string): ParsedHook {
-  if (name === "hook_embed" || name === "hook_pos_embed" || name === "hook_pooled" || name === "logits") {
-    return { name, layer: null, suffix: null };
-  }
-  const m = LAYER_HOOK.exec(name);
-  if (m !== null) {
-    const layer = Number(m[1]);
-    const suffix = m[2] as LayerHookSuffix;
-    if (LAYER_HOOKS.includes(suffix) && layer < config.layers && String(layer) === m[1]) {
-      return { name: name as HookName, layer, suffix };
-    }
+  const parts = splitHookName(name);
+  if (parts !== null && (parts.layer === null || parts.layer < config.layers)) {
+    return { name: name as HookName, ...parts };
   }
   throw inputError(`unknown hook point "${name}"`, {
     field: "hook",
     hint: `valid hook points: hook_embed, hook_pos_embed, blocks.<l>.{${LAYER_HOOKS.join(",")}} for l = 0..${config.layers - 1}, hook_pooled, logits`,
   });
-}
-
-/**
- * Check a list of hook names (see {@link parseHook}).
- *
- * @example
- * parseHooks(config, ["hook_embed", "blocks.0.attn.hook_z"]);
- */
-export function parseHooks(config: Pick<TSTConfig, "layers">, names: readonly string[]): HookName[] {
-  return names.map((n) => parseHook(config, n).name);
 }
 
 /**
@@ -151,6 +146,14 @@ export function hookShape(config: TSTConfig, name: HookName | string, batch: Dim
   }
 }
 
+/** Suffixes of the per-layer hooks a run may start from (see {@link isStartHook}). */
+const START_SUFFIXES: ReadonlySet<LayerHookSuffix | null> = new Set([
+  "hook_resid_pre",
+  "hook_resid_mid",
+  "hook_resid_post",
+  "attn.hook_z",
+] as const);
+
 /**
  * Hooks a run may start from (fed as an input, earlier layers left out): the
  * residual stream points, whose value alone determines everything after them,
@@ -164,16 +167,28 @@ export function hookShape(config: TSTConfig, name: HookName | string, batch: Dim
  * isStartHook("blocks.2.attn.hook_q");    // false
  */
 export function isStartHook(name: HookName): boolean {
-  return (
-    name === "hook_embed" ||
-    name === "hook_pooled" ||
-    /^blocks\.\d+\.(hook_resid_(pre|mid|post)|attn\.hook_z)$/.test(name)
-  );
+  if (name === "hook_embed" || name === "hook_pooled") return true;
+  const parts = splitHookName(name);
+  return parts !== null && parts.layer !== null && START_SUFFIXES.has(parts.suffix);
 }
 
-/** What a wrong start point's error suggests instead. */
-export const START_HOOK_HINT =
-  "start at hook_embed, hook_pooled, blocks.<l>.hook_resid_pre|mid|post or blocks.<l>.attn.hook_z";
+/**
+ * Check a start point: a hook of this model that a run can start from, else an InputError
+ * naming the ones it can.
+ *
+ * @example
+ * parseStartHook(config, "blocks.1.hook_resid_pre"); // "blocks.1.hook_resid_pre"
+ */
+export function parseStartHook(config: Pick<TSTConfig, "layers">, name: string): HookName {
+  const hook = parseHook(config, name).name;
+  if (!isStartHook(hook)) {
+    throw inputError(`a run cannot start at "${hook}"`, {
+      field: "startAt",
+      hint: "start at hook_embed, hook_pooled, blocks.<l>.hook_resid_pre|mid|post or blocks.<l>.attn.hook_z",
+    });
+  }
+  return hook;
+}
 
 /**
  * The hooks whose values a run starting at `start` is fed (graph inputs
@@ -185,8 +200,9 @@ export const START_HOOK_HINT =
  * startInputHooks("hook_embed");           // ["hook_embed"]
  */
 export function startInputHooks(start: HookName): HookName[] {
-  const m = /^blocks\.(\d+)\.attn\.hook_z$/.exec(start);
-  return m === null ? [start] : [`blocks.${Number(m[1])}.hook_resid_pre`, start];
+  const parts = splitHookName(start);
+  if (parts?.suffix !== "attn.hook_z" || parts.layer === null) return [start];
+  return [`blocks.${parts.layer}.hook_resid_pre`, start];
 }
 
 /**

@@ -12,9 +12,14 @@ export {
 export { type HookName, hookNames, hookShape, LAYER_HOOKS, parseHook } from "./hooks.js";
 export { type ImportPthOptions, type ImportPthResult, importPth } from "./import-pth.js";
 export { initParams } from "./init.js";
+export {
+  type LabelSource,
+  type ResolvedLabelMap,
+  resolveLabelMap,
+} from "./label-map-rule.js";
 export { type LoadedModel, type LoadModelOptions, loadModel, saveModel } from "./model-dir.js";
-export { type ModelInput, modelInput } from "./model-input.js";
 export { type ParamShape, paramShapes } from "./param-names.js";
+export { type AppliedPreprocessing, type PreparedInputs, prepareInputs } from "./prepare-inputs.js";
 export { type PthDtype, type PthTensor, parsePth, readPth } from "./pth.js";
 export {
   importReferenceStateDict,

@@ -1,4 +1,4 @@
-import { Rng } from "../stats/rng.js";
+import { streams } from "../random/streams.js";
 import type { TSTConfig } from "./config.js";
 import { numel, paramShapes } from "./param-names.js";
 
@@ -19,7 +19,7 @@ import { numel, paramShapes } from "./param-names.js";
  * const params = initParams(makeConfig({ channels: 12, seqLen: 25, classes: 9 }), 0);
  */
 export function initParams(config: TSTConfig, seed: number): Map<string, Float32Array> {
-  const rng = new Rng(seed, 0x7157);
+  const rng = streams.init(seed);
   const params = new Map<string, Float32Array>();
   const D = config.dModel;
   const uniform = (n: number, bound: number): Float32Array => {

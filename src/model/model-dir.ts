@@ -8,7 +8,6 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../atomic-write.js";
 import { FileTooLarge, readFileBounded } from "../bounded-read.js";
-import type { Dataset } from "../data/dataset.js";
 import type { LabelMapKind } from "../data/labels.js";
 import { inputError } from "../errors.js";
 import type { Runtime } from "../runtime/session.js";
@@ -21,6 +20,7 @@ import {
 import { assertFiniteWeights } from "./finite-weights.js";
 import { HookedTST } from "./hooked-tst.js";
 import { importPth } from "./import-pth.js";
+import type { LabelSource } from "./label-map-rule.js";
 import { numel, paramShapes } from "./param-names.js";
 import { readSafetensors, type StoredTensor, writeSafetensors } from "./safetensors.js";
 
@@ -56,8 +56,8 @@ export function saveModel(model: HookedTST, dir: string, options: { metrics?: un
 }
 
 export interface LoadModelOptions {
-  /** For a `.pth`: the data it belongs to (labels decide the label map, see importPth). */
-  data?: Pick<Dataset, "labels" | "declaredLabels" | "file" | "name">;
+  /** For a `.pth`: the data it belongs to (labels decide the label map, see resolveLabelMap). */
+  data?: LabelSource;
   labelMap?: LabelMapKind | "auto";
   runtime?: Runtime;
 }

@@ -52,15 +52,7 @@ import {
   where,
 } from "../graph/ops/index.js";
 import type { TSTConfig } from "./config.js";
-import {
-  type HookName,
-  hookOrder,
-  hookShape,
-  isStartHook,
-  parseHook,
-  START_HOOK_HINT,
-  startInputHooks,
-} from "./hooks.js";
+import { type HookName, hookOrder, hookShape, parseHook, parseStartHook, startInputHooks } from "./hooks.js";
 
 /** BatchNorm and LayerNorm epsilon of the reference (PyTorch defaults). */
 export const BN_EPS = 1e-5;
@@ -162,13 +154,7 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
     const point = typeof p === "string" ? { hook: p } : p;
     patches.set(parseHook(config, point.hook).name, point.maskShape);
   }
-  const startAt = options.startAt === undefined ? undefined : parseHook(config, options.startAt).name;
-  if (startAt !== undefined && !isStartHook(startAt)) {
-    throw inputError(`a run cannot start at "${startAt}"`, {
-      field: "startAt",
-      hint: START_HOOK_HINT,
-    });
-  }
+  const startAt = options.startAt === undefined ? undefined : parseStartHook(config, options.startAt);
   const startOrder = startAt === undefined ? -1 : hookOrder(config, startAt);
   for (const h of [...cache, ...patches.keys()]) {
     if (startAt !== undefined && hookOrder(config, h) < startOrder) {
@@ -259,21 +245,15 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
     };
   }
 
+  // Train-mode BatchNorm (eval mode is folded into the convolution, see foldBatchNorm): batch
+  // statistics over all B×S positions, biased variance (nn.BatchNorm1d in train mode).
   function batchNorm(h: Value, prefix: string, channels: number): Value {
-    let mean: Value;
-    let variance: Value;
-    if (train) {
-      // Batch statistics over all B×S positions, biased variance (nn.BatchNorm1d in train mode).
-      mean = reduceMean(h, [0, 1], false);
-      const centred = sub(h, mean);
-      variance = reduceMean(mul(centred, centred), [0, 1], false);
-      g.output(`bn:${prefix}.batch_mean`, mean);
-      g.output(`bn:${prefix}.batch_var`, variance);
-      bnOutputs.push(`bn:${prefix}.batch_mean`, `bn:${prefix}.batch_var`);
-    } else {
-      mean = param(`${prefix}.running_mean`, [channels]);
-      variance = param(`${prefix}.running_var`, [channels]);
-    }
+    const mean = reduceMean(h, [0, 1], false);
+    const centred = sub(h, mean);
+    const variance = reduceMean(mul(centred, centred), [0, 1], false);
+    g.output(`bn:${prefix}.batch_mean`, mean);
+    g.output(`bn:${prefix}.batch_var`, variance);
+    bnOutputs.push(`bn:${prefix}.batch_mean`, `bn:${prefix}.batch_var`);
     const normalised = div(sub(h, mean), sqrt(add(variance, g.scalar(BN_EPS))));
     return add(mul(normalised, param(`${prefix}.weight`, [channels])), param(`${prefix}.bias`, [channels]));
   }

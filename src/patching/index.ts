@@ -1,5 +1,5 @@
 export { type BuildPairsOptions, buildPairs, predict } from "./build-pairs.js";
-export { EFFECT_COLUMNS, effectsCsv } from "./effects-csv.js";
+export { EFFECTS_LONG_COLUMNS, effectsLongCsv } from "./effects-long.js";
 export {
   CachedRows,
   cacheRows,
@@ -9,7 +9,7 @@ export {
   runPatched,
   runPatchedWithCache,
 } from "./engine.js";
-export { type ModelInputs, modelInputs } from "./inputs.js";
+export { forPatching, type ModelInputs, modelInputs } from "./inputs.js";
 export {
   type EffectMetrics,
   effectMetrics,
@@ -21,7 +21,6 @@ export {
   softmax,
 } from "./metrics.js";
 export { makeNoisedPairs, type NoisedOptions, noisedCandidates } from "./noise.js";
-export { openForPatching } from "./open.js";
 export {
   type DirectionChoice,
   makePairs,

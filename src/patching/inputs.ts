@@ -1,45 +1,34 @@
-import type { Dataset } from "../data/dataset.js";
-import { buildLabelMap, type LabelMap } from "../data/labels.js";
-import { withLabelMap } from "../data/registry.js";
-import { inputError } from "../errors.js";
 import type { HookedTST } from "../model/hooked-tst.js";
-import { modelInput } from "../model/model-input.js";
+import { type PreparedInputs, prepareInputs } from "../model/prepare-inputs.js";
 import type { InputTable } from "./engine.js";
 
 /**
- * A dataset made ready for a model: labels in the model's class indices, missing
- * values, resampling and padding as the model's preprocessing says (its
- * normalisation runs inside the graph), and a padding mask.
+ * A dataset made ready for a model (see prepareInputs, the one seam between data and model),
+ * as the patching code reads it: `trueClass` is the prepared `labelIndex`.
  */
-export interface ModelInputs extends InputTable {
-  readonly dataset: Dataset;
+export interface ModelInputs extends PreparedInputs, InputTable {
   /** True class index per row (-1 = unlabelled). */
   readonly trueClass: Int32Array;
-  readonly labelMap: LabelMap;
-  /** Real length of each row (for noise). */
-  readonly lengths: Int32Array;
 }
 
 /**
- * Prepare `dataset` for `model`.
+ * Prepare `dataset` for patching `model`.
  *
  * @example
  * const inputs = modelInputs(model, await loadDataset("JapaneseVowels_eq", { split: "test" }));
  */
-export function modelInputs(model: HookedTST, dataset: Dataset): ModelInputs {
-  const K = model.config.classes;
-  const labelMap = model.labelMap ?? inferLabelMap(dataset, K);
-  if (labelMap.outputs !== K) {
-    throw inputError(`the model's label map has ${labelMap.outputs} outputs, the model ${K}`, {
-      field: "labelMap",
-    });
-  }
-  const ds = withLabelMap(dataset, labelMap);
-  const { x, mask, batch } = modelInput(model, ds);
-  const S = model.config.seqLen;
-  const lengths = Int32Array.from(ds.lengths, (n) => Math.min(n, S));
-  if (model.preprocess?.resampleLength != null) lengths.fill(model.preprocess.resampleLength);
-  return { dataset: ds, x, mask, rows: batch, trueClass: Int32Array.from(ds.labelIndex), labelMap, lengths };
+export function modelInputs(model: HookedTST, dataset: PreparedInputs["dataset"]): ModelInputs {
+  return forPatching(prepareInputs(model, dataset));
+}
+
+/**
+ * Inputs already prepared (e.g. by the CLI, which also prints their notes) in the patching view.
+ *
+ * @example
+ * const inputs = forPatching(prepareInputs(model, dataset));
+ */
+export function forPatching(prepared: PreparedInputs): ModelInputs {
+  return { ...prepared, trueClass: prepared.labelIndex };
 }
 
 /** The same inputs with extra rows appended (e.g. noisy copies); they get `trueClass` of their origin. */
@@ -63,31 +52,14 @@ export function appendRows(
     });
   }
   if (values.length !== n * S * C) throw new Error("appendRows: values do not match the origins");
+  const trueClass = Int32Array.from([...inputs.trueClass, ...origins.map((o) => inputs.trueClass[o])]);
   return {
     ...inputs,
     x,
     mask,
     rows: inputs.rows + n,
-    trueClass: Int32Array.from([...inputs.trueClass, ...origins.map((o) => inputs.trueClass[o])]),
+    trueClass,
+    labelIndex: trueClass,
     lengths: Int32Array.from([...inputs.lengths, ...origins.map((o) => inputs.lengths[o])]),
   };
-}
-
-/** A label map for a model that carries none: int(label) when that fits K outputs, else dense. */
-function inferLabelMap(dataset: Dataset, K: number): LabelMap {
-  const labels = dataset.labels.filter((l) => l !== "");
-  try {
-    const intMap = buildLabelMap(labels, { kind: "int" });
-    if (intMap.outputs === K) return intMap;
-  } catch {
-    // not integer labels: fall through to the dense map
-  }
-  const dense = buildLabelMap(labels, { declared: dataset.declaredLabels });
-  if (dense.outputs > K) {
-    throw inputError(`the data has ${dense.outputs} classes, the model only ${K} outputs`, {
-      file: dataset.file,
-      hint: "use the dataset the model was trained on",
-    });
-  }
-  return { ...dense, outputs: K };
 }

@@ -1,6 +1,7 @@
 import { inputError } from "../errors.js";
+import { streams } from "../random/streams.js";
 import { type DirectionChoice, type PairSet, type RowFacts, validateCounts } from "./pairs.js";
-import { sampleSorted, streamRng } from "./sample.js";
+import { sampleSorted } from "./sample.js";
 import type { Pair } from "./types.js";
 
 /**
@@ -27,8 +28,6 @@ export interface NoisedCandidates {
   readonly values: Float32Array;
   readonly snrDb: number;
 }
-
-const NOISE = 3;
 
 /**
  * Choose the clean sources (correctly classified, labelled, in the class filter)
@@ -62,7 +61,7 @@ export function noisedCandidates(
   }
   const sources: number[] = [];
   for (const [y, list] of byClass)
-    sources.push(...sampleSorted(list, maxTargetsPerClass, streamRng(seed, 1, y)));
+    sources.push(...sampleSorted(list, maxTargetsPerClass, streams.pairTargets(seed, y)));
   sources.sort((a, b) => a - b);
 
   const { maxLength: S, channels: C } = data;
@@ -70,7 +69,7 @@ export function noisedCandidates(
   const values = new Float32Array(sources.length * row);
   const ratio = 10 ** (snrDb / 10);
   sources.forEach((src, j) => {
-    const rng = streamRng(seed, NOISE, src);
+    const rng = streams.noise(seed, src);
     const n = data.lengths[src];
     for (let c = 0; c < C; c++) {
       let power = 0;

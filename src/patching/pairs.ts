@@ -1,5 +1,6 @@
 import { inputError } from "../errors.js";
-import { sampleSorted, streamRng } from "./sample.js";
+import { streams } from "../random/streams.js";
+import { sampleSorted } from "./sample.js";
 import type { Direction, Pair, PairStrategy } from "./types.js";
 
 /**
@@ -42,9 +43,6 @@ export interface RowFacts {
   readonly predicted: Int32Array | readonly number[];
 }
 
-const TARGETS = 1;
-const SOURCES = 2;
-
 /**
  * Build pairs for the `misclassified` or `cross-class` strategy.
  *
@@ -85,7 +83,7 @@ export function makePairs(
       strategy === "misclassified"
         ? correct.filter((i) => rows.trueClass[i] === y)
         : correct.filter((i) => rows.trueClass[i] !== y);
-    const sources = sampleSorted(candidates, maxSourcesPerTarget, streamRng(seed, SOURCES, t));
+    const sources = sampleSorted(candidates, maxSourcesPerTarget, streams.pairSources(seed, t));
     if (sources.length === 0) withoutSource++;
     for (const s of sources) underlying.push({ source: s, target: t });
   }
@@ -169,7 +167,7 @@ function sampleTargetsPerClass(
     byClass.set(trueClass[i], list);
   }
   const out: number[] = [];
-  for (const [y, list] of byClass) out.push(...sampleSorted(list, maxPerClass, streamRng(seed, TARGETS, y)));
+  for (const [y, list] of byClass) out.push(...sampleSorted(list, maxPerClass, streams.pairTargets(seed, y)));
   return out.sort((a, b) => a - b);
 }
 

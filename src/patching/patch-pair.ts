@@ -47,7 +47,7 @@ export async function patchPair(
     if (!(Number.isInteger(row) && row >= 0 && row < table.rows)) {
       throw inputError(`${name} row ${row} does not exist`, {
         field: `--${name}`,
-        hint: `rows are 0-based indices 0..${table.rows - 1} of the data file`,
+        hint: `rows are 0-based indices 0..${table.rows - 1} of the data file (the row column of tspatch eval --predictions)`,
       });
     }
   }

@@ -1,4 +1,4 @@
-import { Rng } from "../stats/rng.js";
+import type { Rng } from "../random/rng.js";
 
 /**
  * Up to `k` items of `items` drawn without replacement (a partial Fisher–Yates
@@ -16,10 +16,4 @@ export function sampleSorted(items: readonly number[], k: number, rng: Rng): num
     [pool[i], pool[j]] = [pool[j], pool[i]];
   }
   return pool.slice(0, k).sort((a, b) => a - b);
-}
-
-/** A generator for one independent random choice of a seeded procedure. */
-export function streamRng(seed: number, purpose: number, index: number): Rng {
-  // Streams are uint32: purpose in the top byte keeps the three uses of pairs.ts apart.
-  return new Rng(seed, ((purpose & 0xff) * 0x1000000 + (index & 0xffffff)) >>> 0);
 }

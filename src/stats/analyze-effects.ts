@@ -6,18 +6,17 @@
  * this; the study report uses it too.
  */
 
+import { streams } from "../random/streams.js";
 import { bootstrapMeans } from "./bootstrap.js";
 import { describe } from "./descriptives.js";
 import { cohenDz, hedgesCorrection } from "./effect-size.js";
-import type { EffectColumn } from "./effects-csv.js";
 import { adjustPValues, type Correction } from "./multiplicity.js";
 import { signFlipTest } from "./permutation.js";
 import { ttest1samp } from "./ttest.js";
+import type { UnitTableColumn } from "./unit-table.js";
 import { wilcoxon } from "./wilcoxon.js";
 
 export type TestName = "t" | "wilcoxon" | "perm";
-
-const PERMUTATION_STREAM = 0x40000000;
 
 export interface AnalyzeOptions {
   alpha?: number;
@@ -74,7 +73,7 @@ export interface EffectsReport {
  * report.tests[0].p_t;
  */
 export function analyzeEffects(
-  columns: readonly EffectColumn[],
+  columns: readonly UnitTableColumn[],
   options: AnalyzeOptions = {},
 ): EffectsReport {
   const alpha = options.alpha ?? 0.05;
@@ -107,7 +106,7 @@ export function analyzeEffects(
     const w = wilcoxon(x);
     // Streams keyed by n (so a column's result does not depend on the others), offset from the
     // bootstrap's streams so that sign vectors and resample indices are not the same draws.
-    const perm = signFlipTest(x, { resamples, seed, stream: PERMUTATION_STREAM + x.length });
+    const perm = signFlipTest(x, { resamples, seed, stream: streams.permutation(x.length) });
     const dz = cohenDz(x);
     const dzCi = dz.confidenceInterval(level);
     for (const note of [

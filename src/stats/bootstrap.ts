@@ -18,10 +18,11 @@
  * [2] A. C. Davison, D. V. Hinkley, "Bootstrap Methods and their Application", CUP, 1997
  *     (§3.8: resampling clusters).
  */
+
+import { Rng } from "../random/rng.js";
 import { quantileSorted } from "./descriptives.js";
 import { normalCdf, normalQuantile } from "./distributions.js";
 import type { BootstrapResult, ConfidenceInterval } from "./results.js";
-import { Rng } from "./rng.js";
 
 export type BootstrapMethod = "BCa" | "percentile" | "basic";
 

@@ -21,11 +21,12 @@
  * [1] E. L. Lehmann, "Nonparametrics: Statistical Methods Based on Ranks", 1975, §3.2.
  * [2] Y. Benjamini, Y. Hochberg, "Controlling the false discovery rate", JRSS B 57(1), 1995.
  */
+
+import { Rng } from "../random/rng.js";
 import { bootstrapMeans } from "./bootstrap.js";
 import { normalSf } from "./distributions.js";
 import { adjustPValues } from "./multiplicity.js";
 import { signFlipTest } from "./permutation.js";
-import { Rng } from "./rng.js";
 import { ttest1samp } from "./ttest.js";
 import { wilcoxon } from "./wilcoxon.js";
 

@@ -8,6 +8,9 @@
  * const [ci] = stats.bootstrapMeans([effects], { seed: 0 });
  * const adj = stats.adjustPValues(pvalues, "bh");
  */
+
+// Rng lives in random/ (training and patching draw from it too); kept here for `stats.Rng` users.
+export { Rng } from "../random/rng.js";
 export {
   type AnalyzeOptions,
   analyzeEffects,
@@ -68,7 +71,6 @@ export {
   pooledSd,
   type TwoGroupEffectSize,
 } from "./effect-size.js";
-export { type EffectColumn, parseEffectsCsv } from "./effects-csv.js";
 export {
   adjustedAlpha,
   adjustPValues,
@@ -87,7 +89,7 @@ export type {
   EstimateResult,
   TestResult,
 } from "./results.js";
-export { Rng } from "./rng.js";
 export { findRoot } from "./root.js";
 export { type TTestOptions, type TTestResult, tConfidenceInterval, tPValue, ttest1samp } from "./ttest.js";
+export { parseUnitTable, type UnitTableColumn } from "./unit-table.js";
 export { type WilcoxonOptions, type WilcoxonResult, wilcoxon, wilcoxonNullDistribution } from "./wilcoxon.js";

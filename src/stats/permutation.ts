@@ -14,8 +14,8 @@
  *     Applications in Genetics and Molecular Biology 9(1), 2010.
  */
 
+import { Rng } from "../random/rng.js";
 import type { Alternative, TestResult } from "./results.js";
-import { Rng } from "./rng.js";
 
 export interface PermutationResult extends TestResult {
   /** Whether all 2^n sign vectors were enumerated. */

@@ -1,9 +1,8 @@
 import type { Dataset } from "../data/dataset.js";
-import { buildLabelMap, type LabelMap, labelToIndex } from "../data/labels.js";
-import { withLabelMap } from "../data/registry.js";
+import { indexToLabel, type LabelMap, labelToIndex } from "../data/labels.js";
 import { inputError } from "../errors.js";
 import type { HookedTST } from "../model/hooked-tst.js";
-import { modelInput } from "../model/model-input.js";
+import { type PreparedInputs, prepareInputs } from "../model/prepare-inputs.js";
 
 export interface ClassMetrics {
   label: string;
@@ -34,13 +33,19 @@ export interface EvalResult {
   predictions: Int32Array;
   /** Model output index per case of the true label. */
   targets: Int32Array;
+  /** P(true label) per case (softmax of the logits, float64). */
+  pTrue: Float64Array;
+  /** P(predicted output) per case. */
+  pPredicted: Float64Array;
+  /** The label map the indices are in. */
+  labelMap: LabelMap;
 }
 
 /**
- * Accuracy, confusion matrix (rows = true class, columns = predicted) and
- * per-class precision/recall of a model on a labelled dataset. Labels are
- * mapped with the model's label map (so a model trained with the int(label)
- * map is scored on the same indices).
+ * Accuracy, confusion matrix (rows = true class, columns = predicted),
+ * per-class precision/recall and per-row probabilities of a model on labelled
+ * data. Labels are the model's class indices from {@link prepareInputs} (the
+ * one label-map rule), so every command scores the same rows on the same indices.
  *
  * @example
  * const result = await evaluate(model, await loadDataset("PenDigits", { split: "test" }));
@@ -48,25 +53,33 @@ export interface EvalResult {
  */
 export async function evaluate(
   model: HookedTST,
-  dataset: Dataset,
+  data: Dataset | PreparedInputs,
   options: { resample?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<EvalResult> {
-  if (dataset.labels.length === 0 || dataset.labels.every((l) => l === "")) {
+  const inputs = "preprocessing" in data ? data : prepareInputs(model, data, { resample: options.resample });
+  const { labelMap, labelIndex, rows: n } = inputs;
+  if (labelMap === null || n === 0 || labelIndex.every((y) => y < 0)) {
     throw inputError("the data has no class labels to evaluate against", {
-      file: dataset.file,
+      file: inputs.dataset.file,
       hint: "evaluate on a labelled split (e.g. the TEST file)",
     });
   }
-  const labelMap = model.labelMap ?? denseMapFitting(model, dataset);
-  const encoded = withLabelMap(dataset, labelMap);
-  const { x, mask } = modelInput(model, dataset, { resample: options.resample });
-  const { logits, classes: K } = await model.run(x, { mask, onProgress: options.onProgress });
-  const n = dataset.cases;
+  const { logits, classes: K } = await model.run(inputs.x, {
+    mask: inputs.mask,
+    onProgress: options.onProgress,
+  });
   const predictions = new Int32Array(n);
+  const pTrue = new Float64Array(n);
+  const pPredicted = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let best = 0;
     for (let k = 1; k < K; k++) if (logits[i * K + k] > logits[i * K + best]) best = k;
     predictions[i] = best;
+    // Softmax in float64 from the logits, max subtracted (exp of the max term is 1).
+    let sum = 0;
+    for (let k = 0; k < K; k++) sum += Math.exp(logits[i * K + k] - logits[i * K + best]);
+    pPredicted[i] = 1 / sum;
+    pTrue[i] = Math.exp(logits[i * K + labelIndex[i]] - logits[i * K + best]) / sum;
   }
   const classes = labelMap.classes;
   const rowOfIndex = new Map(classes.map((label, row) => [labelToIndex(labelMap, label), row]));
@@ -75,9 +88,9 @@ export async function evaluate(
   const unlabeledPredictions = new Array<number>(C).fill(0);
   let correct = 0;
   for (let i = 0; i < n; i++) {
-    const t = rowOfIndex.get(encoded.labelIndex[i]) as number;
+    const t = rowOfIndex.get(labelIndex[i]) as number;
     const p = rowOfIndex.get(predictions[i]);
-    if (predictions[i] === encoded.labelIndex[i]) correct++;
+    if (predictions[i] === labelIndex[i]) correct++;
     if (p === undefined) unlabeledPredictions[t]++;
     else confusion[t][p]++;
   }
@@ -101,21 +114,39 @@ export async function evaluate(
     unlabeledPredictions,
     perClass,
     predictions,
-    targets: encoded.labelIndex,
+    targets: labelIndex,
+    pTrue,
+    pPredicted,
+    labelMap,
   };
 }
 
-/** A model without a label map: the dense map of the data, if its class count fits the outputs. */
-function denseMapFitting(model: HookedTST, dataset: Dataset): LabelMap {
-  const dense = buildLabelMap(dataset.labels, { declared: dataset.declaredLabels });
-  if (dense.outputs !== model.config.classes) {
-    throw inputError(
-      `the model has ${model.config.classes} outputs and no label map; the data has ${dense.outputs} classes`,
-      {
-        file: dataset.file,
-        hint: "load the model with the data it belongs to (a .pth gets its label map from --data), or retrain",
-      },
-    );
-  }
-  return dense;
+/** One row of {@link predictionRows}: what the model said about one input. */
+export interface PredictionRow {
+  /** 0-based row of the data (the id `patch --source/--target` take). */
+  row: number;
+  trueLabel: string;
+  /** Null when the predicted output has no label (possible with the int(label) map). */
+  predictedLabel: string | null;
+  pTrue: number;
+  pPredicted: number;
+  correct: boolean;
+}
+
+/**
+ * Per-row predictions of an evaluation, for choosing patching pairs (a correct and an
+ * incorrect row of the same class).
+ *
+ * @example
+ * predictionRows(await evaluate(model, test)).filter((r) => !r.correct);
+ */
+export function predictionRows(result: EvalResult): PredictionRow[] {
+  return Array.from(result.predictions, (k, row) => ({
+    row,
+    trueLabel: indexToLabel(result.labelMap, result.targets[row]) ?? "",
+    predictedLabel: indexToLabel(result.labelMap, k) ?? null,
+    pTrue: result.pTrue[row],
+    pPredicted: result.pPredicted[row],
+    correct: k === result.targets[row],
+  }));
 }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { InterruptedError, inputError } from "../errors.js";
 import type { HookedTST } from "../model/hooked-tst.js";
 import { paramShapes } from "../model/param-names.js";
+import { streams } from "../random/streams.js";
 import { type Batch, epochBatches, gatherBatch, type TrainData } from "./batches.js";
 import { updateRunningStats } from "./batchnorm-stats.js";
 import {
@@ -14,7 +15,6 @@ import {
 } from "./checkpoint.js";
 import { logitMetrics } from "./classification-metrics.js";
 import { RAdam } from "./radam.js";
-import { trainStreams } from "./rng-streams.js";
 import { stratifiedSplit } from "./stratified-split.js";
 import { drawDropoutMasks, type StepOutput, trainStep } from "./tst-step.js";
 
@@ -96,7 +96,7 @@ export async function trainLoop(
   const masked = data.valid.some((v) => v === 0);
   const split =
     settings.valFraction > 0
-      ? stratifiedSplit(data.labels, settings.valFraction, trainStreams.split(seed))
+      ? stratifiedSplit(data.labels, settings.valFraction, streams.split(seed))
       : { train: Int32Array.from({ length: data.cases }, (_, i) => i), validation: new Int32Array(0) };
   const useValidation = split.validation.length > 0;
   const validation = useValidation ? gatherBatch(data, split.validation) : null;
@@ -169,11 +169,11 @@ export async function trainLoop(
 
   while (pos.epoch < epochs && !patienceRunOut()) {
     const epoch = pos.epoch;
-    const batches = epochBatches(split.train, settings.batchSize, trainStreams.shuffle(seed, epoch));
+    const batches = epochBatches(split.train, settings.batchSize, streams.shuffle(seed, epoch));
     for (let k = pos.stepInEpoch; k < batches.length; k++) {
       const stepStart = performance.now();
       const batch = gatherBatch(data, batches[k]);
-      const masks = drawDropoutMasks(model, batch.size, trainStreams.dropout(seed, pos.globalStep));
+      const masks = drawDropoutMasks(model, batch.size, streams.dropout(seed, pos.globalStep));
       const out = await trainStep(model, batch, masks, masked);
       const bad = nonFinite(out);
       if (bad !== null) throw diverged(bad, epoch + 1, k + 1, batches.length, pos, options.checkpointPath);

@@ -1,4 +1,4 @@
-import type { Rng } from "../stats/rng.js";
+import type { Rng } from "../random/rng.js";
 
 /**
  * Fisher–Yates shuffle in place (Knuth, TAOCP vol. 2, Algorithm 3.4.2 P), uniform over all

@@ -1,4 +1,4 @@
-import type { Rng } from "../stats/rng.js";
+import type { Rng } from "../random/rng.js";
 import { shuffleInPlace } from "./shuffle.js";
 
 /** Indices of the cases used for training and for validation (both sorted ascending). */

@@ -14,7 +14,7 @@ import { makeConfig, type TSTConfig } from "../model/config.js";
 import { saveOnnx } from "../model/export.js";
 import { HookedTST } from "../model/hooked-tst.js";
 import { saveModel } from "../model/model-dir.js";
-import { modelInput } from "../model/model-input.js";
+import { prepareInputs } from "../model/prepare-inputs.js";
 import type { Runtime } from "../runtime/session.js";
 import { version } from "../version.js";
 import type { TrainData } from "./batches.js";
@@ -208,12 +208,12 @@ export async function prepareTraining(
 
 /** TRAIN as the loop consumes it: raw values padded to the model's length, mask, class indices. */
 export function trainData(model: HookedTST, train: Dataset): TrainData {
-  const { x, mask } = modelInput(model, train);
+  const { x, mask, labelIndex } = prepareInputs(model, train);
   const { seqLen, channels, classes } = model.config;
   return {
     x,
     valid: mask ?? new Uint8Array(train.cases * seqLen).fill(1),
-    labels: train.labelIndex,
+    labels: labelIndex,
     cases: train.cases,
     seqLen,
     channels,

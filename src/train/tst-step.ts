@@ -1,7 +1,7 @@
 import type { HookedTST } from "../model/hooked-tst.js";
 import { dropoutInputs } from "../model/tst-graph.js";
+import type { Rng } from "../random/rng.js";
 import type { HostTensor } from "../runtime/session.js";
-import type { Rng } from "../stats/rng.js";
 import type { Batch } from "./batches.js";
 import { fillKeepMask } from "./dropout-masks.js";
 

@@ -95,13 +95,13 @@ describe("loadDataset", () => {
     expect(test.cases).toBe(370);
   });
 
-  it("loadDatasetSplits: a TEST label TRAIN does not know is an InputError naming the TEST file", async () => {
+  it("loadDatasetSplits: a TEST label TRAIN does not know is an InputError naming the TEST file and line", async () => {
     const opts = isolated();
     mkdirSync(join(opts.cwd, "data"));
     writeFileSync(join(opts.cwd, "data", "Odd_TRAIN.ts"), tiny("a"));
     writeFileSync(join(opts.cwd, "data", "Odd_TEST.ts"), "@classLabel true a b c\n@data\n1,2:3,4:c\n");
     await expect(loadDatasetSplits("Odd", opts)).rejects.toThrow(
-      /Odd_TEST\.ts: label "c" is not in the label map \(a, b\)[\s\S]*same classes/,
+      /Odd_TEST\.ts, line 3: label "c" is not in the label map \(a, b\)[\s\S]*same classes/,
     );
   });
 

@@ -9,7 +9,7 @@ import { loadModel, saveModel } from "../../src/model/model-dir.js";
 import { paramShapes } from "../../src/model/param-names.js";
 import { parsePth } from "../../src/model/pth.js";
 import { importReferenceStateDict } from "../../src/model/reference-keys.js";
-import { Rng } from "../../src/stats/rng.js";
+import { Rng } from "../../src/random/rng.js";
 import { openZip } from "../../src/zip-archive.js";
 import { SHARED } from "../patching/reference-models.js";
 import { writeZip } from "../zip-writer.js";

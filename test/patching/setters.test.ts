@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors.js";
 import { makeConfig } from "../../src/model/config.js";
-import { EFFECT_COLUMNS, effectsCsv } from "../../src/patching/effects-csv.js";
+import { EFFECTS_LONG_COLUMNS, effectsLongCsv } from "../../src/patching/effects-long.js";
 import { parseComponents, parseGroups, presetComponents } from "../../src/patching/presets.js";
 import { componentSites, siteMask } from "../../src/patching/setters.js";
 import type { EffectRow } from "../../src/patching/sweep.js";
@@ -108,9 +108,9 @@ describe("effects CSV", () => {
         klSource: 0,
       },
     ];
-    const text = effectsCsv(rows, { kind: "dense", classes: ["a", "b,c"], outputs: 2 });
+    const text = effectsLongCsv(rows, { kind: "dense", classes: ["a", "b,c"], outputs: 2 });
     const lines = text.trimEnd().split("\n");
-    expect(lines[0]).toBe(EFFECT_COLUMNS.join(","));
+    expect(lines[0]).toBe(EFFECTS_LONG_COLUMNS.join(","));
     expect(lines[1]).toBe('3,5,9,"b,c",denoise,head,0,2,,,z,0.25,,1.5,0.5,0.1');
     expect(lines[2]).toBe('3,5,9,"b,c",denoise,path_q,1,0,,0.1->1.0,,-0.125,0.5,,0,0');
     expect(text).not.toMatch(/NaN/);

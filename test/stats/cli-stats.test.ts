@@ -151,4 +151,14 @@ describe("tspatch stats", () => {
     expect((await run([effects, "--json", "--csv"])).code).toBe(2);
     expect((await run([join(dir, "missing.csv")])).err).toMatch(/cannot read the effects table/);
   });
+
+  it("a sweep's effects-long file exits 2 saying it is not a unit table", async () => {
+    const long = csvFile(
+      "long.csv",
+      "pair_id,source,target,true_label,direction,component\n0,58,31,2,denoise,head\n1,5,1,2,denoise,head\n",
+    );
+    const { code, err } = await run([long]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/long\.csv, line 1: this is an effects-long file[\s\S]*stats takes a unit-table/);
+  });
 });

@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InputError, InterruptedError } from "../../src/errors.js";
 import { HookedTST } from "../../src/model/hooked-tst.js";
+import { streams } from "../../src/random/streams.js";
 import { Runtime } from "../../src/runtime/session.js";
 import { gatherBatch } from "../../src/train/batches.js";
 import { readCheckpoint } from "../../src/train/checkpoint.js";
 import { evaluateBatch, trainLoop } from "../../src/train/loop.js";
-import { trainStreams } from "../../src/train/rng-streams.js";
 import { stratifiedSplit } from "../../src/train/stratified-split.js";
 import { checkpointPathOf, type TrainModelOptions, trainModel } from "../../src/train/train-model.js";
 
@@ -132,7 +132,7 @@ describe("training loop", () => {
     const valLosses = result.history.map((r) => r.valLoss!);
     expect(Math.min(...valLosses)).toBe(valLosses[result.bestEpoch - 1]);
     // The model now computes exactly the best epoch's validation loss.
-    const split = stratifiedSplit(data.labels, 0.1, trainStreams.split(2));
+    const split = stratifiedSplit(data.labels, 0.1, streams.split(2));
     const v = await evaluateBatch(model, gatherBatch(data, split.validation), true);
     expect(v.loss).toBeCloseTo(valLosses[result.bestEpoch - 1], 10);
     expect(result.numBatchesTracked).toBe(result.bestEpoch * 8);

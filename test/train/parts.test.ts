@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Rng } from "../../src/stats/rng.js";
+import { Rng } from "../../src/random/rng.js";
 import { epochBatches } from "../../src/train/batches.js";
 import { updateRunningStats } from "../../src/train/batchnorm-stats.js";
 import { logitMetrics } from "../../src/train/classification-metrics.js";

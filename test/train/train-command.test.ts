@@ -5,7 +5,7 @@ import ort from "onnxruntime-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { memoryIO } from "../../src/cli/io.js";
 import { runCli } from "../../src/cli/main.js";
-import { Rng } from "../../src/stats/rng.js";
+import { Rng } from "../../src/random/rng.js";
 
 // A small synthetic dataset (2 channels, lengths 5..8, two classes) with TRAIN and TEST files, so
 // the command runs the default (reference-size) model in a few seconds.
@@ -59,6 +59,7 @@ describe("tspatch train", () => {
     [["--seeds", "0,0"], "lists a seed twice"],
     [["--normalize", "robust"], 'unknown --normalize "robust"'],
     [["--epochs", "0"], "--epochs must be an integer ≥ 1"],
+    [["--data", "other.ts"], "--data and --dataset name the same thing"],
   ])("rejects %j with exit 2 and a message", async (extra, message) => {
     const { code, err } = await cli([...common, ...extra]);
     expect(code).toBe(2);
@@ -120,5 +121,16 @@ describe("tspatch train", () => {
     expect(a.equals(b)).toBe(true);
     const again = await cli([...common, "--out", "cut", "--seed", "0", "--resume"]);
     expect([again.code, again.err]).toEqual([0, expect.stringContaining("already trained")]);
+  });
+
+  it("--data is the flag's name (--dataset its older alias): the same seed gives the same weights", async () => {
+    if (!existsSync(join(dir, "m", "seed-0"))) await cli([...common, "--out", "m", "--seeds", "0,1"]);
+    const rest = common.slice(2);
+    const r = await cli(["--data", trainFile, ...rest, "--out", "via-data", "--seed", "0", "--quiet"]);
+    expect(r.code).toBe(0);
+    const a = readFileSync(join(dir, "via-data", "weights.safetensors"));
+    expect(a.equals(readFileSync(join(dir, "m", "seed-0", "weights.safetensors")))).toBe(true);
+    const none = await cli(rest);
+    expect([none.code, none.err]).toEqual([2, expect.stringContaining("pass --data <name|path>")]);
   });
 });

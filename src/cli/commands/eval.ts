@@ -1,10 +1,11 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { type LoadOptions, loadDataset, type Split } from "../../data/registry.js";
+import { writeFileAtomic } from "../../atomic-write.js";
 import { inputError } from "../../errors.js";
-import { loadModel } from "../../model/model-dir.js";
-import { type EvalResult, evaluate } from "../../train/evaluate.js";
+import { type EvalResult, evaluate, type PredictionRow, predictionRows } from "../../train/evaluate.js";
 import { type CommandContext, printJson } from "../context.js";
+import { csvLine } from "../csv.js";
+import { openModelAndData } from "../model-data.js";
 import { progressBar } from "../progress.js";
 
 interface EvalFlags {
@@ -12,6 +13,7 @@ interface EvalFlags {
   data: string;
   split: string;
   resample?: string;
+  predictions?: string;
   dataDir?: string;
   offline?: boolean;
   json?: boolean;
@@ -19,8 +21,9 @@ interface EvalFlags {
 }
 
 /**
- * `tspatch eval --model <dir|file.pth> --data <file.ts|name> [--json]`:
- * accuracy, per-class precision/recall and the confusion matrix.
+ * `tspatch eval --model <dir|file.pth> --data <file.ts|name> [--predictions out.csv] [--json]`:
+ * accuracy, per-class precision/recall, the confusion matrix, and per row the true and
+ * predicted label with their probabilities (to choose pairs for `patch --source/--target`).
  *
  * @example
  * await runCli(["eval", "--model", "TST_pendigits.pth", "--data", "PenDigits", "--json"], memoryIO());
@@ -39,40 +42,69 @@ export function register(program: Command, ctx: CommandContext): void {
       "--resample <steps>",
       "resample every series to this many steps first (for data of another length)",
     )
+    .option(
+      "--predictions <out.csv>",
+      "write one line per row: row (the id patch --source/--target take), true and predicted label, P(true), P(predicted), correct",
+    )
     .option("--data-dir <dir>", "search this directory for datasets first")
     .option("--offline", "never download datasets")
     .option("--quiet", "no progress output")
-    .option("--json", "print JSON")
+    .option("--json", "print JSON (with the per-row predictions)")
     .action(async (flags: EvalFlags) => {
-      const data = await loadData(ctx, flags.data, flags);
-      const { model, note } = loadModel(resolve(ctx.io.cwd, flags.model), { data });
-      if (note !== null && !flags.quiet) ctx.io.stderr(`${note}\n`);
+      const resample = parseSteps(flags.resample);
+      const { model, inputs } = await openModelAndData(ctx, flags, { resample });
       const bar = progressBar(ctx.io, "eval", { unit: "cases", quiet: flags.quiet || flags.json });
-      const result = await evaluate(model, data, { resample: parseSteps(flags.resample), onProgress: bar });
+      const result = await evaluate(model, inputs, { onProgress: bar });
       bar.finish();
-      if (flags.json) printJson(ctx, evalJson(result, flags.model, data.file ?? data.name));
-      else ctx.io.stdout(renderEval(result, flags.model, data.file ?? data.name));
+      const rows = predictionRows(result);
+      if (flags.predictions !== undefined) {
+        writeFileAtomic(resolve(ctx.io.cwd, flags.predictions), predictionsCsv(rows));
+        if (!flags.quiet) ctx.io.stderr(`tspatch: wrote ${flags.predictions} (${rows.length} rows)\n`);
+      }
+      const data = inputs.dataset.file ?? inputs.dataset.name;
+      if (flags.json)
+        printJson(ctx, { ...evalJson(result, flags.model, data), predictions: predictionsJson(rows) });
+      else ctx.io.stdout(renderEval(result, flags.model, data));
     });
 }
 
-/** Load `--data` (a file, or a dataset name's split) with the CLI's search options. */
-export async function loadData(
-  ctx: CommandContext,
-  nameOrPath: string,
-  flags: { split?: string; dataDir?: string; offline?: boolean },
-) {
-  const split = (flags.split ?? "test").toLowerCase();
-  if (split !== "train" && split !== "test") {
-    throw inputError(`unknown split "${flags.split}"`, { field: "--split", hint: "use train or test" });
+/** The columns of `eval --predictions`. */
+export const PREDICTION_COLUMNS = [
+  "row",
+  "true_label",
+  "predicted_label",
+  "p_true",
+  "p_predicted",
+  "correct",
+];
+
+/** Predictions as CSV text: header + one line per row; an output without a label is an empty cell. */
+export function predictionsCsv(rows: readonly PredictionRow[]): string {
+  const lines = [PREDICTION_COLUMNS.join(",")];
+  for (const r of rows) {
+    lines.push(
+      csvLine([
+        r.row,
+        r.trueLabel,
+        r.predictedLabel ?? "",
+        r.pTrue,
+        r.pPredicted,
+        r.correct ? "correct" : "incorrect",
+      ]),
+    );
   }
-  const options: LoadOptions = {
-    split: split as Split,
-    dataDir: flags.dataDir,
-    env: ctx.io.env,
-    cwd: ctx.io.cwd,
-    download: flags.offline ? false : undefined,
-  };
-  return loadDataset(nameOrPath, options);
+  return `${lines.join("\n")}\n`;
+}
+
+function predictionsJson(rows: readonly PredictionRow[]) {
+  return rows.map((r) => ({
+    row: r.row,
+    true_label: r.trueLabel,
+    predicted_label: r.predictedLabel,
+    p_true: r.pTrue,
+    p_predicted: r.pPredicted,
+    correct: r.correct,
+  }));
 }
 
 function parseSteps(value: string | undefined): number | undefined {

@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import { inputError } from "../../errors.js";
 import { importPth } from "../../model/import-pth.js";
 import { saveModel } from "../../model/model-dir.js";
-import type { CommandContext } from "../context.js";
-import { loadData } from "./eval.js";
+import { type CommandContext, printJson } from "../context.js";
+import { loadData } from "../model-data.js";
 
 interface ImportFlags {
   out: string;
@@ -12,6 +12,7 @@ interface ImportFlags {
   data?: string;
   dataDir?: string;
   offline?: boolean;
+  json?: boolean;
 }
 
 /**
@@ -37,6 +38,7 @@ export function register(program: Command, ctx: CommandContext): void {
     )
     .option("--data-dir <dir>", "search this directory for datasets first")
     .option("--offline", "never download datasets")
+    .option("--json", "print JSON")
     .action(async (file: string, flags: ImportFlags) => {
       const kind = flags.labelMap;
       if (kind !== undefined && kind !== "dense" && kind !== "int") {
@@ -45,9 +47,21 @@ export function register(program: Command, ctx: CommandContext): void {
       const data =
         flags.data === undefined ? undefined : await loadData(ctx, flags.data, { ...flags, split: "train" });
       const { model, note } = importPth(resolve(ctx.io.cwd, file), { data, labelMap: kind ?? "auto" });
-      if (note !== null) ctx.io.stdout(`${note}\n`);
-      saveModel(model, resolve(ctx.io.cwd, flags.out));
+      const out = resolve(ctx.io.cwd, flags.out);
+      saveModel(model, out);
       const { channels, seqLen, classes } = model.config;
+      if (flags.json) {
+        printJson(ctx, {
+          file,
+          out,
+          config: model.config,
+          label_map: model.labelMap,
+          note,
+          preprocess: model.preprocess,
+        });
+        return;
+      }
+      if (note !== null) ctx.io.stdout(`${note}\n`);
       const labels =
         model.labelMap === null
           ? "no label map (indices only; pass --data for labels)"

@@ -1,11 +1,12 @@
 import type { Command } from "commander";
 import { indexToLabel } from "../../data/labels.js";
 import { inputError } from "../../errors.js";
+import { forPatching } from "../../patching/inputs.js";
 import { argmax } from "../../patching/metrics.js";
-import { openForPatching } from "../../patching/open.js";
 import { patchPair } from "../../patching/patch-pair.js";
 import { HEAD_MODES, type HeadMode } from "../../patching/types.js";
 import { type CommandContext, printJson } from "../context.js";
+import { openModelAndData } from "../model-data.js";
 
 interface PatchFlags {
   model: string;
@@ -36,8 +37,14 @@ export function register(program: Command, ctx: CommandContext): void {
     .requiredOption("--model <dir|file.pth>", "model directory or reference PyTorch checkpoint")
     .requiredOption("--data <file|name>", "data file (.ts/.arff) or dataset name")
     .option("--split <split>", "split when --data is a name (train|test)", "test")
-    .requiredOption("--source <row>", "row index (0-based) of the source input")
-    .requiredOption("--target <row>", "row index (0-based) of the target input")
+    .requiredOption(
+      "--source <row>",
+      "row id of the source input (0-based, column row of eval --predictions)",
+    )
+    .requiredOption(
+      "--target <row>",
+      "row id of the target input (0-based, column row of eval --predictions)",
+    )
     .option(
       "--head-mode <mode>",
       "z: true per-head (attn.hook_z); slice: the study's 16-wide slices of attn_out",
@@ -50,18 +57,14 @@ export function register(program: Command, ctx: CommandContext): void {
       const headMode = parseHeadMode(flags.headMode);
       const source = parseRow(flags.source, "--source");
       const target = parseRow(flags.target, "--target");
-      const { model, inputs, note } = await openForPatching(flags.model, flags.data, {
-        split: flags.split,
-        cwd: ctx.io.cwd,
-        env: ctx.io.env,
-        dataDir: flags.dataDir,
-        download: flags.offline ? false : undefined,
-      });
-      if (note !== null) ctx.io.stderr(`tspatch: ${note}\n`);
+      const opened = await openModelAndData(ctx, flags);
+      const { model } = opened;
+      const inputs = forPatching(opened.inputs);
       const result = await patchPair(model, inputs, source, target, { headMode });
       const predSource = argmax(result.sourceProbs);
       const predTarget = argmax(result.baselineProbs);
-      const label = (k: number) => (k < 0 ? null : (indexToLabel(inputs.labelMap, k) ?? null));
+      const labelMap = inputs.labelMap;
+      const label = (k: number) => (k < 0 || labelMap === null ? null : (indexToLabel(labelMap, k) ?? null));
       const trueIndex = inputs.trueClass[target];
       const output = {
         source,
@@ -144,7 +147,10 @@ export function parseHeadMode(value: string): HeadMode {
 
 function parseRow(value: string, field: string): number {
   if (!/^\d+$/.test(value.trim())) {
-    throw inputError(`${field} must be a 0-based row index, got "${value}"`, { field });
+    throw inputError(`${field} must be a 0-based row id, got "${value}"`, {
+      field,
+      hint: "the row column of tspatch eval --predictions names the rows",
+    });
   }
   return Number(value);
 }

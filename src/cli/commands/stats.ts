@@ -2,15 +2,17 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { inputError } from "../../errors.js";
+import { EFFECTS_LONG_COLUMNS } from "../../patching/effects-long.js";
 import {
   analyzeEffects,
   type EffectStats,
   type EffectsReport,
   type TestName,
 } from "../../stats/analyze-effects.js";
-import { parseEffectsCsv } from "../../stats/effects-csv.js";
 import type { Correction } from "../../stats/multiplicity.js";
+import { parseUnitTable } from "../../stats/unit-table.js";
 import { type CommandContext, printJson } from "../context.js";
+import { csvCell } from "../csv.js";
 import { progressBar } from "../progress.js";
 import { textTable } from "../table.js";
 
@@ -51,7 +53,8 @@ const COLUMNS = [
 ] as const;
 
 /**
- * `tspatch stats <effects.csv>`: per-column tests, BCa CIs, effect sizes and corrected p-values.
+ * `tspatch stats <unit-table.csv>`: per-column tests, BCa CIs, effect sizes and corrected p-values
+ * of a table in the `unit-table` format (not the `effects-long` format a sweep writes).
  *
  * @example
  * await runCli(["stats", "effects.csv", "--correction", "holm", "--json"], memoryIO());
@@ -60,12 +63,12 @@ export function register(program: Command, ctx: CommandContext): void {
   program
     .command("stats")
     .description(
-      "Test each column of an effects table (one row per unit, one column per hypothesis): mean, BCa CI, " +
+      "Test each column of a unit table (one row per unit, one column per hypothesis): mean, BCa CI, " +
         "t / Wilcoxon / sign-flip p-values, d_z and g_z, and p-values corrected across columns",
     )
     .argument(
-      "<effects.csv>",
-      "header of hypothesis names; one row per unit; an empty cell is a missing value",
+      "<unit-table.csv>",
+      "unit-table format: header of hypothesis names; one row per unit; an empty cell is a missing value",
     )
     .option("--alpha <alpha>", "significance level; CIs are at 1 - alpha", "0.05")
     .option("--correction <method>", `multiple-testing correction: ${CORRECTIONS.join("|")}`, "bh")
@@ -89,7 +92,8 @@ export function register(program: Command, ctx: CommandContext): void {
           },
         );
       }
-      const columns = parseEffectsCsv(text, file);
+      rejectEffectsLong(text, file);
+      const columns = parseUnitTable(text, file);
       const bar = progressBar(ctx.io, "stats", {
         unit: "steps",
         quiet: flags.json || flags.csv ? !ctx.io.isTTY : false,
@@ -167,12 +171,6 @@ function toJson(report: EffectsReport): unknown {
 
 function round(v: number): number {
   return Math.round(v * 1e6) / 1e6;
-}
-
-function csvCell(value: unknown): string {
-  if (typeof value === "number") return Number.isFinite(value) ? String(value) : "";
-  const text = String(value);
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 function toCsv(report: EffectsReport): string {
@@ -260,4 +258,21 @@ function toTable(report: EffectsReport): string {
     for (const r of notes) out.push(`  ${r.name}: ${r.notes.join("; ")}`);
   }
   return `${out.join("\n")}\n`;
+}
+
+/** A sweep's `effects-long` file given where a `unit-table` is expected: say so, and how to pivot. */
+function rejectEffectsLong(text: string, file: string): void {
+  const header = text
+    .replace(/^\uFEFF/, "")
+    .split(/\r?\n/, 1)[0]
+    .split(",");
+  if (EFFECTS_LONG_COLUMNS.slice(0, 3).every((name, j) => header[j]?.trim() === name)) {
+    throw inputError("this is an effects-long file (one line per pair × component, as sweep writes it)", {
+      file,
+      line: 1,
+      hint:
+        "stats takes a unit-table: one row per unit (e.g. target), one column per component; " +
+        "pivot the rows of one direction and metric (e.g. dp_true of direction denoise) into it",
+    });
+  }
 }

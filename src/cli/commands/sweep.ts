@@ -2,18 +2,19 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { writeFileAtomic } from "../../atomic-write.js";
-import { labelToIndex } from "../../data/labels.js";
+import { type LabelMap, labelToIndex } from "../../data/labels.js";
 import { InterruptedError, inputError } from "../../errors.js";
 import { buildPairs } from "../../patching/build-pairs.js";
-import { effectsCsv } from "../../patching/effects-csv.js";
+import { effectsLongCsv } from "../../patching/effects-long.js";
+import { forPatching } from "../../patching/inputs.js";
 import { RECOVERY_EPSILON } from "../../patching/metrics.js";
-import { openForPatching } from "../../patching/open.js";
 import type { DirectionChoice } from "../../patching/pairs.js";
 import { parsePairsFile } from "../../patching/pairs-file.js";
 import { parseComponents, parseGroups } from "../../patching/presets.js";
 import { sweep } from "../../patching/sweep.js";
 import { PAIR_STRATEGIES, type PairStrategy } from "../../patching/types.js";
 import { type CommandContext, printJson } from "../context.js";
+import { openModelAndData } from "../model-data.js";
 import { progressBar } from "../progress.js";
 import { parseHeadMode } from "./patch.js";
 
@@ -41,13 +42,14 @@ interface SweepFlags {
   dataDir?: string;
   offline?: boolean;
   quiet?: boolean;
+  json?: boolean;
 }
 
 const DIRECTIONS = ["denoise", "noise", "both"];
 
 /**
  * `tspatch sweep`: build pairs with a strategy (or read a pairs file), patch
- * every requested component for every pair, write the long-format effects CSV
+ * every requested component for every pair, write the effects CSV (`effects-long` format)
  * atomically, and print a JSON summary.
  *
  * @example
@@ -56,7 +58,9 @@ const DIRECTIONS = ["denoise", "noise", "both"];
 export function register(program: Command, ctx: CommandContext): void {
   program
     .command("sweep")
-    .description("Patch every component of the chosen kinds for many pairs; writes a long-format effects CSV")
+    .description(
+      "Patch every component of the chosen kinds for many pairs; writes an effects-long CSV (one line per pair × component)",
+    )
     .requiredOption("--model <dir|file.pth>", "model directory or reference PyTorch checkpoint")
     .requiredOption("--data <file|name>", "data file (.ts/.arff) or dataset name")
     .option("--split <split>", "split when --data is a name (train|test)", "test")
@@ -97,6 +101,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--data-dir <dir>", "search this directory for datasets first")
     .option("--offline", "never download datasets")
     .option("--quiet", "no progress bar")
+    .option("--json", "print the summary as JSON (it is JSON with or without this flag)")
     .action(async (flags: SweepFlags) => {
       const started = performance.now();
       const headMode = parseHeadMode(flags.headMode);
@@ -109,21 +114,16 @@ export function register(program: Command, ctx: CommandContext): void {
       const snrDb = Number(flags.snr);
       if (!Number.isFinite(snrDb))
         throw inputError(`--snr must be a number of dB, got "${flags.snr}"`, { field: "--snr" });
-      const { model, inputs, note } = await openForPatching(flags.model, flags.data, {
-        split: flags.split,
-        cwd: ctx.io.cwd,
-        env: ctx.io.env,
-        dataDir: flags.dataDir,
-        download: flags.offline ? false : undefined,
-      });
-      if (note !== null) ctx.io.stderr(`tspatch: ${note}\n`);
+      const opened = await openModelAndData(ctx, { ...flags, quiet: false });
+      const { model } = opened;
+      const inputs = forPatching(opened.inputs);
       const components = [
         ...(flags.components.trim() === "" && flags.groups
           ? []
           : parseComponents(model.config, flags.components, headMode)),
         ...(flags.groups ? parseGroups(model.config, flags.groups, headMode) : []),
       ];
-      const classes = flags.classes?.split(",").map((l) => labelToIndex(inputs.labelMap, l.trim()));
+      const classes = flags.classes?.split(",").map((l) => labelToIndex(requireLabels(inputs), l.trim()));
       const list = flags.pairsFile
         ? parsePairsFile(
             readFileSync(resolve(ctx.io.cwd, flags.pairsFile), "utf8"),
@@ -177,7 +177,7 @@ export function register(program: Command, ctx: CommandContext): void {
         throw error;
       });
       bar.finish();
-      writeFileAtomic(out, effectsCsv(result.rows, inputs.labelMap));
+      writeFileAtomic(out, effectsLongCsv(result.rows, inputs.labelMap));
       rmSync(checkpoint, { force: true });
       const seconds = (performance.now() - started) / 1000;
       const pairs = built.pairs.pairs;
@@ -214,6 +214,18 @@ export function register(program: Command, ctx: CommandContext): void {
         note: "denoise and noise rows answer different questions; analyse them separately (column direction)",
       });
     });
+}
+
+/** The label map `--classes` is read with; data without labels has no classes to name. */
+function requireLabels(inputs: { labelMap: LabelMap | null; dataset: { file?: string } }): LabelMap {
+  if (inputs.labelMap === null) {
+    throw inputError("--classes names class labels, but neither the model nor the data has any", {
+      file: inputs.dataset.file,
+      field: "--classes",
+      hint: "leave out --classes, or use labelled data",
+    });
+  }
+  return inputs.labelMap;
 }
 
 function parseChoice(value: string, choices: readonly string[], field: string): string {

@@ -11,7 +11,9 @@ import type { CommandContext } from "../context.js";
 import { formatSeconds, progressBar } from "../progress.js";
 
 interface TrainFlags {
-  dataset: string;
+  data?: string;
+  /** The older name of --data. */
+  dataset?: string;
   out?: string;
   epochs: string;
   batchSize: string;
@@ -35,7 +37,7 @@ interface TrainFlags {
  * split), evaluate it on TEST and write a model directory; `--seeds` trains one model per seed.
  *
  * @example
- * await runCli(["train", "--dataset", "JapaneseVowels", "--seeds", "0,1,2", "--json"], memoryIO());
+ * await runCli(["train", "--data", "JapaneseVowels", "--seeds", "0,1,2", "--json"], memoryIO());
  */
 export function register(program: Command, ctx: CommandContext): void {
   program
@@ -43,7 +45,8 @@ export function register(program: Command, ctx: CommandContext): void {
     .description(
       "Train a Time Series Transformer on a dataset and write a model directory (config.json, weights.safetensors, metrics.json, model.onnx)",
     )
-    .requiredOption("--dataset <name|path>", "dataset name (e.g. JapaneseVowels) or a *_TRAIN.ts file")
+    .option("--data <name|path>", "dataset name (e.g. JapaneseVowels) or a *_TRAIN.ts file")
+    .option("--dataset <name|path>", "the same as --data (its older name)")
     .option("--out <dir>", "model directory (default models/<dataset>)")
     .option("--epochs <n>", "maximum epochs", "100")
     .option("--batch-size <n>", "cases per step", "32")
@@ -115,7 +118,7 @@ async function trainOneSeed(
   let bar = progressBar(io, label(1, settings.epochs), { unit: "steps", quiet });
   const epochSeconds: number[] = [];
   const result: TrainModelResult = await trainModel({
-    dataset: flags.dataset,
+    dataset: settings.data,
     out,
     epochs: settings.epochs,
     batchSize: settings.batchSize,
@@ -193,6 +196,16 @@ function parseFlags(flags: TrainFlags, cwd: string) {
     }
     return v;
   };
+  if (flags.data !== undefined && flags.dataset !== undefined && flags.data !== flags.dataset) {
+    throw inputError("--data and --dataset name the same thing; give one", { field: "--data" });
+  }
+  const data = flags.data ?? flags.dataset;
+  if (data === undefined) {
+    throw inputError("which data to train on?", {
+      field: "--data",
+      hint: "pass --data <name|path>, e.g. --data JapaneseVowels or --data path/to/X_TRAIN.ts",
+    });
+  }
   if (flags.seed !== undefined && flags.seeds !== undefined) {
     throw inputError("give either --seed or --seeds, not both", { field: "--seeds" });
   }
@@ -210,7 +223,8 @@ function parseFlags(flags: TrainFlags, cwd: string) {
     });
   }
   return {
-    out: resolve(cwd, flags.out ?? join("models", defaultName(flags.dataset, cwd))),
+    data,
+    out: resolve(cwd, flags.out ?? join("models", defaultName(data, cwd))),
     epochs: int("epochs", flags.epochs, 1),
     batchSize: int("batch-size", flags.batchSize, 1),
     lr: real("lr", flags.lr, (v) => v > 0, "a positive number"),

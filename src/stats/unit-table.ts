@@ -1,11 +1,13 @@
 /**
- * Read an effects table: a header of hypothesis names, then one row per unit; an empty cell
- * (or NA / NaN) is a missing value for that column. Every problem is an InputError naming the
+ * Read the `unit-table` format, what the statistics take: a header of hypothesis names, then one
+ * row per unit (e.g. one target input), one column per hypothesis; an empty cell (or NA / NaN) is
+ * a missing value for that column. (A sweep writes the other format, `effects-long`: one line per
+ * pair × component; see patching/effects-long.ts.) Every problem is an InputError naming the
  * file, line and column, with the fix.
  */
 import { inputError } from "../errors.js";
 
-export interface EffectColumn {
+export interface UnitTableColumn {
   readonly name: string;
   /** The column's values with missing cells removed. */
   readonly values: Float64Array;
@@ -38,13 +40,13 @@ function splitCsvLine(line: string): string[] {
 const MISSING = /^(|na|nan)$/i;
 
 /**
- * Parse effects CSV text into columns.
+ * Parse `unit-table` CSV text into columns.
  *
  * @example
- * parseEffectsCsv("L0H0,L0H1\n0.1,0.2\n0.3,\n0.2,0.5\n", "effects.csv");
+ * parseUnitTable("L0H0,L0H1\n0.1,0.2\n0.3,\n0.2,0.5\n", "effects.csv");
  * // [{ name: "L0H0", values: [0.1, 0.3, 0.2] }, { name: "L0H1", values: [0.2, 0.5] }]
  */
-export function parseEffectsCsv(text: string, file: string): EffectColumn[] {
+export function parseUnitTable(text: string, file: string): UnitTableColumn[] {
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1].trim() === "") lines.pop();
   if (lines.length === 0) {

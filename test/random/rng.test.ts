@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Rng } from "../../src/stats/rng.js";
+import { Rng } from "../../src/random/rng.js";
 
 describe("Rng (xoshiro128**)", () => {
   it("is reproducible by seed and stream, and streams differ", () => {

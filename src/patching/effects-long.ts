@@ -4,12 +4,14 @@ import type { EffectRow } from "./sweep.js";
 import type { Component } from "./types.js";
 
 /**
- * The long-format effects table: one line per (pair, direction, component).
+ * The `effects-long` format, what a sweep writes: one line per (pair, direction, component),
+ * with the pair, the component and every metric as columns. (The statistics read the other
+ * format, `unit-table`: one row per unit, one column per hypothesis; see stats/unit-table.ts.)
  * Empty cells mean "does not apply" (layer of a group, position of a whole-sequence
  * patch) or "undefined" (recovery when |M_source − M_target| < epsilon, see
  * metrics.ts); the table never holds NaN.
  */
-export const EFFECT_COLUMNS = [
+export const EFFECTS_LONG_COLUMNS = [
   "pair_id",
   "source",
   "target",
@@ -29,13 +31,14 @@ export const EFFECT_COLUMNS = [
 ] as const;
 
 /**
- * Render effect rows as CSV text (header + one line per row, `\n` line ends).
+ * Render effect rows in the `effects-long` format as CSV text (header + one line per row, `\n`
+ * line ends).
  *
  * @example
- * writeFileAtomic("effects.csv", effectsCsv(result.rows, inputs.labelMap));
+ * writeFileAtomic("effects.csv", effectsLongCsv(result.rows, inputs.labelMap));
  */
-export function effectsCsv(rows: readonly EffectRow[], labelMap: LabelMap | null): string {
-  const lines = [EFFECT_COLUMNS.join(",")];
+export function effectsLongCsv(rows: readonly EffectRow[], labelMap: LabelMap | null): string {
+  const lines = [EFFECTS_LONG_COLUMNS.join(",")];
   for (const r of rows) {
     const c = componentColumns(r.component);
     const label =
