@@ -36,6 +36,8 @@ export interface ZipLimits {
   maxEntryBytes?: number;
   /** Which entries matter; the others are listed by name only and never inflated or counted. */
   keep?: (name: string) => boolean;
+  /** Cap on the number of entries (each is an object in memory; default 10,000). */
+  maxEntries?: number;
 }
 
 /** Deflate cannot shrink data by more than about 1032:1 (RFC 1951: 258-byte matches of 2 bits). */
@@ -94,6 +96,10 @@ export function openZip(bytes: Uint8Array, limits: ZipLimits, source: string, hi
     );
   }
 
+  const maxEntries = limits.maxEntries ?? 10_000;
+  if (count > maxEntries) {
+    throw fail(`lists ${count} entries, more than the ${maxEntries} a file of this kind can need`);
+  }
   const entries = new Map<string, ZipEntry>();
   const decoder = new TextDecoder();
   const maxEntry = limits.maxEntryBytes ?? limits.maxTotalBytes;

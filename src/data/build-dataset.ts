@@ -22,6 +22,9 @@ export interface ParsedCases {
   labelMap?: LabelMapKind;
 }
 
+/** Values of a padded dataset held in memory (float32: 1 GiB). */
+const MAX_PADDED_VALUES = 2 ** 28;
+
 /**
  * Lay the parsed cases out as a {@link Dataset} (cases × time × channels,
  * zero padded) and attach the label map.
@@ -35,7 +38,26 @@ export function buildDataset(parts: ParsedCases): Dataset {
   const cases = parts.lengths.length;
   const channels = parts.channels;
   let maxLength = 0;
-  for (const n of parts.lengths) if (n > maxLength) maxLength = n;
+  let longest = 0;
+  for (let i = 0; i < cases; i++) {
+    if (parts.lengths[i] > maxLength) {
+      maxLength = parts.lengths[i];
+      longest = i;
+    }
+  }
+  // Padding every case to the longest multiplies a file's size by up to the number of cases
+  // (one long case among many short ones), so the padded size is checked before allocating.
+  if (cases * maxLength * channels > MAX_PADDED_VALUES) {
+    throw inputError(
+      `padding ${cases} cases to the longest (${maxLength} steps, line ${parts.lines[longest]}) × ${channels} channels needs ` +
+        `${((cases * maxLength * channels * 4) / 2 ** 30).toFixed(1)} GiB, more than the ${(MAX_PADDED_VALUES * 4) / 2 ** 30} GiB tspatch holds`,
+      {
+        file: parts.file,
+        line: parts.lines[longest],
+        hint: "resample the series to a common length or drop the outlier case; check that the long case is not several cases run together",
+      },
+    );
+  }
   const values = new Float32Array(cases * maxLength * channels);
   const raw = parts.raw;
   for (let i = 0; i < cases; i++) {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { concatBytes } from "../bounded-read.js";
 import { InputError, inputError } from "../errors.js";
 import { openZip } from "../zip-archive.js";
 import { cacheDirectory, type DataLocationOptions } from "./search-path.js";
@@ -101,7 +102,7 @@ export async function downloadDataset(name: string, options: DownloadOptions = {
       field: "download",
     });
   }
-  const zip = concat(chunks, received);
+  const zip = concatBytes(chunks, received);
   chunks.length = 0;
 
   const dataFile = (entry: string) => /\.(ts|arff)$/i.test(entry) && !entry.endsWith("/");
@@ -146,16 +147,6 @@ export async function downloadDataset(name: string, options: DownloadOptions = {
     });
   }
   return { url, dir, files: [...files.keys()].sort(), bytes: received };
-}
-
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 function escapeRegExp(s: string): string {

@@ -3,8 +3,8 @@
  * and download archive datasets that are not found locally.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { FileTooLarge, readFileBounded } from "../bounded-read.js";
 import { InputError, inputError } from "../errors.js";
 import { parseArff } from "./arff-format.js";
 import type { Dataset } from "./dataset.js";
@@ -87,12 +87,10 @@ export async function readDatasetFile(
   const full = resolve(options.cwd ?? process.cwd(), path);
   let bytes: Uint8Array;
   try {
-    // checked before reading: a file too long to decode should not be read into memory first
-    const size = (await stat(full)).size;
-    if (size > MAX_DATA_FILE_BYTES) throw dataFileTooLarge(path, size);
-    bytes = await readFile(full);
+    // bounded: a file too long to decode is refused by its size, a pipe or device as it passes it
+    bytes = readFileBounded(full, MAX_DATA_FILE_BYTES);
   } catch (error) {
-    if (error instanceof InputError) throw error;
+    if (error instanceof FileTooLarge) throw dataFileTooLarge(path, error.bytes);
     const code = (error as NodeJS.ErrnoException).code;
     throw inputError(code === "ENOENT" ? "no such file" : `cannot read the file (${code ?? String(error)})`, {
       file: path,

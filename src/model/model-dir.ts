@@ -4,9 +4,10 @@
  * optional `metrics.json`. Every file is written atomically (temporary file +
  * rename), weights before config, so a directory with a config.json is complete.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../atomic-write.js";
+import { FileTooLarge, readFileBounded } from "../bounded-read.js";
 import type { LabelMapKind } from "../data/labels.js";
 import { inputError } from "../errors.js";
 import type { Runtime } from "../runtime/session.js";
@@ -22,6 +23,9 @@ import { importPth } from "./import-pth.js";
 import type { LabelSource } from "./label-map-rule.js";
 import { numel, paramShapes } from "./param-names.js";
 import { readSafetensors, type StoredTensor, writeSafetensors } from "./safetensors.js";
+
+/** A config.json holds a label map of at most a few thousand classes: kilobytes. */
+const MAX_CONFIG_BYTES = 16 << 20;
 
 export { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelConfigFile } from "./config-file.js";
 
@@ -104,8 +108,15 @@ function loadModelDir(dir: string, runtime?: Runtime): HookedTST {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(configPath, "utf8"));
+    // a config is a few kB; the bound keeps a huge or endless file from being read whole
+    raw = JSON.parse(new TextDecoder().decode(readFileBounded(configPath, MAX_CONFIG_BYTES)));
   } catch (error) {
+    if (error instanceof FileTooLarge) {
+      throw inputError(`holds more than ${MAX_CONFIG_BYTES} bytes, more than a model config can`, {
+        file: configPath,
+        hint: "config.json is written by tspatch train / import-pth; re-create the model directory",
+      });
+    }
     throw inputError(`is not valid JSON (${(error as Error).message})`, { file: configPath });
   }
   const { config, preprocess, labelMap, provenance } = parseModelConfigFile(raw, configPath);

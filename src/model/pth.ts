@@ -1,6 +1,6 @@
-import { readFileSync, statSync } from "node:fs";
 import { types } from "node:util";
 import { Parser } from "pickleparser";
+import { FileTooLarge, readFileBounded } from "../bounded-read.js";
 import { InputError, inputError } from "../errors.js";
 import { openZip } from "../zip-archive.js";
 
@@ -42,13 +42,17 @@ type PersistentResolver = NonNullable<ParserOptions["persistentResolver"]>;
 /** The limits a checkpoint must keep before anything is unpacked or allocated. */
 export const PTH_LIMITS = {
   /** Bytes of the file itself. */
-  maxFileBytes: 256 << 20,
+  maxFileBytes: 96 << 20,
   /** Declared bytes of all storages together (the reference checkpoints need 1.7 MB). */
-  maxStorageBytes: 128 << 20,
+  maxStorageBytes: 64 << 20,
   /** Elements of all tensors together, after strided views are materialised (float32 each). */
   maxElements: 1 << 24,
-  /** Bytes of data.pkl (a state dict's pickle is a few kB per hundred tensors). */
-  maxPickleBytes: 16 << 20,
+  /**
+   * Bytes of data.pkl: ~140 per tensor (the reference's is 8.5 kB for 60), so 256 KiB holds ~1,800
+   * tensors. Kept small because a pickle amplifies: each 1-byte EMPTY_DICT opcode makes a Map of
+   * ~200 bytes, so 1 MiB of them takes 200 MB while unpickling.
+   */
+  maxPickleBytes: 256 << 10,
 } as const;
 
 /** A storage type named by a GLOBAL opcode (`torch.FloatStorage`, …): a frozen tag compared by identity. */
@@ -121,19 +125,14 @@ class UnsupportedObject extends Error {}
 export function readPth(path: string): Map<string, PthTensor> {
   let bytes: Uint8Array;
   try {
-    const size = statSync(path).size;
-    if (size > PTH_LIMITS.maxFileBytes) {
-      throw inputError(
-        `is ${size} bytes, more than the ${PTH_LIMITS.maxFileBytes} a model checkpoint may have`,
-        {
-          file: path,
-          hint: "pass the state dict of a model of the size tspatch works with (the reference checkpoints are 1.8 MB)",
-        },
-      );
-    }
-    bytes = readFileSync(path);
+    bytes = readFileBounded(path, PTH_LIMITS.maxFileBytes);
   } catch (error) {
-    if (error instanceof InputError) throw error;
+    if (error instanceof FileTooLarge) {
+      throw inputError(`holds more than the ${error.limit} bytes a model checkpoint may have`, {
+        file: path,
+        hint: "pass the state dict of a model of the size tspatch works with (the reference checkpoints are 1.8 MB)",
+      });
+    }
     throw inputError(`cannot read: ${(error as Error).message}`, { file: path });
   }
   return parsePth(bytes, path);
@@ -167,6 +166,8 @@ export function parsePth(bytes: Uint8Array, source = "checkpoint"): Map<string, 
     {
       maxTotalBytes: PTH_LIMITS.maxStorageBytes + PTH_LIMITS.maxPickleBytes,
       maxEntryBytes: PTH_LIMITS.maxStorageBytes,
+      // one storage per tensor, and data.pkl's cap allows ~1,800 tensors
+      maxEntries: 4096,
     },
     source,
     hint,

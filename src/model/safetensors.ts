@@ -1,6 +1,6 @@
-import { readFileSync, statSync } from "node:fs";
 import { writeFileAtomic } from "../atomic-write.js";
-import { InputError, inputError } from "../errors.js";
+import { FileTooLarge, readFileBounded } from "../bounded-read.js";
+import { inputError } from "../errors.js";
 
 /**
  * safetensors reading and writing (https://huggingface.co/docs/safetensors, "Format"): an 8-byte
@@ -225,9 +225,10 @@ export function readSafetensors(path: string, options: { maxTensorBytes?: number
   const maxBytes = 8 + MAX_HEADER_BYTES + (options.maxTensorBytes ?? MAX_TENSOR_BYTES);
   let bytes: Uint8Array;
   try {
-    const size = statSync(path).size;
-    if (size > maxBytes) {
-      throw inputError(`is ${size} bytes, more than the ${maxBytes} its tensors can need`, {
+    bytes = readFileBounded(path, maxBytes);
+  } catch (error) {
+    if (error instanceof FileTooLarge) {
+      throw inputError(`holds more than the ${maxBytes} bytes its tensors can need`, {
         file: path,
         hint:
           options.maxTensorBytes === undefined
@@ -235,9 +236,6 @@ export function readSafetensors(path: string, options: { maxTensorBytes?: number
             : "the weights do not belong to this config.json (or the file is corrupt)",
       });
     }
-    bytes = readFileSync(path);
-  } catch (error) {
-    if (error instanceof InputError) throw error;
     throw inputError(`cannot read: ${(error as Error).message}`, { file: path });
   }
   return decodeSafetensors(bytes, path);

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { inputError } from "../errors.js";
+import { assertFiniteWeights } from "../model/finite-weights.js";
 import { readSafetensors, type StoredTensor, writeSafetensors } from "../model/safetensors.js";
 import type { RAdamState } from "./radam.js";
 
@@ -122,6 +123,7 @@ export function readCheckpoint(path: string): Checkpoint {
   } catch {
     throw inputError("the checkpoint's position record is not valid JSON", { file: path, field: "position" });
   }
+  checkPosition(position, metadata.optimizer_step, path);
   const params = new Map<string, Float32Array>();
   const expAvg = new Map<string, Float32Array>();
   const expAvgSq = new Map<string, Float32Array>();
@@ -138,8 +140,39 @@ export function readCheckpoint(path: string): Checkpoint {
     else if (kind === "best") bestParams.set(name, t.data);
     else throw inputError(`unexpected tensor ${key}`, { file: path, field: key });
   }
+  assertFiniteWeights([...params, ...bestParams], path);
   const best = bestParams.size > 0 ? bestParams : null;
   return { position, params, optimizer: { step: Number(metadata.optimizer_step), expAvg, expAvgSq }, best };
+}
+
+/** The fields the loop reads from a position record have their types (a corrupt file is exit 2, not a crash). */
+function checkPosition(position: unknown, optimizerStep: string | undefined, file: string): void {
+  const count = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+  const object = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === "object" && !Array.isArray(v);
+  const p = object(position) ? position : {};
+  const checks: [string, boolean][] = [
+    ["position", object(position)],
+    ["position.settings", object(p.settings)],
+    ["position.data", typeof p.data === "string"],
+    ...(["epoch", "stepInEpoch", "globalStep", "epochsSinceBest"] as const).map((k): [string, boolean] => [
+      `position.${k}`,
+      count(p[k]),
+    ]),
+    ["position.partial", object(p.partial)],
+    ["position.history", Array.isArray(p.history)],
+    ["position.best", p.best === null || object(p.best)],
+    ["position.numBatchesTracked", object(p.numBatchesTracked)],
+    ["optimizer_step", count(Number(optimizerStep ?? ""))],
+  ];
+  const bad = checks.find(([, ok]) => !ok)?.[0] ?? null;
+  if (bad !== null) {
+    throw inputError(`the checkpoint's ${bad} record is missing or of the wrong type (the file is corrupt)`, {
+      file,
+      field: bad,
+      hint: "delete it and train again without --resume",
+    });
+  }
 }
 
 /**

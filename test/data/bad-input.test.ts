@@ -96,6 +96,12 @@ const CASES: [string, string | Uint8Array, RegExp][] = [
   ["a trailing comma", GOOD.replace("7,8,9:", "7,8,9,:"), /^bad\.ts, line 8: channel 1 ends with ','/],
   ["an infinite value", GOOD.replace("7,8,9", "7,1e999,9"), /^bad\.ts, line 8: "1e999" is not a number/],
   [
+    // 40,001 values in a 80 kB file become 300 million once every case is padded to the longest
+    "one long case among many short ones (padding would need gigabytes)",
+    `@problemName x\n@univariate true\n@classLabel true a b\n@data\n${"1,".repeat(30_000)}1:a\n${"1:b\n".repeat(10_000)}`,
+    /^bad\.ts, line 5: padding 10001 cases to the longest \(30001 steps, line 5\) × 1 channels needs 1\.1 GiB/,
+  ],
+  [
     "no label separator",
     `@classLabel true a\n@data\n1,2,3\n`,
     /^bad\.ts, line 3: expected channel values and a label separated by ':'/,

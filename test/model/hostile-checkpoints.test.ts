@@ -23,6 +23,7 @@ import { paramShapes } from "../../src/model/param-names.js";
 import { readPth } from "../../src/model/pth.js";
 import { importReferenceStateDict } from "../../src/model/reference-keys.js";
 import { decodeSafetensors, readSafetensors, writeSafetensors } from "../../src/model/safetensors.js";
+import { readCheckpoint, writeCheckpoint } from "../../src/train/checkpoint.js";
 import { openZip } from "../../src/zip-archive.js";
 import { writeZip, zerosDeflated } from "../zip-writer.js";
 
@@ -76,6 +77,26 @@ describe("crafted .pth pickles are refused with the tensor and the fault named",
     ["value_not_tensor", /entry "w" is a tuple\/list, not a tensor/],
     ["key_not_string", /has a key the number 3; a state dict's keys are tensor names/],
   ];
+  it("through the CLI: import-pth exits 2 with the message and no stack", async () => {
+    for (const name of [
+      "stride_string",
+      "size_dict",
+      "storage_type_dtype",
+      "root_list_proto",
+      "size_2e40_stride0",
+    ]) {
+      const r = await cli(
+        "import-pth",
+        join(HOSTILE, `crafted_${name}.pth`),
+        "--out",
+        join(tmp, `cli-${name}`),
+      );
+      expect(r.code, name).toBe(2);
+      expect(r.err, name).toMatch(new RegExp(`crafted_${name}\\.pth: `));
+      expect(r.err, name).not.toMatch(/internal error|\n\s+at /);
+    }
+  });
+
   for (const [name, message] of cases) {
     it(name, () => {
       const error = inputErrorOf(() => loadPth(join(HOSTILE, `crafted_${name}.pth`)));
@@ -206,12 +227,21 @@ describe("config.json is checked against its schema, naming the field", () => {
     expect(loadModel(variant).model.preprocess?.normalize.scale).toEqual([1, 2]);
   });
 
+  it("a config.json of 20 MiB is refused before it is read", () => {
+    const variant = join(tmp, "config-huge");
+    cpSync(dir, variant, { recursive: true });
+    sparseFile(join("config-huge", "config.json"), 20 << 20);
+    expect(inputErrorOf(() => loadModel(variant)).message).toMatch(
+      /config\.json: holds more than 16777216 bytes/,
+    );
+  });
+
   it("a weights file larger than the config needs is refused before it is read", () => {
     const variant = join(tmp, "config-big-weights");
     cpSync(dir, variant, { recursive: true });
     sparseFile(join("config-big-weights", "weights.safetensors"), 64 << 20);
     expect(inputErrorOf(() => loadModel(variant)).message).toMatch(
-      /weights\.safetensors: is 67108864 bytes, more than the \d+ its tensors can need/,
+      /weights\.safetensors: holds more than the \d+ bytes its tensors can need/,
     );
   });
 });
@@ -257,9 +287,22 @@ describe("memory amplification: sizes are checked against the bytes present befo
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 << 20);
   });
 
+  it("a .pth listing 5,000 entries is refused before they are read", () => {
+    const entries = Array.from({ length: 5000 }, (_, i) => ({ name: `archive/data/${i}` }));
+    expect(inputErrorOf(() => loadPth(writePth("many.pth", writeZip(entries)))).message).toMatch(
+      /lists 5000 entries, more than the 4096/,
+    );
+  });
+
+  it("a data.pkl over 256 KiB is refused before it is unpickled", () => {
+    expect(
+      inputErrorOf(() => loadPth(writePth("big-pickle.pth", dictsPickle((256 << 10) + 1)))).message,
+    ).toMatch(/has a data\.pkl larger than 262144 bytes/);
+  });
+
   it("a .pth zip bomb is refused: by its declared size, or when it unpacks past it", () => {
     expect(inputErrorOf(() => loadPth(writePth("bomb-truth.pth", bombPth("truth")))).message).toMatch(
-      /unpacks to more than 128 MiB \(".*\/data\/0" declares 1536 MiB\)/,
+      /unpacks to more than 64 MiB \(".*\/data\/0" declares 1536 MiB\)/,
     );
     expect(inputErrorOf(() => loadPth(writePth("bomb-lie.pth", bombPth("lie")))).message).toMatch(
       /"\S*\/data\/0" unpacks to more than the \d+ bytes it declares \(corrupt, or a zip bomb\)/,
@@ -282,6 +325,12 @@ describe("memory amplification: sizes are checked against the bytes present befo
         writePth("overlap.safetensors", overlappingSafetensors(3000)),
       ],
       ["600 MiB .ts (sparse file)", "data", sparseFile("big_TRAIN.ts", 600 << 20)],
+      ["/dev/zero as a .pth (a device without an end)", "pth", "/dev/zero"],
+      [
+        "a 256 KiB data.pkl of EMPTY_DICT opcodes (one Map each)",
+        "pth",
+        writePth("dicts.pth", dictsPickle(256 << 10)),
+      ],
     ];
     const run = promisify(execFile);
     const results: { label: string; outcome: string; peakRssMB: number }[] = [];
@@ -311,6 +360,14 @@ describe("memory amplification: sizes are checked against the bytes present befo
   });
 });
 
+/** A .pth whose data.pkl of `bytes` bytes is EMPTY_DICT opcodes: the densest allocation a pickle can ask for. */
+function dictsPickle(bytes: number): Uint8Array {
+  const pkl = new Uint8Array(bytes).fill(0x7d);
+  pkl.set([0x80, 2]);
+  pkl[bytes - 1] = 0x2e;
+  return writeZip([{ name: "archive/data.pkl", data: pkl, deflate: true }]);
+}
+
 function writePth(name: string, bytes: Uint8Array): string {
   const path = join(tmp, name);
   writeFileSync(path, bytes);
@@ -324,3 +381,52 @@ function sparseFile(name: string, bytes: number): string {
   closeSync(fd);
   return path;
 }
+
+describe("a training checkpoint is checked before a resume reads it", () => {
+  const position = {
+    settings: { batchSize: 4, lr: 0.001, weightDecay: 0, valFraction: 0, patience: 5, seed: 1 },
+    data: "abc",
+    epoch: 1,
+    stepInEpoch: 0,
+    globalStep: 3,
+    partial: { lossSum: 0, correct: 0, seen: 0, seconds: 0 },
+    history: [],
+    best: null,
+    epochsSinceBest: 0,
+    numBatchesTracked: {},
+    elapsedSeconds: 1,
+  };
+  const write = (name: string, pos: unknown, value = 0.5) => {
+    const path = join(tmp, name);
+    writeCheckpoint(path, {
+      position: pos as typeof position,
+      params: new Map([["unembed.b_U", Float32Array.of(1, value)]]),
+      optimizer: { step: 3, expAvg: new Map(), expAvgSq: new Map() },
+      best: null,
+    });
+    return path;
+  };
+
+  it("a valid one reads back", () => {
+    expect(readCheckpoint(write("ok.safetensors", position)).position).toEqual(position);
+  });
+
+  for (const [label, pos, field] of [
+    ["position null", null, "position"],
+    ["settings missing", { ...position, settings: undefined }, "position.settings"],
+    ["epoch a string", { ...position, epoch: "1" }, "position.epoch"],
+    ["history an object", { ...position, history: {} }, "position.history"],
+  ] as const) {
+    it(label, () => {
+      expect(inputErrorOf(() => readCheckpoint(write("bad.safetensors", pos))).message).toMatch(
+        new RegExp(`the checkpoint's ${field.replace(".", "\\.")} record is missing or of the wrong type`),
+      );
+    });
+  }
+
+  it("NaN weights", () => {
+    expect(
+      inputErrorOf(() => readCheckpoint(write("nan.safetensors", position, Number.NaN))).message,
+    ).toMatch(/unembed\.b_U has 1 non-finite value \(NaN at index 1\)/);
+  });
+});
