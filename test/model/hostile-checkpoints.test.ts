@@ -384,7 +384,17 @@ function sparseFile(name: string, bytes: number): string {
 
 describe("a training checkpoint is checked before a resume reads it", () => {
   const position = {
-    settings: { batchSize: 4, lr: 0.001, weightDecay: 0, valFraction: 0, patience: 5, seed: 1 },
+    settings: {
+      batchSize: 4,
+      lr: 0.001,
+      weightDecay: 0,
+      valFraction: 0,
+      patience: 5,
+      seed: 1,
+      normalize: "zscore",
+      modelSetup: "0",
+      threads: 1,
+    },
     data: "abc",
     epoch: 1,
     stepInEpoch: 0,
