@@ -6,12 +6,13 @@ import { memoryIO } from "../../src/cli/io.js";
 import { runCli } from "../../src/cli/main.js";
 import { InputError } from "../../src/errors.js";
 import { type ReportFigure, renderFigures } from "../../src/report/figures.js";
+import { escapeHtml } from "../../src/report/html.js";
 import { renderReport } from "../../src/report/report-html.js";
 import { rerunCommand } from "../../src/report/sections/rerun.js";
 import { tableToCsv, tableToMarkdown } from "../../src/report/table-format.js";
 import { componentTable, reportTables } from "../../src/report/tables.js";
 import { writeReport } from "../../src/report/write-report.js";
-import { INJECTION, injectedResults, quickStudyResults } from "./fixture.js";
+import { compatStudyResults, INJECTION, injectedResults, quickStudyResults } from "./fixture.js";
 
 const results = quickStudyResults();
 const tmp = mkdtempSync(join(tmpdir(), "tspatch-report-"));
@@ -99,6 +100,31 @@ describe("report.html", () => {
     expect(rerunCommand({ dataset: "my data", pairsFile: "p.csv", familyPooled: true }, "o")).toBe(
       "npx tspatch study --dataset 'my data' --pairs-file p.csv --family pooled --out o",
     );
+  });
+});
+
+describe("the published-study comparison", () => {
+  it("shows the published numbers beside the re-computed ones, each claim's verdict and the per-head table", () => {
+    const compat = compatStudyResults();
+    const r = compat.reproduction!;
+    const html = renderReport(compat, []);
+    expect(html).toContain('<section id="published">');
+    expect(html).toContain('<a href="#published">Published study</a>');
+    expect(html).toContain("<strong>Compatibility mode.</strong>");
+    expect(html).toContain(
+      `<td>heads significant after BH</td><td class="num">${r.published.total}</td><td class="num">${r.published.significant}</td><td class="num">${r.counts.corrected}</td>`,
+    );
+    expect(r.claims.length).toBeGreaterThan(0);
+    for (const c of r.claims)
+      expect(html).toContain(
+        `<td>${escapeHtml(c.claim)}</td><td>${c.verdict}</td><td>${escapeHtml(c.reason)}</td>`,
+      );
+    const heads = html.slice(html.indexOf('id="table-reproduction-heads"'));
+    expect(heads.slice(0, heads.indexOf("</tbody>")).match(/<tr><td>L\dH\d<\/td>/g)).toHaveLength(
+      r.heads.length,
+    );
+    // a slice-mode run says what its "heads" are
+    expect(html).toContain("slice mode, a compatibility switch");
   });
 });
 
