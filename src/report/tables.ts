@@ -171,14 +171,27 @@ export function dataTable(results: StudyResults): Table {
   return fieldTable("data", "Data", "field", rows);
 }
 
+/**
+ * Whether `data.classes` can name the model's outputs: with the reference checkpoints' label map
+ * (class index = int(label)) the model has more outputs than the data has labels, and the labels
+ * are listed densely, so output i is not necessarily `classes[i]`.
+ */
+function labelsNameOutputs(results: StudyResults): boolean {
+  return results.data.classes.length === results.model.architecture.classes;
+}
+
+const OUTPUTS_NOTE = (results: StudyResults) =>
+  `The model has ${results.model.architecture.classes} outputs for ${results.data.classes.length} labelled classes (a reference checkpoint's label map, see model/config.json); outputs are numbered, not named.`;
+
 /** Rows per class of the analysed split. */
 export function classTable(results: StudyResults): Table {
   const d = results.data;
+  const indexed = labelsNameOutputs(results);
   return {
     id: "classes",
     title: `Rows per class (${d.analysis_split})`,
-    columns: [col("class index", "int"), col("label", "text"), col("rows", "int")],
-    rows: d.classes.map((label, i): Cell[] => [i, label, d.class_counts[i] ?? null]),
+    columns: [...(indexed ? [col("class index", "int")] : []), col("label", "text"), col("rows", "int")],
+    rows: d.classes.map((label, i): Cell[] => [...(indexed ? [i] : []), label, d.class_counts[i] ?? null]),
   };
 }
 
@@ -200,11 +213,11 @@ export function modelTable(results: StudyResults): Table {
   return fieldTable("model", "Model", "field", rows);
 }
 
-/** Confusion matrix counts: rows = true class, columns = predicted class. */
+/** Confusion matrix counts: rows = true class, columns = predicted class (model output order). */
 export function confusionTable(results: StudyResults): Table {
-  const labels = results.data.classes;
+  const named = labelsNameOutputs(results);
   const width = results.model.confusion.reduce((m, r) => Math.max(m, r.length), 0);
-  const name = (i: number) => labels[i] ?? `output ${i}`;
+  const name = (i: number) => (named ? results.data.classes[i] : `output ${i}`);
   return {
     id: "confusion",
     title: "Confusion matrix (rows: true class, columns: predicted class)",
@@ -216,6 +229,7 @@ export function confusionTable(results: StudyResults): Table {
       name(i),
       ...Array.from({ length: width }, (_, j) => r[j] ?? 0),
     ]),
+    notes: named ? [] : [OUTPUTS_NOTE(results)],
   };
 }
 

@@ -144,6 +144,18 @@ describe("tables", () => {
     expect(md.split("\n")[3]).toMatch(/^\| --- \| ---: \|/);
   });
 
+  it("names the confusion matrix's outputs by label only when the labels are the model's outputs", () => {
+    const quick = reportTables(results).find((t) => t.id === "confusion")!;
+    expect(quick.columns.slice(1).map((c) => c.label)).toEqual(results.data.classes);
+    // The reference checkpoint: 10 outputs (class index = int(label)) for 9 labels listed densely.
+    const compat = compatStudyResults();
+    const table = reportTables(compat).find((t) => t.id === "confusion")!;
+    expect(compat.model.architecture.classes).toBe(compat.data.classes.length + 1);
+    expect(table.columns[1].label).toBe("output 0");
+    expect(table.rows.map((r) => r[0])).toEqual(compat.model.confusion.map((_, i) => `output ${i}`));
+    expect(table.notes?.[0]).toMatch(/10 outputs for 9 labelled classes/);
+  });
+
   it("covers every direction and kind, with unique ids", () => {
     const ids = reportTables(results).map((t) => t.id);
     expect(new Set(ids).size).toBe(ids.length);
