@@ -9,6 +9,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   infer: async () => (await import("./infer.js")).benchInfer(),
   train: async () => (await import("./train.js")).benchTrain(),
   patch: async () => (await import("./patch.js")).benchPatch(),
+  study: async () => (await import("./study.js")).benchStudy(),
 };
 
 const wanted = process.argv.slice(2);

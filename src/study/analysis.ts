@@ -272,7 +272,7 @@ function positionMap(columns: ComponentColumn[], plan: AnalysisPlan, family: str
     kind: "head_position",
     family,
     counts: { total: cells.length, naive, corrected: cells.filter((c) => c.significant_corrected).length },
-    top: topNames(columns.map((c, j) => ({ name: c.name, mean: cells[j].mean ?? -Infinity }))),
+    top: topNames(columns.map((c, j) => ({ name: c.name, mean: cells[j].mean ?? Number.NaN }))),
     components: [],
     map: {
       positions: Math.max(0, ...cells.map((c) => c.position + 1)),
@@ -282,11 +282,14 @@ function positionMap(columns: ComponentColumn[], plan: AnalysisPlan, family: str
   };
 }
 
-/** Up to five names with the largest means, largest first (ties: the earlier component first). */
+/**
+ * Up to five names with the largest |mean|, largest first (ties: the earlier component first):
+ * in the noise direction the effects that matter are drops, so the sign does not rank.
+ */
 function topNames(items: { name: string; mean: number }[]): string[] {
   return items
-    .map((item, index) => ({ ...item, index }))
-    .sort((a, b) => b.mean - a.mean || a.index - b.index)
+    .map((item, index) => ({ ...item, index, size: Number.isFinite(item.mean) ? Math.abs(item.mean) : -1 }))
+    .sort((a, b) => b.size - a.size || a.index - b.index)
     .slice(0, 5)
     .map((item) => item.name);
 }

@@ -1,7 +1,7 @@
 /**
  * The stage pipeline of `tspatch study` (DESIGN.md "Outputs of a study"):
  * data → model → evaluation → pairs → sweeps (one stage per component kind) → statistics →
- * results. Each stage writes its outputs atomically and is recorded in stages.json, so
+ * results → the caller's final stages (figures and report.html, from the report layer). Each stage writes its outputs atomically and is recorded in stages.json, so
  * `--resume` skips finished stages (a sweep interrupted mid-way resumes from its checkpoint of
  * finished pairs). Optional stages (stability, baselines, diagnostics, sensitivity) fill their
  * results.json sections once those modules exist; they are not part of the list until then.
@@ -38,6 +38,7 @@ import {
   type DirectionResults,
   type ModelCard,
   type PairsSummary,
+  parseResults,
   RESULTS_SCHEMA_NAME,
   RESULTS_SCHEMA_VERSION,
   type ReproductionSection,
@@ -70,6 +71,17 @@ export interface StudyOptions {
   progress?: (stage: string, unit: string) => Progress;
   /** One line per stage started or skipped. */
   log?: (line: string) => void;
+  /**
+   * Stages after `results` that read it (the report's figures and HTML): given by the caller,
+   * since study/ does not import the layers above it. Recorded and resumed like the others.
+   */
+  finalStages?: readonly FinalStage[];
+}
+
+/** A stage that reads the finished results (e.g. the report). */
+export interface FinalStage {
+  name: string;
+  run(out: string, results: StudyResults): Promise<void>;
 }
 
 export interface StudyRun {
@@ -121,9 +133,13 @@ export async function runStudy(options: StudyOptions): Promise<StudyRun> {
     writeFileAtomic(join(out, "config.json"), text);
     const study = new StudyState(options);
     const skipped: string[] = [];
-    for (const stage of stageNames(config, shard)) {
+    const finals = shard === null ? (options.finalStages ?? []) : [];
+    for (const stage of [...stageNames(config, shard), ...finals.map((f) => f.name)]) {
       options.log?.(manifest.isDone(stage) ? `${stage}: done earlier, skipped` : `${stage} …`);
-      const outcome = await manifest.run(stage, () => study.run(stage));
+      const final = finals.find((f) => f.name === stage);
+      const outcome = await manifest.run(stage, () =>
+        final === undefined ? study.run(stage) : final.run(out, study.readResults()),
+      );
       if (outcome === "skipped") skipped.push(stage);
     }
     const timings = manifest.timings();
@@ -618,7 +634,8 @@ class StudyState {
   }
 
   readResults(): StudyResults {
-    return JSON.parse(readFileSync(this.path("results.json"), "utf8")) as StudyResults;
+    const file = this.path("results.json");
+    return parseResults(readFileSync(file, "utf8"), file);
   }
 }
 

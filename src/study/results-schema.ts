@@ -230,7 +230,7 @@ export interface KindResults {
   family: string;
   /** Hypotheses in the family, significant before and after correction. */
   counts: { total: number; naive: number; corrected: number };
-  /** Names of the up to five largest mean effects, largest first. */
+  /** Names of the up to five largest effects by |mean|, largest first. */
   top: string[];
   /** Per-component statistics (head, layer, mlp); empty for head_position (see `map`). */
   components: ComponentStats[];

@@ -10,7 +10,17 @@ import { parseResults } from "../../src/study/results-schema.js";
 const tmp = mkdtempSync(join(tmpdir(), "tspatch-study-"));
 const model = join(tmp, "trained", "model");
 /** One configuration for the reference, repeated, resumed and sharded runs. */
-const flags = ["--quick", "--model", model, "--kinds", "heads,layers", "--max-sources", "4", "--quiet"];
+const flags = [
+  "--quick",
+  "--model",
+  model,
+  "--kinds",
+  "heads,layers",
+  "--max-sources",
+  "4",
+  "--quiet",
+  "--no-report",
+];
 
 async function study(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const io = memoryIO({ cwd: tmp });

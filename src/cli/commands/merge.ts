@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { mergeStudies } from "../../study/merge.js";
 import { type CommandContext, printJson } from "../context.js";
 import { progressBar } from "../progress.js";
-import { summaryJson, summaryText } from "./study.js";
+import { REPORT_STAGE, summaryJson, summaryText } from "./study.js";
 
 /**
  * `tspatch merge <shard dirs…> --out <dir>`: combine the shards of a study and finish it.
@@ -29,6 +29,7 @@ export function register(program: Command, ctx: CommandContext): void {
           data: { cwd: ctx.io.cwd, env: ctx.io.env, download: false },
           signal: ctx.signal,
           progress: (stage, unit) => progressBar(ctx.io, stage, { unit, quiet: flags.quiet }),
+          finalStages: [REPORT_STAGE],
         },
       );
       const seconds = (performance.now() - started) / 1000;

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { inputError } from "../../errors.js";
 import { defaultStudyConfig, quickScale, type StudyConfig } from "../../study/config.js";
-import { runStudy, type Shard } from "../../study/pipeline.js";
+import { type FinalStage, runStudy, type Shard } from "../../study/pipeline.js";
 import {
   COMPONENT_KINDS,
   STUDY_CORRECTIONS,
@@ -42,7 +42,19 @@ interface StudyFlags {
   offline?: boolean;
   quiet?: boolean;
   json?: boolean;
+  /** Set by --no-report (commander stores it as `report: false`). */
+  report?: boolean;
+  noReport?: boolean;
 }
+
+/** The last stage: figures, tables and report.html drawn from results.json. */
+export const REPORT_STAGE: FinalStage = {
+  name: "report",
+  async run(out, results) {
+    const { writeReportFrom } = await import("../../report/write-report.js");
+    await writeReportFrom(results, out);
+  },
+};
 
 const KIND_FLAGS: Record<string, StudyComponentKind> = {
   heads: "head",
@@ -106,9 +118,11 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--data-dir <dir>", "search this directory for datasets first")
     .option("--offline", "never download datasets")
     .option("--quiet", "no progress bars")
+    .option("--no-report", "skip the figures and report.html (results.json and the tables only)")
     .option("--json", "print the summary as JSON")
     .action(async (flags: StudyFlags) => {
       const started = performance.now();
+      flags.noReport = flags.report === false;
       const config = studyConfig(flags, ctx.io.cwd);
       const shard = flags.shard === undefined ? null : parseShard(flags.shard);
       const out = resolve(ctx.io.cwd, flags.out ?? `runs/${outName(config.dataset)}`);
@@ -126,6 +140,7 @@ export function register(program: Command, ctx: CommandContext): void {
         signal: ctx.signal,
         progress: (stage, unit) => progressBar(ctx.io, stage, { unit, quiet: flags.quiet }),
         log: flags.quiet ? undefined : (line) => ctx.io.stderr(`study: ${line}\n`),
+        finalStages: flags.noReport ? [] : [REPORT_STAGE],
       });
       const seconds = (performance.now() - started) / 1000;
       if (run.results === null) {
@@ -270,7 +285,7 @@ export function summaryText(results: StudyResults, out: string, seconds: number)
         const c = heads.components.find((x) => x.name === name);
         if (c === undefined) continue;
         lines.push(
-          `    ${name}: mean ${fmt(c.mean)} [${fmt(c.ci.low)}, ${fmt(c.ci.high)}], d_z ${fmt(c.d_z, 2)}, p_adj ${fmt(c.p_adj, 4)}${c.significant_corrected ? " *" : ""}`,
+          `    ${name}: mean ${fmt(c.mean, 4)} [${fmt(c.ci.low, 4)}, ${fmt(c.ci.high, 4)}], d_z ${fmt(c.d_z, 2)}, p_adj ${fmt(c.p_adj, 4)}${c.significant_corrected ? " *" : ""}`,
         );
       }
     }
