@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   train: async () => (await import("./train.js")).benchTrain(),
   patch: async () => (await import("./patch.js")).benchPatch(),
   study: async () => (await import("./study.js")).benchStudy(),
+  baselines: async () => (await import("./baselines.js")).benchBaselines(),
 };
 
 const wanted = process.argv.slice(2);

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { InputError, InterruptedError } from "../errors.js";
 import { version } from "../version.js";
+import { register as baselinesCommand } from "./commands/baselines.js";
 import { register as datasetsCommand } from "./commands/datasets.js";
 import { register as evalCommand } from "./commands/eval.js";
 import { register as exportCommand } from "./commands/export.js";
@@ -8,6 +9,7 @@ import { register as importPthCommand } from "./commands/import-pth.js";
 import { register as mergeCommand } from "./commands/merge.js";
 import { register as patchCommand } from "./commands/patch.js";
 import { register as reportCommand } from "./commands/report.js";
+import { register as stabilityCommand } from "./commands/stability.js";
 import { register as statsCommand } from "./commands/stats.js";
 import { register as studyCommand } from "./commands/study.js";
 import { register as sweepCommand } from "./commands/sweep.js";
@@ -30,6 +32,8 @@ const commands: Register[] = [
   sweepCommand,
   statsCommand,
   reportCommand,
+  stabilityCommand,
+  baselinesCommand,
 ];
 
 /**

@@ -1,6 +1,14 @@
 export { DEFAULT_CONFIG, makeConfig, type TSTConfig, type TSTConfigInput } from "./config.js";
 export { exportOnnx, saveOnnx } from "./export.js";
 export {
+  type HookGradientOptions,
+  type HookGradientResult,
+  hookGradients,
+  type LogitMetric,
+  logitDiffMetric,
+  probabilityMetric,
+} from "./hook-gradients.js";
+export {
   type Activation,
   defaultRuntime,
   HookedTST,

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { writeFileAtomic } from "../../atomic-write.js";
@@ -9,12 +9,13 @@ import { effectsCsv } from "../../patching/effects-csv.js";
 import { RECOVERY_EPSILON } from "../../patching/metrics.js";
 import { openForPatching } from "../../patching/open.js";
 import type { DirectionChoice } from "../../patching/pairs.js";
-import { parsePairsFile } from "../../patching/pairs-file.js";
 import { parseComponents, parseGroups } from "../../patching/presets.js";
 import { sweep } from "../../patching/sweep.js";
 import { PAIR_STRATEGIES, type PairStrategy } from "../../patching/types.js";
 import { type CommandContext, printJson } from "../context.js";
+import { parseChoice, parseInteger } from "../flags.js";
 import { progressBar } from "../progress.js";
+import { readPairsList } from "./pair-inputs.js";
 import { parseHeadMode } from "./patch.js";
 
 interface SweepFlags {
@@ -124,16 +125,7 @@ export function register(program: Command, ctx: CommandContext): void {
         ...(flags.groups ? parseGroups(model.config, flags.groups, headMode) : []),
       ];
       const classes = flags.classes?.split(",").map((l) => labelToIndex(inputs.labelMap, l.trim()));
-      const list = flags.pairsFile
-        ? parsePairsFile(
-            readFileSync(resolve(ctx.io.cwd, flags.pairsFile), "utf8"),
-            flags.pairsFile,
-            inputs.rows,
-            {
-              dataset: flags.pairsDataset ?? inputs.dataset.file ?? inputs.dataset.name,
-            },
-          )
-        : undefined;
+      const list = readPairsList(flags, inputs, ctx);
       const built = await buildPairs(model, inputs, {
         strategy,
         direction,
@@ -214,19 +206,4 @@ export function register(program: Command, ctx: CommandContext): void {
         note: "denoise and noise rows answer different questions; analyse them separately (column direction)",
       });
     });
-}
-
-function parseChoice(value: string, choices: readonly string[], field: string): string {
-  if (!choices.includes(value)) {
-    throw inputError(`unknown value "${value}"`, { field, hint: `use one of: ${choices.join(", ")}` });
-  }
-  return value;
-}
-
-function parseInteger(value: string, field: string, min: number): number {
-  const n = Number(value);
-  if (!/^-?\d+$/.test(value.trim()) || n < min) {
-    throw inputError(`${field} must be an integer ≥ ${min}, got "${value}"`, { field });
-  }
-  return n;
 }

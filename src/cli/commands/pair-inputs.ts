@@ -1,0 +1,101 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import type { HookedTST } from "../../model/hooked-tst.js";
+import { buildPairs } from "../../patching/build-pairs.js";
+import type { ModelInputs } from "../../patching/inputs.js";
+import { openForPatching } from "../../patching/open.js";
+import type { DirectionChoice, PairSet } from "../../patching/pairs.js";
+import { parsePairsFile } from "../../patching/pairs-file.js";
+import type { CommandContext } from "../context.js";
+import { parseChoice, parseInteger } from "../flags.js";
+
+/** Flags shared by commands that analyse a model on pairs (stability, baselines). */
+export interface PairInputFlags {
+  model: string;
+  data: string;
+  split: "train" | "test";
+  strategy: string;
+  pairsFile?: string;
+  pairsDataset?: string;
+  direction: string;
+  seed: string;
+  dataDir?: string;
+  offline?: boolean;
+}
+
+const STRATEGIES = ["misclassified", "cross-class"];
+const DIRECTIONS = ["denoise", "noise", "both"];
+
+/** Add the model, data and pair flags. */
+export function pairInputOptions(command: Command): Command {
+  return command
+    .requiredOption("--model <dir|file.pth>", "model directory or reference PyTorch checkpoint")
+    .requiredOption("--data <file|name>", "data file (.ts/.arff) or dataset name")
+    .option("--split <split>", "split when --data is a name (train|test)", "test")
+    .option("--strategy <name>", `pair strategy: ${STRATEGIES.join(", ")}`, "misclassified")
+    .option("--pairs-file <file.csv>", "CSV with columns source,target (row indices) instead of a strategy")
+    .option("--pairs-dataset <name>", "with a dataset column in the pairs file: use this dataset's rows")
+    .option("--direction <dir>", "denoise, noise or both (never pooled)", "both")
+    .option("--seed <n>", "seed of every random step", "0")
+    .option("--data-dir <dir>", "search this directory for datasets first")
+    .option("--offline", "never download datasets");
+}
+
+/** Open the model and data and build the pairs the flags ask for. */
+export async function openPairInputs(
+  flags: PairInputFlags,
+  ctx: CommandContext,
+): Promise<{
+  model: HookedTST;
+  inputs: ModelInputs;
+  pairs: PairSet;
+  seed: number;
+  direction: DirectionChoice;
+}> {
+  const strategy = parseChoice(flags.strategy, STRATEGIES, "--strategy") as "misclassified" | "cross-class";
+  const direction = parseChoice(flags.direction, DIRECTIONS, "--direction") as DirectionChoice;
+  const seed = parseInteger(flags.seed, "--seed", 0);
+  const { model, inputs, note } = await openForPatching(flags.model, flags.data, {
+    split: flags.split,
+    cwd: ctx.io.cwd,
+    env: ctx.io.env,
+    dataDir: flags.dataDir,
+    download: flags.offline ? false : undefined,
+  });
+  if (note !== null) ctx.io.stderr(`tspatch: ${note}\n`);
+  const list = readPairsList(flags, inputs, ctx);
+  const built = await buildPairs(model, inputs, {
+    strategy,
+    direction: strategy === "cross-class" ? "denoise" : direction,
+    seed,
+    list,
+  });
+  return { model, inputs: built.inputs, pairs: built.pairs, seed, direction };
+}
+
+/** The `--pairs-file` rows (of `--pairs-dataset`, else of this data file), or undefined without the flag. */
+export function readPairsList(
+  flags: { pairsFile?: string; pairsDataset?: string; data: string },
+  inputs: ModelInputs,
+  ctx: CommandContext,
+): { source: number; target: number }[] | undefined {
+  if (!flags.pairsFile) return undefined;
+  return parsePairsFile(
+    readFileSync(resolve(ctx.io.cwd, flags.pairsFile), "utf8"),
+    flags.pairsFile,
+    inputs.rows,
+    {
+      dataset: flags.pairsDataset ?? inputs.dataset.file ?? inputs.dataset.name,
+    },
+  );
+}
+
+/** `0.123 [0.05, 0.2]` */
+export function withInterval(
+  e: { estimate: number; ci: { low: number; high: number } } | null | undefined,
+): string {
+  if (e === null || e === undefined || !Number.isFinite(e.estimate)) return "-";
+  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : "-");
+  return `${f(e.estimate)} [${f(e.ci.low)}, ${f(e.ci.high)}]`;
+}

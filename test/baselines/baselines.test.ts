@@ -1,0 +1,231 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { attentionScores } from "../../src/baselines/attention-scores.js";
+import { attributionPatching } from "../../src/baselines/attribution-patching.js";
+import { gaussLegendre } from "../../src/baselines/gauss-legendre.js";
+import { integratedGradients } from "../../src/baselines/integrated-gradients.js";
+import { randomPatchingNull } from "../../src/baselines/random-null.js";
+import { runBaselines } from "../../src/baselines/run-baselines.js";
+import { HookedTST } from "../../src/model/hooked-tst.js";
+import { presetComponents } from "../../src/patching/presets.js";
+import { sweep } from "../../src/patching/sweep.js";
+import type { Pair } from "../../src/patching/types.js";
+import { haveShared, referenceModel } from "../patching/reference-models.js";
+import { sameLengthPairs, smallModel, somePairs } from "./fixtures.js";
+
+describe("Gauss–Legendre quadrature", () => {
+  it("has the closed-form 2-point rule and integrates polynomials of degree 2n − 1 exactly", () => {
+    const two = gaussLegendre(2);
+    expect(two.nodes[0]).toBeCloseTo(0.5 - 0.5 / Math.sqrt(3), 15);
+    expect(two.weights[1]).toBeCloseTo(0.5, 15);
+    for (const n of [1, 3, 8, 32, 64]) {
+      const { nodes, weights } = gaussLegendre(n);
+      for (const degree of [0, 1, 2 * n - 1]) {
+        const sum = nodes.reduce((s, x, i) => s + weights[i] * x ** degree, 0);
+        expect(Math.abs(sum - 1 / (degree + 1))).toBeLessThan(1e-13);
+      }
+      if (n <= 3) {
+        // Degree 2n is not integrated exactly: the rule is not accidentally of higher order.
+        const over = nodes.reduce((s, x, i) => s + weights[i] * x ** (2 * n), 0);
+        expect(Math.abs(over - 1 / (2 * n + 1))).toBeGreaterThan(1e-4);
+      }
+    }
+  });
+});
+
+describe("attribution patching", () => {
+  it("agrees with exact patching when the source is close to the target (first-order regime)", async () => {
+    const { model, inputs } = await smallModel();
+    const { seqLen: S, channels: C } = model.config;
+    const target = 12;
+    const other = 200;
+    const rows = inputs.rows;
+    // Two extra rows: the target moved ε of the way to another input (same length mask), and
+    // far (ε = 1 of a different input) where the first-order estimate must be visibly off.
+    const x = new Float32Array((rows + 2) * S * C);
+    x.set(inputs.x);
+    const eps = [0.4, 0.8];
+    eps.forEach((e, k) => {
+      for (let i = 0; i < S * C; i++) {
+        const t = inputs.x[target * S * C + i];
+        x[(rows + k) * S * C + i] = t + e * (inputs.x[other * S * C + i] - t);
+      }
+    });
+    const mask = new Uint8Array((rows + 2) * S);
+    mask.set(inputs.mask as Uint8Array);
+    for (let k = 0; k < 2; k++)
+      mask.set((inputs.mask as Uint8Array).subarray(target * S, (target + 1) * S), (rows + k) * S);
+    const table = { x, mask, rows: rows + 2 };
+    const y = inputs.trueClass[target];
+    const pairs: Pair[] = [0, 1].map((k) => ({
+      id: k,
+      source: rows + k,
+      target,
+      direction: "denoise",
+      trueClass: y,
+      goodClass: y,
+      badClass: 0,
+    }));
+    const atp = await attributionPatching(model, table, pairs);
+    const exact = await sweep(model, table, pairs, { components: presetComponents(model.config, "heads") });
+    const m = exact.rows.length / 2;
+    const error = [0, 1].map((k) => {
+      let worst = 0;
+      let scale = 0;
+      for (let j = 0; j < m; j++) {
+        worst = Math.max(worst, Math.abs(exact.rows[k * m + j].dpTrue - atp.heads[k * m + j]));
+        scale = Math.max(scale, Math.abs(exact.rows[k * m + j].dpTrue));
+      }
+      return { worst, scale };
+    });
+    // The random model's effects are small (≈1e-4), float32 rounding of P is ≈1e-8.
+    expect(error[0].scale).toBeGreaterThan(5e-5);
+    expect(error[0].worst).toBeLessThan(1e-3 * error[0].scale);
+    // Twice as far: the error grows much faster than the effect (curvature), so the check can fail.
+    expect(error[1].worst / error[1].scale).toBeGreaterThan(10 * (error[0].worst / error[0].scale));
+  });
+
+  it.skipIf(!haveShared)("matches the PyTorch AtP of every head on a reference pair", async () => {
+    const fixture = JSON.parse(
+      readFileSync(
+        join(import.meta.dirname, "..", "fixtures", "baselines", "gradients_japanesevowels.json"),
+        "utf8",
+      ),
+    );
+    const { model, inputs } = await referenceModel("JapaneseVowels");
+    const y = fixture.true_index;
+    const pair: Pair = {
+      id: 0,
+      source: fixture.source,
+      target: fixture.target,
+      direction: "denoise",
+      trueClass: y,
+      goodClass: y,
+      badClass: 0,
+    };
+    const atp = await attributionPatching(model, inputs, [pair]);
+    const want = (fixture.atp_heads as number[][]).flat();
+    const scale = Math.max(...want.map(Math.abs));
+    want.forEach((v, j) => {
+      expect(Math.abs(atp.heads[j] - v)).toBeLessThan(1e-4 * scale);
+    });
+  });
+});
+
+describe("integrated gradients", () => {
+  it("is complete: Σ_h IG_h equals the whole-layer patch effect within 1% (small model)", async () => {
+    const { model, inputs } = await smallModel();
+    // Equal lengths: the whole-layer group patch of the engine writes every step, IG the steps real in both.
+    const pairs = sameLengthPairs(inputs, 3);
+    const ig = await integratedGradients(model, inputs, pairs, { steps: 32 });
+    expect(ig.worstRelativeError).toBeLessThan(0.01);
+    // Δ is the exact whole-layer z patch effect, checked against a sweep of the layer's heads as one group.
+    const groups = Array.from({ length: model.config.layers }, (_, l) => ({
+      kind: "group" as const,
+      mode: "z" as const,
+      heads: Array.from({ length: model.config.heads }, (_, h) => ({ layer: l, head: h })),
+    }));
+    const exact = await sweep(model, inputs, pairs, { components: groups });
+    exact.rows.forEach((row, k) => {
+      const layer = k % model.config.layers;
+      const p = Math.floor(k / model.config.layers);
+      expect(Math.abs(ig.completeness[layer].delta[p] - row.dpTrue)).toBeLessThan(1e-5);
+    });
+  });
+
+  it.skipIf(!haveShared)("is complete within 1% on reference pairs (64 nodes)", async () => {
+    const { model, inputs } = await referenceModel("JapaneseVowels");
+    const list: [number, number][] = [
+      [144, 114],
+      [144, 127],
+      [24, 1],
+    ];
+    const pairs: Pair[] = list.map(([source, target], id) => {
+      const y = inputs.trueClass[target];
+      return { id, source, target, direction: "denoise", trueClass: y, goodClass: y, badClass: 0 };
+    });
+    const ig = await integratedGradients(model, inputs, pairs);
+    expect(ig.steps).toBe(64);
+    expect(ig.worstRelativeError).toBeLessThan(0.01);
+  });
+});
+
+describe("attention statistics", () => {
+  it("give ln n, 1/n and 0 for uniform attention over the real steps", async () => {
+    const { model, inputs } = await smallModel();
+    const params = new Map(model.params);
+    for (const [name, value] of params) {
+      if (/attn\.(W_Q|W_K|b_Q|b_K)$/.test(name)) params.set(name, new Float32Array(value.length));
+    }
+    const uniform = new HookedTST(model.config, params, {}, model.runtime);
+    const pairs = somePairs(inputs, 3);
+    const scores = await attentionScores(uniform, inputs, pairs);
+    const m = model.config.layers * model.config.heads;
+    pairs.forEach((pair, p) => {
+      const n = inputs.lengths[pair.target];
+      for (let j = 0; j < m; j++) {
+        expect(scores.entropy[p * m + j]).toBeCloseTo(Math.log(n), 5);
+        expect(scores.max[p * m + j]).toBeCloseTo(1 / n, 6);
+        expect(scores.variance[p * m + j]).toBeLessThan(1e-12);
+      }
+    });
+  });
+});
+
+describe("random-patching null", () => {
+  it("gives p-values in [1/(R+1), 1], reproducible from the seed, sources of other classes", async () => {
+    const { model, inputs } = await smallModel();
+    const pairs = somePairs(inputs, 2);
+    const m = model.config.layers * model.config.heads;
+    const observed = new Float64Array(pairs.length * m);
+    observed.fill(10); // far above any |ΔP|: every p is the minimum
+    const a = await randomPatchingNull(model, inputs, pairs, observed, inputs.trueClass, {
+      draws: 9,
+      seed: 4,
+    });
+    expect(a.pvalues.every((p) => p === 0.1)).toBe(true);
+    const zero = await randomPatchingNull(
+      model,
+      inputs,
+      pairs,
+      new Float64Array(pairs.length * m),
+      inputs.trueClass,
+      {
+        draws: 9,
+        seed: 4,
+      },
+    );
+    expect(zero.pvalues.every((p) => p === 1)).toBe(true);
+    expect(zero.nullMeans).toEqual(a.nullMeans);
+    expect(a.nullAbsEffects[0].length).toBe(pairs.length * 9);
+  });
+});
+
+describe("runBaselines", () => {
+  it("returns a JSON-serialisable result with every baseline and the AtP check", async () => {
+    const { model, inputs } = await smallModel();
+    const pairs = somePairs(inputs, 4);
+    const r = await runBaselines(model, inputs, pairs, { igSteps: 32, nullDraws: 4, resamples: 200 });
+    const back = JSON.parse(JSON.stringify(r));
+    expect(back.exact.heads).toHaveLength(4);
+    expect(back.atp.heads[0]).toHaveLength(8);
+    expect(back.saliency.maps[0]).toHaveLength(29 * 12);
+    expect(r.agreement.map((a) => a.baseline)).toEqual([
+      "atp",
+      "integrated_gradients",
+      "attention_entropy",
+      "attention_max",
+      "attention_variance",
+    ]);
+    expect(r.atpCheck.map((c) => c.kind)).toEqual(["heads", "layers", "mlps"]);
+    // Saliency is zero on padded steps.
+    const S = 29;
+    const C = 12;
+    pairs.forEach((pair, p) => {
+      for (let s = inputs.lengths[pair.target]; s < S; s++) {
+        for (let c = 0; c < C; c++) expect(r.saliency.maps[p][s * C + c]).toBe(0);
+      }
+    });
+  });
+});
