@@ -64,7 +64,7 @@ export function renderReport(
 <body>
 <header class="top">
 <h1>Which components cause the decisions of a time-series Transformer on ${results.data.name}?</h1>
-<p>Activation patching study · ${METRIC_LABELS[plan.metric].name} · ${plan.directions.join(" and ")} analysed separately · ${CORRECTION_LABELS[plan.correction].name} correction · head mode ${plan.head_mode}</p>
+<p>Activation patching study · ${METRIC_LABELS[plan.metric].name} · ${plan.compatibility.pool_directions ? "directions pooled (compatibility switch)" : `${plan.directions.join(" and ")} analysed separately`} · ${CORRECTION_LABELS[plan.correction].name} correction · head mode ${plan.head_mode}</p>
 </header>
 <nav class="toc">${sections.map(([id, title]) => html`<a href="#${id}">${title}</a>`)}</nav>
 <main>

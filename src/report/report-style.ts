@@ -17,6 +17,7 @@ figure.figure img { display: block; max-width: 100%; height: auto; border: 1px s
 figcaption { color: var(--muted); font-size: 0.88rem; margin-top: 0.4rem; max-width: 60rem; }
 figcaption .files { font-family: "DejaVu Sans Mono", monospace; font-size: 0.8rem; }
 .scroll { overflow-x: auto; }
+.scroll td, .scroll th { white-space: nowrap; }
 table { border-collapse: collapse; font-size: 0.84rem; margin: 0.4rem 0; }
 caption { text-align: left; font-weight: bold; padding: 0.3rem 0; }
 th, td { padding: 0.22rem 0.6rem; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
@@ -29,6 +30,7 @@ dl.definitions dt { font-weight: bold; margin-top: 0.8rem; }
 dl.definitions dd { margin-left: 1.2rem; }
 sup.cite a { color: var(--accent); text-decoration: none; }
 ol.references { font-size: 0.88rem; }
+pre.command { white-space: pre-wrap; overflow-wrap: anywhere; }
 pre { background: var(--band); padding: 0.7rem 1rem; overflow-x: auto; border: 1px solid var(--rule); font-size: 0.85rem; }
 code { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; }
 ul.headline li { margin: 0.35rem 0; }

@@ -152,12 +152,7 @@ export function planTable(results: StudyResults): Table {
     ],
     ["compatibility switches", compat.length === 0 ? "none" : compat.join(", ")],
   ];
-  return {
-    id: "plan",
-    title: "Analysis plan (fixed before any effect was computed)",
-    columns: [col("choice", "text"), col("value", "text")],
-    rows,
-  };
+  return fieldTable("plan", "Analysis plan (fixed before any effect was computed)", "choice", rows);
 }
 
 /** The dataset as the study saw it. */
@@ -173,17 +168,30 @@ export function dataTable(results: StudyResults): Table {
     ["model length (padded)", d.lengths.model],
     ["normalisation", d.normalisation],
   ];
-  return { id: "data", title: "Data", columns: [col("field", "text"), col("value", "text")], rows };
+  return fieldTable("data", "Data", "field", rows);
 }
+
+/**
+ * Whether `data.classes` can name the model's outputs: with the reference checkpoints' label map
+ * (class index = int(label)) the model has more outputs than the data has labels, and the labels
+ * are listed densely, so output i is not necessarily `classes[i]`.
+ */
+function labelsNameOutputs(results: StudyResults): boolean {
+  return results.data.classes.length === results.model.architecture.classes;
+}
+
+const OUTPUTS_NOTE = (results: StudyResults) =>
+  `The model has ${results.model.architecture.classes} outputs for ${results.data.classes.length} labelled classes (a reference checkpoint's label map, see model/config.json); outputs are numbered, not named.`;
 
 /** Rows per class of the analysed split. */
 export function classTable(results: StudyResults): Table {
   const d = results.data;
+  const indexed = labelsNameOutputs(results);
   return {
     id: "classes",
     title: `Rows per class (${d.analysis_split})`,
-    columns: [col("class index", "int"), col("label", "text"), col("rows", "int")],
-    rows: d.classes.map((label, i): Cell[] => [i, label, d.class_counts[i] ?? null]),
+    columns: [...(indexed ? [col("class index", "int")] : []), col("label", "text"), col("rows", "int")],
+    rows: d.classes.map((label, i): Cell[] => [...(indexed ? [i] : []), label, d.class_counts[i] ?? null]),
   };
 }
 
@@ -202,14 +210,14 @@ export function modelTable(results: StudyResults): Table {
     ["misclassified", m.n_misclassified],
     ["per-row predictions", m.predictions_file],
   ];
-  return { id: "model", title: "Model", columns: [col("field", "text"), col("value", "text")], rows };
+  return fieldTable("model", "Model", "field", rows);
 }
 
-/** Confusion matrix counts: rows = true class, columns = predicted class. */
+/** Confusion matrix counts: rows = true class, columns = predicted class (model output order). */
 export function confusionTable(results: StudyResults): Table {
-  const labels = results.data.classes;
+  const named = labelsNameOutputs(results);
   const width = results.model.confusion.reduce((m, r) => Math.max(m, r.length), 0);
-  const name = (i: number) => labels[i] ?? `output ${i}`;
+  const name = (i: number) => (named ? results.data.classes[i] : `output ${i}`);
   return {
     id: "confusion",
     title: "Confusion matrix (rows: true class, columns: predicted class)",
@@ -221,6 +229,7 @@ export function confusionTable(results: StudyResults): Table {
       name(i),
       ...Array.from({ length: width }, (_, j) => r[j] ?? 0),
     ]),
+    notes: named ? [] : [OUTPUTS_NOTE(results)],
   };
 }
 
@@ -328,52 +337,46 @@ export function reproductionTable(results: StudyResults): Table | null {
       col("significant", "bool"),
     ],
     rows: r.heads.map((h): Cell[] => [h.name, h.n, h.mean, h.t, h.p, h.p_adj, h.significant]),
-    notes: [
-      `Switches: ${r.switches.join("; ")}.`,
-      `Significant: ${r.counts.raw} of ${r.counts.total} raw, ${r.counts.corrected} after BH (published: ${r.published.significant} of ${r.published.total}).`,
-    ],
+    notes: ["Per head, as the published table: n pair-direction units, mean ΔP, t, raw and BH-adjusted p."],
   };
 }
 
-/** Each published claim with our verdict (holds / fails / artefact) and the reason. */
+/** The published study's headline numbers beside the same numbers re-computed with its choices. */
+export function publishedNumbersTable(results: StudyResults): Table | null {
+  const r = results.reproduction;
+  if (r === undefined) return null;
+  const rows: Cell[][] = [
+    ["heads significant after BH", r.published.total, r.published.significant, r.counts.corrected],
+    ["heads significant without correction", r.published.total, null, r.counts.raw],
+  ];
+  if (r.published.cohen_d !== null || r.cohen_d_denoise_vs_noise !== null) {
+    rows.push([
+      "Cohen's d, denoise vs noise per-head means (pooled sd)",
+      null,
+      r.published.cohen_d,
+      r.cohen_d_denoise_vs_noise,
+    ]);
+  }
+  return {
+    id: "published-numbers",
+    title: `${r.dataset}: the published numbers and the same analysis re-computed`,
+    columns: [col("quantity", "text"), col("of", "int"), col("published"), col("re-computed")],
+    rows,
+    notes: [`Re-computed with: ${r.switches.join("; ")}.`],
+  };
+}
+
+/** Each published claim with the verdict (holds / fails / artefact) and its reason, as results.json states them. */
 export function claimsTable(results: StudyResults): Table | null {
   const r = results.reproduction;
   if (r === undefined) return null;
-  const cohen = r.cohen_d_denoise_vs_noise;
   return {
     id: "claims",
-    title: "Published claims and what the re-analysis finds",
-    columns: [
-      col("claim", "text"),
-      col("published", "text"),
-      col("ours", "text"),
-      col("verdict", "text"),
-      col("reason", "text"),
-    ],
-    rows: [
-      [
-        "heads significant after BH",
-        `${r.published.significant} / ${r.published.total}`,
-        `${r.counts.corrected} / ${r.counts.total}`,
-        r.counts.corrected === r.published.significant ? "reproduced" : "differs",
-        "same checkpoint, pairs and switches",
-      ],
-      ...(r.published.cohen_d === null
-        ? []
-        : [
-            [
-              "Cohen's d, denoise vs noise means (pooled sd)",
-              String(r.published.cohen_d),
-              cohen === null ? "n/a" : cohen.toFixed(2),
-              cohen === null
-                ? "n/a"
-                : Math.abs(cohen - r.published.cohen_d) < 0.01
-                  ? "reproduced"
-                  : "differs",
-              "pooled-sd d of the 24 per-head means",
-            ] as Cell[],
-          ]),
-      ...r.claims.map((c): Cell[] => [c.claim, "", "", c.verdict, c.reason]),
+    title: "Published claims: do they hold under a proper analysis?",
+    columns: [col("claim", "text"), col("verdict", "text"), col("reason", "text")],
+    rows: r.claims.map((c): Cell[] => [c.claim, c.verdict, c.reason]),
+    notes: [
+      "holds: the claim survives a proper analysis; fails: it does not; artefact: the number is reproduced but comes from an analysis choice, not from the model.",
     ],
   };
 }
@@ -389,12 +392,7 @@ export function versionsTable(results: StudyResults): Table {
     ...Object.entries(m.seeds).map(([k, v]): [string, Cell] => [`seed (${k})`, v]),
     ["results schema", `${results.schema} v${results.schema_version}`],
   ];
-  return {
-    id: "versions",
-    title: "Versions and seeds",
-    columns: [col("item", "text"), col("value", "text")],
-    rows,
-  };
+  return fieldTable("versions", "Versions and seeds", "item", rows);
 }
 
 /** SHA-256 of the model weights and of every data file read. */
@@ -437,10 +435,17 @@ export function reportTables(results: StudyResults): Table[] {
     planTable(results),
     ...perDirection,
     ...extensions,
-    ...[reproductionTable(results), claimsTable(results)].filter((t): t is Table => t !== null),
+    ...[publishedNumbersTable(results), claimsTable(results), reproductionTable(results)].filter(
+      (t): t is Table => t !== null,
+    ),
     versionsTable(results),
     checksumsTable(results),
   ];
+}
+
+/** A two-column table of named values (the plan, the data card, versions). */
+function fieldTable(id: string, title: string, key: string, rows: [string, Cell][]): Table {
+  return { id, title, columns: [col(key, "text"), col("value", "text")], rows };
 }
 
 export function capitalise(text: string): string {

@@ -71,6 +71,12 @@ describe("figure specs → SVG", () => {
     expect(await specToSvg(fig1())).toBe(first);
   });
 
+  it("draws cells that were never patchable (padding) grey, not as a zero effect", async () => {
+    const svg = await specToSvg(positions());
+    // position 5 of each of the 48 (direction, head) rows is padding
+    expect(svg.split('fill="#bdbdbd"').length - 1).toBe(48);
+  });
+
   it("marks significance by symbol as well as colour, on a zero-centred diverging scale", async () => {
     const svg = await specToSvg(fig1());
     // one symbol per significant head: 6 corrected and 6 uncorrected-only in each of the 2 panels

@@ -5,7 +5,16 @@ import { type StudyResults, validateResults } from "../../src/study/results-sche
 
 /** results.json of a real `tspatch study --quick` run (scripts/fixtures/report_results.ts), validated. */
 export function quickStudyResults(): StudyResults {
-  const file = join(import.meta.dirname, "..", "fixtures", "report", "quick-study-results.json.gz");
+  return fixtureResults("quick-study-results.json.gz");
+}
+
+/** results.json of the published analysis re-computed on its JapaneseVowels checkpoint (compatibility switches). */
+export function compatStudyResults(): StudyResults {
+  return fixtureResults("compat-study-results.json.gz");
+}
+
+function fixtureResults(name: string): StudyResults {
+  const file = join(import.meta.dirname, "..", "fixtures", "report", name);
   return validateResults(JSON.parse(gunzipSync(readFileSync(file)).toString("utf8")), file);
 }
 

@@ -6,12 +6,13 @@ import { memoryIO } from "../../src/cli/io.js";
 import { runCli } from "../../src/cli/main.js";
 import { InputError } from "../../src/errors.js";
 import { type ReportFigure, renderFigures } from "../../src/report/figures.js";
+import { escapeHtml } from "../../src/report/html.js";
 import { renderReport } from "../../src/report/report-html.js";
 import { rerunCommand } from "../../src/report/sections/rerun.js";
 import { tableToCsv, tableToMarkdown } from "../../src/report/table-format.js";
 import { componentTable, reportTables } from "../../src/report/tables.js";
 import { writeReport } from "../../src/report/write-report.js";
-import { INJECTION, injectedResults, quickStudyResults } from "./fixture.js";
+import { compatStudyResults, INJECTION, injectedResults, quickStudyResults } from "./fixture.js";
 
 const results = quickStudyResults();
 const tmp = mkdtempSync(join(tmpdir(), "tspatch-report-"));
@@ -102,6 +103,31 @@ describe("report.html", () => {
   });
 });
 
+describe("the published-study comparison", () => {
+  it("shows the published numbers beside the re-computed ones, each claim's verdict and the per-head table", () => {
+    const compat = compatStudyResults();
+    const r = compat.reproduction!;
+    const html = renderReport(compat, []);
+    expect(html).toContain('<section id="published">');
+    expect(html).toContain('<a href="#published">Published study</a>');
+    expect(html).toContain("<strong>Compatibility mode.</strong>");
+    expect(html).toContain(
+      `<td>heads significant after BH</td><td class="num">${r.published.total}</td><td class="num">${r.published.significant}</td><td class="num">${r.counts.corrected}</td>`,
+    );
+    expect(r.claims.length).toBeGreaterThan(0);
+    for (const c of r.claims)
+      expect(html).toContain(
+        `<td>${escapeHtml(c.claim)}</td><td>${c.verdict}</td><td>${escapeHtml(c.reason)}</td>`,
+      );
+    const heads = html.slice(html.indexOf('id="table-reproduction-heads"'));
+    expect(heads.slice(0, heads.indexOf("</tbody>")).match(/<tr><td>L\dH\d<\/td>/g)).toHaveLength(
+      r.heads.length,
+    );
+    // a slice-mode run says what its "heads" are
+    expect(html).toContain("slice mode, a compatibility switch");
+  });
+});
+
 describe("tables", () => {
   it("CSV keeps full precision and empty fields for undefined values; Markdown escapes pipes", () => {
     const d = results.directions[0];
@@ -116,6 +142,18 @@ describe("tables", () => {
     const md = tableToMarkdown({ ...table, rows: [["a|b", ...table.rows[0].slice(1)]] });
     expect(md).toContain("| a\\|b |");
     expect(md.split("\n")[3]).toMatch(/^\| --- \| ---: \|/);
+  });
+
+  it("names the confusion matrix's outputs by label only when the labels are the model's outputs", () => {
+    const quick = reportTables(results).find((t) => t.id === "confusion")!;
+    expect(quick.columns.slice(1).map((c) => c.label)).toEqual(results.data.classes);
+    // The reference checkpoint: 10 outputs (class index = int(label)) for 9 labels listed densely.
+    const compat = compatStudyResults();
+    const table = reportTables(compat).find((t) => t.id === "confusion")!;
+    expect(compat.model.architecture.classes).toBe(compat.data.classes.length + 1);
+    expect(table.columns[1].label).toBe("output 0");
+    expect(table.rows.map((r) => r[0])).toEqual(compat.model.confusion.map((_, i) => `output ${i}`));
+    expect(table.notes?.[0]).toMatch(/10 outputs for 9 labelled classes/);
   });
 
   it("covers every direction and kind, with unique ids", () => {

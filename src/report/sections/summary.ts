@@ -20,7 +20,7 @@ export function summarySection(results: StudyResults): SafeHtml {
 <h2>Summary</h2>
 <p>${data.name} (${data.analysis_split} split, ${model.n_evaluated} rows): the model (${model.origin}) classifies
 ${formatCell(model.accuracy * 100, "num")}% correctly (${model.n_misclassified} misclassified). Components were
-patched with ${results.pairs.strategy} pairs; the effect is ${metric}.</p>
+patched with ${results.pairs.strategy === "file" ? "pairs read from a pairs file" : `${results.pairs.strategy} pairs`}; the effect is ${metric}.</p>
 <ul class="headline">
 ${results.directions.map((d) => {
   const heads = d.kinds.find((k) => k.kind === "head");
