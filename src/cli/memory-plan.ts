@@ -1,0 +1,82 @@
+/**
+ * How a command keeps to `--memory-budget`: the per-row cost of the graph it runs (see
+ * model/memory-cost.ts) gives the rows per runtime call, and ONNX Runtime's arena stays on only
+ * where its extra copy of the live tensors still fits.
+ */
+import type { Command } from "commander";
+import { HookedTST } from "../model/hooked-tst.js";
+import type { HookName } from "../model/hooks.js";
+import { type RowCost, rowsWithin, tstRowCost } from "../model/memory-cost.js";
+import { defaultMemoryBudget, formatBytes, parseMemorySize } from "../runtime/memory-budget.js";
+import { Runtime } from "../runtime/session.js";
+
+export const MEMORY_BUDGET_FLAG = "--memory-budget";
+
+/** Adds `--memory-budget <size>` to a command. */
+export function memoryBudgetOption(command: Command): Command {
+  return command.option(
+    `${MEMORY_BUDGET_FLAG} <size>`,
+    "peak memory to stay within, e.g. 2GiB or 512MiB (default: half the free memory, at most 4 GiB)",
+  );
+}
+
+/** The budget in bytes: the flag's value, or the default share of the free memory. */
+export function memoryBudget(flag: string | undefined): number {
+  return flag === undefined ? defaultMemoryBudget() : parseMemorySize(flag, MEMORY_BUDGET_FLAG);
+}
+
+export interface MemoryPlan {
+  /** Rows per runtime call. */
+  rows: number;
+  /** The model on a runtime whose arena setting fits the budget, running `rows` rows per call. */
+  model: HookedTST;
+  /** One line for stderr: the budget, the rows and the arena choice. */
+  note: string;
+  /** The budget changed something: fewer rows than `cap`, or the arena off. */
+  binds: boolean;
+}
+
+/**
+ * Rows per runtime call for a graph of `cost`, at most `cap`, within `budget` counting what the
+ * process holds now; the model is moved to a runtime with ONNX Runtime's arena and memory
+ * pattern off when keeping them (about twice the live tensors) would not fit.
+ *
+ * @example
+ * const plan = planMemory(model, tstRowCost(model.config), memoryBudget(flags.memoryBudget), 256);
+ */
+export function planMemory(model: HookedTST, cost: RowCost, budget: number, cap: number): MemoryPlan {
+  const inUse = process.memoryUsage().rss;
+  const rows = rowsWithin(cost, budget, inUse, cap, MEMORY_BUDGET_FLAG);
+  const arena = inUse + cost.fixed + 2 * rows * cost.perRow <= budget;
+  const runtime = arena
+    ? model.runtime
+    : new Runtime({ threads: model.runtime.threads, memoryArena: false, memoryPattern: false });
+  const moved =
+    runtime === model.runtime
+      ? model
+      : new HookedTST(
+          model.config,
+          model.params,
+          { preprocess: model.preprocess, labelMap: model.labelMap, provenance: model.provenance },
+          runtime,
+        );
+  moved.chunkSize = rows;
+  const note = `memory budget ${formatBytes(budget)}: ${rows} rows per call at ${formatBytes(cost.perRow)} a row, ONNX Runtime arena ${arena ? "on" : "off"}`;
+  return { rows, model: moved, note, binds: rows < cap || !arena };
+}
+
+/**
+ * The row cost of a patched run, bounded above: the whole forward with each layer's residual
+ * input and z cached and patched (the patching engine's runs start at one of these, or at the
+ * input, and patch a subset of them).
+ *
+ * @example
+ * const cost = patchedRunCost(model, inputs.mask !== null);
+ */
+export function patchedRunCost(model: HookedTST, masked: boolean): RowCost {
+  const hooks: HookName[] = [];
+  for (let l = 0; l < model.config.layers; l++) {
+    hooks.push(`blocks.${l}.hook_resid_pre` as HookName, `blocks.${l}.attn.hook_z` as HookName);
+  }
+  return tstRowCost(model.config, { mask: masked, cache: hooks, patch: hooks });
+}
