@@ -4,11 +4,10 @@
  * where its extra copy of the live tensors still fits.
  */
 import type { Command } from "commander";
-import { HookedTST } from "../model/hooked-tst.js";
+import type { HookedTST } from "../model/hooked-tst.js";
 import type { HookName } from "../model/hooks.js";
-import { type RowCost, rowsWithin, tstRowCost } from "../model/memory-cost.js";
+import { type BudgetFit, fitToBudget, type RowCost, tstRowCost } from "../model/memory-cost.js";
 import { defaultMemoryBudget, formatBytes, parseMemorySize } from "../runtime/memory-budget.js";
-import { Runtime } from "../runtime/session.js";
 
 export const MEMORY_BUDGET_FLAG = "--memory-budget";
 
@@ -25,44 +24,21 @@ export function memoryBudget(flag: string | undefined): number {
   return flag === undefined ? defaultMemoryBudget() : parseMemorySize(flag, MEMORY_BUDGET_FLAG);
 }
 
-export interface MemoryPlan {
-  /** Rows per runtime call. */
-  rows: number;
-  /** The model on a runtime whose arena setting fits the budget, running `rows` rows per call. */
-  model: HookedTST;
+export interface MemoryPlan extends BudgetFit {
   /** One line for stderr: the budget, the rows and the arena choice. */
   note: string;
-  /** The budget changed something: fewer rows than `cap`, or the arena off. */
-  binds: boolean;
 }
 
 /**
- * Rows per runtime call for a graph of `cost`, at most `cap`, within `budget` counting what the
- * process holds now; the model is moved to a runtime with ONNX Runtime's arena and memory
- * pattern off when keeping them (about twice the live tensors) would not fit.
+ * `fitToBudget` for a command's `--memory-budget`, with the line that says what it chose.
  *
  * @example
  * const plan = planMemory(model, tstRowCost(model.config), memoryBudget(flags.memoryBudget), 256);
  */
 export function planMemory(model: HookedTST, cost: RowCost, budget: number, cap: number): MemoryPlan {
-  const inUse = process.memoryUsage().rss;
-  const rows = rowsWithin(cost, budget, inUse, cap, MEMORY_BUDGET_FLAG);
-  const arena = inUse + cost.fixed + 2 * rows * cost.perRow <= budget;
-  const runtime = arena
-    ? model.runtime
-    : new Runtime({ threads: model.runtime.threads, memoryArena: false, memoryPattern: false });
-  const moved =
-    runtime === model.runtime
-      ? model
-      : new HookedTST(
-          model.config,
-          model.params,
-          { preprocess: model.preprocess, labelMap: model.labelMap, provenance: model.provenance },
-          runtime,
-        );
-  moved.chunkSize = rows;
-  const note = `memory budget ${formatBytes(budget)}: ${rows} rows per call at ${formatBytes(cost.perRow)} a row, ONNX Runtime arena ${arena ? "on" : "off"}`;
-  return { rows, model: moved, note, binds: rows < cap || !arena };
+  const fit = fitToBudget(model, cost, budget, cap, MEMORY_BUDGET_FLAG);
+  const note = `memory budget ${formatBytes(budget)}: ${fit.rows} rows per call at ${formatBytes(cost.perRow)} a row, ONNX Runtime arena ${fit.arena ? "on" : "off"}`;
+  return { ...fit, note };
 }
 
 /**

@@ -1,7 +1,9 @@
 import { inputError } from "../errors.js";
 import type { Graph, Value } from "../graph/ir.js";
 import { formatBytes } from "../runtime/memory-budget.js";
+import { Runtime } from "../runtime/session.js";
 import type { TSTConfig } from "./config.js";
+import { HookedTST } from "./hooked-tst.js";
 import { buildTSTGraph, type TSTGraphOptions } from "./tst-graph.js";
 
 /** What one runtime call of a graph holds: bytes that grow with the rows of the call, and the rest. */
@@ -74,14 +76,21 @@ export function tstRowCost(config: TSTConfig, options: TSTGraphOptions = {}): Ro
  * @example
  * const rows = rowsWithin(cost, budget, process.memoryUsage().rss, 256, "--memory-budget");
  */
-export function rowsWithin(cost: RowCost, budget: number, inUse: number, cap: number, field: string): number {
+export function rowsWithin(
+  cost: RowCost,
+  budget: number,
+  inUse: number,
+  cap: number,
+  field: string,
+  shorter = "--resample the series to fewer steps",
+): number {
   const rows = Math.floor((budget - inUse - cost.fixed) / cost.perRow);
   if (rows < 1) {
     throw inputError(
       `one row needs ${formatBytes(cost.perRow)} of activations (plus ${formatBytes(cost.fixed)} of weights and ${formatBytes(inUse)} the process already holds), more than the budget of ${formatBytes(budget)}`,
       {
         field,
-        hint: `give ${field} ${formatBytes(inUse + cost.fixed + cost.perRow)} or more, or --resample the series to fewer steps (attention grows with steps²)`,
+        hint: `give ${field} ${formatBytes(inUse + cost.fixed + cost.perRow)} or more, or ${shorter} (attention grows with steps²)`,
       },
     );
   }
@@ -96,4 +105,46 @@ function valueBytes(v: Value): RowCost {
     else perRow = true; // the symbolic batch dimension
   }
   return perRow ? { perRow: size, fixed: 0 } : { perRow: 0, fixed: size };
+}
+
+export interface BudgetFit {
+  /** Rows per runtime call. */
+  rows: number;
+  /** The model on a runtime whose arena setting fits the budget, running `rows` rows per call. */
+  model: HookedTST;
+  /** ONNX Runtime's arena (and memory pattern) kept on. */
+  arena: boolean;
+  /** The budget changed something: fewer rows than `cap`, or the arena off. */
+  binds: boolean;
+}
+
+/**
+ * Rows per runtime call for a graph of `cost`, at most `cap`, within `budget` counting what the
+ * process holds now (`field` names the budget's flag in errors, `shorter` how to shorten the
+ * series). The model is moved to a
+ * runtime with ONNX Runtime's arena and memory pattern off when keeping them would not fit:
+ * the arena holds freed blocks for reuse, about a second copy of the live tensors.
+ *
+ * @example
+ * const fit = fitToBudget(model, tstRowCost(model.config), 2 * 2 ** 30, 256, "--memory-budget");
+ */
+export function fitToBudget(
+  model: HookedTST,
+  cost: RowCost,
+  budget: number,
+  cap: number,
+  field: string,
+  shorter?: string,
+): BudgetFit {
+  const inUse = process.memoryUsage().rss;
+  const rows = rowsWithin(cost, budget, inUse, cap, field, shorter);
+  const arena = inUse + cost.fixed + 2 * rows * cost.perRow <= budget;
+  let moved = model;
+  if (!arena && model.runtime.memoryArena) {
+    const runtime = new Runtime({ threads: model.runtime.threads, memoryArena: false, memoryPattern: false });
+    const meta = { preprocess: model.preprocess, labelMap: model.labelMap, provenance: model.provenance };
+    moved = new HookedTST(model.config, model.params, meta, runtime);
+  }
+  moved.chunkSize = rows;
+  return { rows, model: moved, arena, binds: rows < cap || !arena };
 }

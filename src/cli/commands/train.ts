@@ -8,6 +8,7 @@ import { Runtime } from "../../runtime/session.js";
 import type { EpochRecord } from "../../train/checkpoint.js";
 import { checkpointPathOf, type TrainModelResult, trainModel } from "../../train/train-model.js";
 import type { CommandContext } from "../context.js";
+import { memoryBudget, memoryBudgetOption } from "../memory-plan.js";
 import { formatSeconds, progressBar } from "../progress.js";
 
 interface TrainFlags {
@@ -25,6 +26,7 @@ interface TrainFlags {
   seeds?: string;
   normalize: string;
   threads?: string;
+  memoryBudget?: string;
   dataDir?: string;
   offline?: boolean;
   resume?: boolean;
@@ -40,7 +42,7 @@ interface TrainFlags {
  * await runCli(["train", "--data", "JapaneseVowels", "--seeds", "0,1,2", "--json"], memoryIO());
  */
 export function register(program: Command, ctx: CommandContext): void {
-  program
+  const command = program
     .command("train")
     .description(
       "Train a Time Series Transformer on a dataset and write a model directory (config.json, weights.safetensors, metrics.json, model.onnx)",
@@ -70,22 +72,22 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--offline", "never download datasets (also TSPATCH_OFFLINE=1)")
     .option("--resume", "continue an interrupted run from <out>/checkpoint.safetensors")
     .option("--json", "print one JSON object per line (epochs and results) on stdout")
-    .option("--quiet", "no progress output")
-    .action(async (flags: TrainFlags) => {
-      const settings = parseFlags(flags, ctx.io.cwd);
-      const runtime = new Runtime(settings.threads === undefined ? {} : { threads: settings.threads });
-      try {
-        for (const seed of settings.seeds) {
-          const out =
-            settings.seeds.length > 1 || flags.seeds !== undefined
-              ? join(settings.out, `seed-${seed}`)
-              : settings.out;
-          await trainOneSeed(ctx, flags, settings, seed, out, runtime);
-        }
-      } finally {
-        await runtime.release();
+    .option("--quiet", "no progress output");
+  memoryBudgetOption(command).action(async (flags: TrainFlags) => {
+    const settings = parseFlags(flags, ctx.io.cwd);
+    const runtime = new Runtime(settings.threads === undefined ? {} : { threads: settings.threads });
+    try {
+      for (const seed of settings.seeds) {
+        const out =
+          settings.seeds.length > 1 || flags.seeds !== undefined
+            ? join(settings.out, `seed-${seed}`)
+            : settings.out;
+        await trainOneSeed(ctx, flags, settings, seed, out, runtime);
       }
-    });
+    } finally {
+      await runtime.release();
+    }
+  });
 }
 
 type Settings = ReturnType<typeof parseFlags>;
@@ -130,6 +132,7 @@ async function trainOneSeed(
     normalize: settings.normalize,
     resume,
     runtime,
+    memoryBudget: settings.memoryBudget,
     signal: ctx.signal,
     data: { dataDir: flags.dataDir, env: io.env, cwd: io.cwd, download: flags.offline ? false : undefined },
     onProgress: (done, total, detail) => bar(done, total, detail),
@@ -234,6 +237,7 @@ function parseFlags(flags: TrainFlags, cwd: string) {
     seeds,
     normalize: flags.normalize as NormalizeMethod,
     threads: flags.threads === undefined ? undefined : int("threads", flags.threads, 1),
+    memoryBudget: memoryBudget(flags.memoryBudget),
   };
 }
 
