@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   train: async () => (await import("./train.js")).benchTrain(),
   patch: async () => (await import("./patch.js")).benchPatch(),
   startup: async () => (await import("./startup.js")).benchStartup(),
+  memory: async () => (await import("./memory.js")).benchMemory(),
 };
 
 const wanted = process.argv.slice(2);
