@@ -19,9 +19,17 @@ export function memoryBudgetOption(command: Command): Command {
   );
 }
 
-/** The budget in bytes: the flag's value, or the default share of the free memory. */
-export function memoryBudget(flag: string | undefined): number {
-  return flag === undefined ? defaultMemoryBudget() : parseMemorySize(flag, MEMORY_BUDGET_FLAG);
+export interface MemoryBudget {
+  bytes: number;
+  /** Given by the user: a hard limit. The default is a preference one row may exceed. */
+  strict: boolean;
+}
+
+/** The budget: the flag's value, or the default share of the free memory. */
+export function memoryBudget(flag: string | undefined): MemoryBudget {
+  return flag === undefined
+    ? { bytes: defaultMemoryBudget(), strict: false }
+    : { bytes: parseMemorySize(flag, MEMORY_BUDGET_FLAG), strict: true };
 }
 
 export interface MemoryPlan extends BudgetFit {
@@ -35,9 +43,9 @@ export interface MemoryPlan extends BudgetFit {
  * @example
  * const plan = planMemory(model, tstRowCost(model.config), memoryBudget(flags.memoryBudget), 256);
  */
-export function planMemory(model: HookedTST, cost: RowCost, budget: number, cap: number): MemoryPlan {
-  const fit = fitToBudget(model, cost, budget, cap, MEMORY_BUDGET_FLAG);
-  const note = `memory budget ${formatBytes(budget)}: ${fit.rows} rows per call at ${formatBytes(cost.perRow)} a row, ONNX Runtime arena ${fit.arena ? "on" : "off"}`;
+export function planMemory(model: HookedTST, cost: RowCost, budget: MemoryBudget, cap: number): MemoryPlan {
+  const fit = fitToBudget(model, cost, budget.bytes, cap, MEMORY_BUDGET_FLAG, { strict: budget.strict });
+  const note = `memory budget ${formatBytes(budget.bytes)}${budget.strict ? "" : " (default)"}: ${fit.rows} rows per call at ${formatBytes(cost.perRow)} a row, ONNX Runtime arena ${fit.arena ? "on" : "off"}`;
   return { ...fit, note };
 }
 

@@ -46,6 +46,8 @@ export interface TrainModelOptions extends Omit<TrainLoopOptions, "checkpointPat
    * arena is turned off when it would not fit. Default: no budget.
    */
   memoryBudget?: number;
+  /** The budget is the default, not the user's: a batch that does not fit still trains. */
+  memoryBudgetIsDefault?: boolean;
 }
 
 /** What `metrics.json` holds. */
@@ -107,7 +109,12 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const model =
     options.memoryBudget === undefined
       ? prepared.model
-      : fitTrainingToBudget(prepared.model, options.batchSize ?? 32, options.memoryBudget);
+      : fitTrainingToBudget(
+          prepared.model,
+          options.batchSize ?? 32,
+          options.memoryBudget,
+          !(options.memoryBudgetIsDefault ?? false),
+        );
   const normalize = options.normalize ?? "zscore";
   const seed = options.seed ?? 0;
   const seqLen = model.config.seqLen;
@@ -172,11 +179,16 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
  * a batch is not exact here: the conv stem's BatchNorm normalises with the whole batch's
  * statistics, so a batch that does not fit is an error naming the largest batch that does.
  */
-function fitTrainingToBudget(model: HookedTST, batchSize: number, budget: number): HookedTST {
+function fitTrainingToBudget(
+  model: HookedTST,
+  batchSize: number,
+  budget: number,
+  strict: boolean,
+): HookedTST {
   const cost = tstRowCost(model.config, { mode: "train" });
   const shorter = "train on series resampled to fewer steps";
-  const fit = fitToBudget(model, cost, budget, batchSize, "--memory-budget", shorter);
-  if (fit.rows < batchSize) {
+  const fit = fitToBudget(model, cost, budget, batchSize, "--memory-budget", { shorter, strict });
+  if (fit.rows < batchSize && strict) {
     const need = process.memoryUsage().rss + cost.fixed + batchSize * cost.perRow;
     throw inputError(
       `a training batch of ${batchSize} rows needs about ${formatBytes(need)} (${formatBytes(cost.perRow)} a row for the forward and backward pass), more than the budget of ${formatBytes(budget)}`,

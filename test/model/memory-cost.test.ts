@@ -8,7 +8,7 @@ import { InputError } from "../../src/errors.js";
 import { Graph } from "../../src/graph/ir.js";
 import { makeConfig } from "../../src/model/config.js";
 import { HookedTST } from "../../src/model/hooked-tst.js";
-import { graphRowCost, rowsWithin, tstRowCost } from "../../src/model/memory-cost.js";
+import { fitToBudget, graphRowCost, rowsWithin, tstRowCost } from "../../src/model/memory-cost.js";
 import { saveModel } from "../../src/model/model-dir.js";
 import { defaultMemoryBudget, parseMemorySize } from "../../src/runtime/memory-budget.js";
 
@@ -74,6 +74,33 @@ describe("row cost of a graph", () => {
     expect(() => rowsWithin(cost, 400, 300, 256, "--memory-budget")).toThrow(
       /one row needs 1 KiB[\s\S]*--memory-budget[\s\S]*--resample/,
     );
+  });
+});
+
+describe("fitting a model to a budget", () => {
+  const model = HookedTST.fromConfig(makeConfig({ channels: 1, seqLen: 6, classes: 2 }), 0);
+  const cost = { perRow: 2 ** 20, fixed: 0 };
+
+  it("a roomy budget keeps the arena and the cap", () => {
+    const fit = fitToBudget(model, cost, 2 ** 40, 64, "--memory-budget");
+    expect(fit).toMatchObject({ rows: 64, arena: true, binds: false });
+    expect(fit.model).toBe(model);
+  });
+
+  it("a tight budget cuts the rows and moves the model to a runtime without the arena", () => {
+    const budget = process.memoryUsage().rss + 200 * 2 ** 20;
+    const fit = fitToBudget(model, cost, budget, 256, "--memory-budget");
+    expect(fit.rows).toBeGreaterThan(100);
+    expect(fit.rows).toBeLessThan(201);
+    expect(fit.arena).toBe(false);
+    expect(fit.model.runtime.memoryArena).toBe(false);
+    expect(fit.model.chunkSize).toBe(fit.rows);
+    expect(fit.model.params).toBe(model.params);
+  });
+
+  it("a default budget too small for one row still runs one row; a given one is an error", () => {
+    expect(fitToBudget(model, cost, 1, 256, "--memory-budget", { strict: false }).rows).toBe(1);
+    expect(() => fitToBudget(model, cost, 1, 256, "--memory-budget")).toThrow(/one row needs/);
   });
 });
 
