@@ -48,6 +48,7 @@ export async function benchMemory(): Promise<void> {
           join(work, "e.csv"),
           "--quiet",
         ],
+        inference,
       ],
       [
         "train 40 × 361, batch 32, 1 epoch",
