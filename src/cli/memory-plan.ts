@@ -3,7 +3,6 @@
  * model/memory-cost.ts) gives the rows per runtime call, and ONNX Runtime's arena stays on only
  * where its extra copy of the live tensors still fits.
  */
-import type { Command } from "commander";
 import type { HookedTST } from "../model/hooked-tst.js";
 import type { HookName } from "../model/hooks.js";
 import { type BudgetFit, fitToBudget, type RowCost, tstRowCost } from "../model/memory-cost.js";
@@ -11,13 +10,11 @@ import { defaultMemoryBudget, formatBytes, parseMemorySize } from "../runtime/me
 
 export const MEMORY_BUDGET_FLAG = "--memory-budget";
 
-/** Adds `--memory-budget <size>` to a command. */
-export function memoryBudgetOption(command: Command): Command {
-  return command.option(
-    `${MEMORY_BUDGET_FLAG} <size>`,
-    "peak memory to stay within, e.g. 2GiB or 512MiB (default: half the free memory, at most 4 GiB)",
-  );
-}
+/** `--memory-budget <size>` as commander's `.option(...)` arguments. */
+export const MEMORY_BUDGET_OPTION = [
+  `${MEMORY_BUDGET_FLAG} <size>`,
+  "peak memory to stay within, e.g. 2GiB or 512MiB (default: half the free memory, at most 4 GiB)",
+] as const;
 
 export interface MemoryBudget {
   bytes: number;

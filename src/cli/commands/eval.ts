@@ -6,7 +6,7 @@ import { tstRowCost } from "../../model/memory-cost.js";
 import { type EvalResult, evaluate, type PredictionRow, predictionRows } from "../../train/evaluate.js";
 import { type CommandContext, printJson } from "../context.js";
 import { csvLine } from "../csv.js";
-import { memoryBudget, memoryBudgetOption, planMemory } from "../memory-plan.js";
+import { MEMORY_BUDGET_OPTION, memoryBudget, planMemory } from "../memory-plan.js";
 import { openModelAndData } from "../model-data.js";
 import { progressBar } from "../progress.js";
 
@@ -32,7 +32,7 @@ interface EvalFlags {
  * await runCli(["eval", "--model", "TST_pendigits.pth", "--data", "PenDigits", "--json"], memoryIO());
  */
 export function register(program: Command, ctx: CommandContext): void {
-  const command = program
+  program
     .command("eval")
     .description("Evaluate a model on labelled data: accuracy, per-class precision/recall, confusion matrix")
     .requiredOption("--model <dir|file.pth>", "model directory, or a reference PyTorch checkpoint (.pth)")
@@ -52,33 +52,34 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--data-dir <dir>", "search this directory for datasets first")
     .option("--offline", "never download datasets")
     .option("--quiet", "no progress output")
-    .option("--json", "print JSON (with the per-row predictions)");
-  memoryBudgetOption(command).action(async (flags: EvalFlags) => {
-    const budget = memoryBudget(flags.memoryBudget);
-    const resample = parseSteps(flags.resample);
-    const opened = await openModelAndData(ctx, flags, { resample });
-    const { inputs } = opened;
-    const plan = planMemory(
-      opened.model,
-      tstRowCost(opened.model.config, { mask: inputs.mask !== null }),
-      budget,
-      256,
-    );
-    const model = plan.model;
-    if (plan.binds && !flags.quiet && !flags.json) ctx.io.stderr(`tspatch: ${plan.note}\n`);
-    const bar = progressBar(ctx.io, "eval", { unit: "cases", quiet: flags.quiet || flags.json });
-    const result = await evaluate(model, inputs, { chunkSize: plan.rows, onProgress: bar });
-    bar.finish();
-    const rows = predictionRows(result);
-    if (flags.predictions !== undefined) {
-      writeFileAtomic(resolve(ctx.io.cwd, flags.predictions), predictionsCsv(rows));
-      if (!flags.quiet) ctx.io.stderr(`tspatch: wrote ${flags.predictions} (${rows.length} rows)\n`);
-    }
-    const data = inputs.dataset.file ?? inputs.dataset.name;
-    if (flags.json)
-      printJson(ctx, { ...evalJson(result, flags.model, data), predictions: predictionsJson(rows) });
-    else ctx.io.stdout(renderEval(result, flags.model, data));
-  });
+    .option("--json", "print JSON (with the per-row predictions)")
+    .option(...MEMORY_BUDGET_OPTION)
+    .action(async (flags: EvalFlags) => {
+      const budget = memoryBudget(flags.memoryBudget);
+      const resample = parseSteps(flags.resample);
+      const opened = await openModelAndData(ctx, flags, { resample });
+      const { inputs } = opened;
+      const plan = planMemory(
+        opened.model,
+        tstRowCost(opened.model.config, { mask: inputs.mask !== null }),
+        budget,
+        256,
+      );
+      const model = plan.model;
+      if (plan.binds && !flags.quiet && !flags.json) ctx.io.stderr(`tspatch: ${plan.note}\n`);
+      const bar = progressBar(ctx.io, "eval", { unit: "cases", quiet: flags.quiet || flags.json });
+      const result = await evaluate(model, inputs, { chunkSize: plan.rows, onProgress: bar });
+      bar.finish();
+      const rows = predictionRows(result);
+      if (flags.predictions !== undefined) {
+        writeFileAtomic(resolve(ctx.io.cwd, flags.predictions), predictionsCsv(rows));
+        if (!flags.quiet) ctx.io.stderr(`tspatch: wrote ${flags.predictions} (${rows.length} rows)\n`);
+      }
+      const data = inputs.dataset.file ?? inputs.dataset.name;
+      if (flags.json)
+        printJson(ctx, { ...evalJson(result, flags.model, data), predictions: predictionsJson(rows) });
+      else ctx.io.stdout(renderEval(result, flags.model, data));
+    });
 }
 
 /** The columns of `eval --predictions`. */

@@ -6,7 +6,7 @@ import { argmax } from "../../patching/metrics.js";
 import { patchPair } from "../../patching/patch-pair.js";
 import { HEAD_MODES, type HeadMode } from "../../patching/types.js";
 import { type CommandContext, printJson } from "../context.js";
-import { memoryBudget, memoryBudgetOption, patchedRunCost, planMemory } from "../memory-plan.js";
+import { MEMORY_BUDGET_OPTION, memoryBudget, patchedRunCost, planMemory } from "../memory-plan.js";
 import { openModelAndData } from "../model-data.js";
 
 interface PatchFlags {
@@ -31,7 +31,7 @@ interface PatchFlags {
  *   "--source", "58", "--target", "31", "--head-mode", "slice", "--json"], memoryIO());
  */
 export function register(program: Command, ctx: CommandContext): void {
-  const command = program
+  program
     .command("patch")
     .description(
       "Patch one pair: the target's run with each head, attention layer and MLP taken from the source's run",
@@ -54,53 +54,54 @@ export function register(program: Command, ctx: CommandContext): void {
     )
     .option("--data-dir <dir>", "search this directory for datasets first")
     .option("--offline", "never download datasets")
-    .option("--json", "print JSON");
-  memoryBudgetOption(command).action(async (flags: PatchFlags) => {
-    const budget = memoryBudget(flags.memoryBudget);
-    const headMode = parseHeadMode(flags.headMode);
-    const source = parseRow(flags.source, "--source");
-    const target = parseRow(flags.target, "--target");
-    const opened = await openModelAndData(ctx, flags);
-    const inputs = forPatching(opened.inputs);
-    const plan = planMemory(
-      opened.model,
-      patchedRunCost(opened.model, opened.inputs.mask !== null),
-      budget,
-      256,
-    );
-    const model = plan.model;
-    if (plan.binds && !flags.json) ctx.io.stderr(`tspatch: ${plan.note}\n`);
-    const result = await patchPair(model, inputs, source, target, { headMode, batchRows: plan.rows });
-    const predSource = argmax(result.sourceProbs);
-    const predTarget = argmax(result.baselineProbs);
-    const labelMap = inputs.labelMap;
-    const label = (k: number) => (k < 0 || labelMap === null ? null : (indexToLabel(labelMap, k) ?? null));
-    const trueIndex = inputs.trueClass[target];
-    const output = {
-      source,
-      target,
-      head_mode: headMode,
-      true_label: label(trueIndex),
-      true_index: trueIndex,
-      source_true_label: label(inputs.trueClass[source]),
-      predicted: { source: label(predSource), target: label(predTarget) },
-      predicted_index: { source: predSource, target: predTarget },
-      baseline_probs: result.baselineProbs,
-      source_probs: result.sourceProbs,
-      head_probs: result.headProbs,
-      layer_probs: result.layerProbs,
-      mlp_probs: result.mlpProbs,
-      head_mode_note:
-        headMode === "slice"
-          ? "slice: the study's compatibility mode; dims h*dh..h*dh+dh-1 of hook_attn_out mix all heads, so these are not per-head effects"
-          : "z: true per-head patching of blocks.l.attn.hook_z[:, :, h, :]",
-    };
-    if (flags.json) {
-      printJson(ctx, output);
-      return;
-    }
-    ctx.io.stdout(renderText(output, trueIndex));
-  });
+    .option("--json", "print JSON")
+    .option(...MEMORY_BUDGET_OPTION)
+    .action(async (flags: PatchFlags) => {
+      const budget = memoryBudget(flags.memoryBudget);
+      const headMode = parseHeadMode(flags.headMode);
+      const source = parseRow(flags.source, "--source");
+      const target = parseRow(flags.target, "--target");
+      const opened = await openModelAndData(ctx, flags);
+      const inputs = forPatching(opened.inputs);
+      const plan = planMemory(
+        opened.model,
+        patchedRunCost(opened.model, opened.inputs.mask !== null),
+        budget,
+        256,
+      );
+      const model = plan.model;
+      if (plan.binds && !flags.json) ctx.io.stderr(`tspatch: ${plan.note}\n`);
+      const result = await patchPair(model, inputs, source, target, { headMode, batchRows: plan.rows });
+      const predSource = argmax(result.sourceProbs);
+      const predTarget = argmax(result.baselineProbs);
+      const labelMap = inputs.labelMap;
+      const label = (k: number) => (k < 0 || labelMap === null ? null : (indexToLabel(labelMap, k) ?? null));
+      const trueIndex = inputs.trueClass[target];
+      const output = {
+        source,
+        target,
+        head_mode: headMode,
+        true_label: label(trueIndex),
+        true_index: trueIndex,
+        source_true_label: label(inputs.trueClass[source]),
+        predicted: { source: label(predSource), target: label(predTarget) },
+        predicted_index: { source: predSource, target: predTarget },
+        baseline_probs: result.baselineProbs,
+        source_probs: result.sourceProbs,
+        head_probs: result.headProbs,
+        layer_probs: result.layerProbs,
+        mlp_probs: result.mlpProbs,
+        head_mode_note:
+          headMode === "slice"
+            ? "slice: the study's compatibility mode; dims h*dh..h*dh+dh-1 of hook_attn_out mix all heads, so these are not per-head effects"
+            : "z: true per-head patching of blocks.l.attn.hook_z[:, :, h, :]",
+      };
+      if (flags.json) {
+        printJson(ctx, output);
+        return;
+      }
+      ctx.io.stdout(renderText(output, trueIndex));
+    });
 }
 
 function renderText(

@@ -14,7 +14,7 @@ import { parseComponents, parseGroups } from "../../patching/presets.js";
 import { sweep } from "../../patching/sweep.js";
 import { PAIR_STRATEGIES, type PairStrategy } from "../../patching/types.js";
 import { type CommandContext, printJson } from "../context.js";
-import { memoryBudget, memoryBudgetOption, patchedRunCost, planMemory } from "../memory-plan.js";
+import { MEMORY_BUDGET_OPTION, memoryBudget, patchedRunCost, planMemory } from "../memory-plan.js";
 import { openModelAndData } from "../model-data.js";
 import { progressBar } from "../progress.js";
 import { parseHeadMode } from "./patch.js";
@@ -58,7 +58,7 @@ const DIRECTIONS = ["denoise", "noise", "both"];
  * await runCli(["sweep", "--model", "m.pth", "--data", "JapaneseVowels_eq_TEST.ts", "--out", "effects.csv"], memoryIO());
  */
 export function register(program: Command, ctx: CommandContext): void {
-  const command = program
+  program
     .command("sweep")
     .description(
       "Patch every component of the chosen kinds for many pairs; writes an effects-long CSV (one line per pair × component)",
@@ -106,129 +106,130 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--data-dir <dir>", "search this directory for datasets first")
     .option("--offline", "never download datasets")
     .option("--quiet", "no progress bar")
-    .option("--json", "print the summary as JSON (it is JSON with or without this flag)");
-  memoryBudgetOption(command).action(async (flags: SweepFlags) => {
-    const started = performance.now();
-    const budget = memoryBudget(flags.memoryBudget);
-    const batchRowsCap = parseInteger(flags.batchRows ?? "256", "--batch-rows", 1);
-    const pairsPerBatch = parseInteger(flags.pairsPerBatch ?? "16", "--pairs-per-batch", 1);
-    const headMode = parseHeadMode(flags.headMode);
-    const strategy = parseChoice(flags.strategy, PAIR_STRATEGIES, "--strategy") as Exclude<
-      PairStrategy,
-      "file"
-    >;
-    const direction = parseChoice(flags.direction, DIRECTIONS, "--direction") as DirectionChoice;
-    const seed = parseInteger(flags.seed, "--seed", 0);
-    const snrDb = Number(flags.snr);
-    if (!Number.isFinite(snrDb))
-      throw inputError(`--snr must be a number of dB, got "${flags.snr}"`, { field: "--snr" });
-    const opened = await openModelAndData(ctx, { ...flags, quiet: false });
-    const inputs = forPatching(opened.inputs);
-    const plan = planMemory(
-      opened.model,
-      patchedRunCost(opened.model, opened.inputs.mask !== null),
-      budget,
-      batchRowsCap,
-    );
-    const model = plan.model;
-    if (plan.binds && !flags.quiet) ctx.io.stderr(`tspatch: ${plan.note}\n`);
-    const components = [
-      ...(flags.components.trim() === "" && flags.groups
-        ? []
-        : parseComponents(model.config, flags.components, headMode)),
-      ...(flags.groups ? parseGroups(model.config, flags.groups, headMode) : []),
-    ];
-    const classes = flags.classes?.split(",").map((l) => labelToIndex(requireLabels(inputs), l.trim()));
-    const list = flags.pairsFile
-      ? parsePairsFile(
-          readFileSync(resolve(ctx.io.cwd, flags.pairsFile), "utf8"),
-          flags.pairsFile,
-          inputs.rows,
-          {
-            dataset: flags.pairsDataset ?? inputs.dataset.file ?? inputs.dataset.name,
-          },
-        )
-      : undefined;
-    const built = await buildPairs(model, inputs, {
-      strategy,
-      direction,
-      seed,
-      snrDb,
-      classes,
-      list,
-      maxSourcesPerTarget: parseInteger(flags.maxSources, "--max-sources", 1),
-      maxTargetsPerClass:
-        flags.maxTargetsPerClass === undefined
-          ? undefined
-          : parseInteger(flags.maxTargetsPerClass, "--max-targets-per-class", 1),
-    });
-    const recoveryBasis = built.pairs.strategy === "cross-class" ? "logit_diff" : "p_true";
-    const out = resolve(ctx.io.cwd, flags.out);
-    const checkpoint = resolve(ctx.io.cwd, flags.checkpoint ?? `${flags.out}.checkpoint`);
-    if (existsSync(checkpoint)) ctx.io.stderr(`tspatch: resuming from ${checkpoint}\n`);
-    const bar = progressBar(ctx.io, "sweep", { unit: "pairs", quiet: flags.quiet });
-    const result = await sweep(model, built.inputs, built.pairs.pairs, {
-      signal: ctx.signal,
-      components,
-      recoveryBasis,
-      batchRows: plan.rows,
-      pairsPerBatch,
-      freezeMlps: !flags.recomputeMlps,
-      checkpoint,
-      fingerprint: JSON.stringify([
-        resolve(ctx.io.cwd, flags.model),
-        inputs.dataset.file ?? flags.data,
+    .option("--json", "print the summary as JSON (it is JSON with or without this flag)")
+    .option(...MEMORY_BUDGET_OPTION)
+    .action(async (flags: SweepFlags) => {
+      const started = performance.now();
+      const budget = memoryBudget(flags.memoryBudget);
+      const batchRowsCap = parseInteger(flags.batchRows ?? "256", "--batch-rows", 1);
+      const pairsPerBatch = parseInteger(flags.pairsPerBatch ?? "16", "--pairs-per-batch", 1);
+      const headMode = parseHeadMode(flags.headMode);
+      const strategy = parseChoice(flags.strategy, PAIR_STRATEGIES, "--strategy") as Exclude<
+        PairStrategy,
+        "file"
+      >;
+      const direction = parseChoice(flags.direction, DIRECTIONS, "--direction") as DirectionChoice;
+      const seed = parseInteger(flags.seed, "--seed", 0);
+      const snrDb = Number(flags.snr);
+      if (!Number.isFinite(snrDb))
+        throw inputError(`--snr must be a number of dB, got "${flags.snr}"`, { field: "--snr" });
+      const opened = await openModelAndData(ctx, { ...flags, quiet: false });
+      const inputs = forPatching(opened.inputs);
+      const plan = planMemory(
+        opened.model,
+        patchedRunCost(opened.model, opened.inputs.mask !== null),
+        budget,
+        batchRowsCap,
+      );
+      const model = plan.model;
+      if (plan.binds && !flags.quiet) ctx.io.stderr(`tspatch: ${plan.note}\n`);
+      const components = [
+        ...(flags.components.trim() === "" && flags.groups
+          ? []
+          : parseComponents(model.config, flags.components, headMode)),
+        ...(flags.groups ? parseGroups(model.config, flags.groups, headMode) : []),
+      ];
+      const classes = flags.classes?.split(",").map((l) => labelToIndex(requireLabels(inputs), l.trim()));
+      const list = flags.pairsFile
+        ? parsePairsFile(
+            readFileSync(resolve(ctx.io.cwd, flags.pairsFile), "utf8"),
+            flags.pairsFile,
+            inputs.rows,
+            {
+              dataset: flags.pairsDataset ?? inputs.dataset.file ?? inputs.dataset.name,
+            },
+          )
+        : undefined;
+      const built = await buildPairs(model, inputs, {
+        strategy,
+        direction,
         seed,
         snrDb,
-      ]),
-      onProgress: bar,
-    }).catch((error: unknown) => {
+        classes,
+        list,
+        maxSourcesPerTarget: parseInteger(flags.maxSources, "--max-sources", 1),
+        maxTargetsPerClass:
+          flags.maxTargetsPerClass === undefined
+            ? undefined
+            : parseInteger(flags.maxTargetsPerClass, "--max-targets-per-class", 1),
+      });
+      const recoveryBasis = built.pairs.strategy === "cross-class" ? "logit_diff" : "p_true";
+      const out = resolve(ctx.io.cwd, flags.out);
+      const checkpoint = resolve(ctx.io.cwd, flags.checkpoint ?? `${flags.out}.checkpoint`);
+      if (existsSync(checkpoint)) ctx.io.stderr(`tspatch: resuming from ${checkpoint}\n`);
+      const bar = progressBar(ctx.io, "sweep", { unit: "pairs", quiet: flags.quiet });
+      const result = await sweep(model, built.inputs, built.pairs.pairs, {
+        signal: ctx.signal,
+        components,
+        recoveryBasis,
+        batchRows: plan.rows,
+        pairsPerBatch,
+        freezeMlps: !flags.recomputeMlps,
+        checkpoint,
+        fingerprint: JSON.stringify([
+          resolve(ctx.io.cwd, flags.model),
+          inputs.dataset.file ?? flags.data,
+          seed,
+          snrDb,
+        ]),
+        onProgress: bar,
+      }).catch((error: unknown) => {
+        bar.finish();
+        if (error instanceof InterruptedError) {
+          throw new InterruptedError(
+            `sweep interrupted; finished pairs are saved in ${checkpoint}: rerun the same command to resume`,
+          );
+        }
+        throw error;
+      });
       bar.finish();
-      if (error instanceof InterruptedError) {
-        throw new InterruptedError(
-          `sweep interrupted; finished pairs are saved in ${checkpoint}: rerun the same command to resume`,
-        );
-      }
-      throw error;
-    });
-    bar.finish();
-    writeFileAtomic(out, effectsLongCsv(result.rows, inputs.labelMap));
-    rmSync(checkpoint, { force: true });
-    const seconds = (performance.now() - started) / 1000;
-    const pairs = built.pairs.pairs;
-    printJson(ctx, {
-      out,
-      rows: result.rows.length,
-      strategy: built.pairs.strategy,
-      direction,
-      pairs: pairs.length,
-      pairs_by_direction: {
-        denoise: pairs.filter((p) => p.direction === "denoise").length,
-        noise: pairs.filter((p) => p.direction === "noise").length,
-      },
-      pair_counts: built.pairs.counts,
-      components: flags.components,
-      groups: flags.groups ?? null,
-      head_mode: headMode,
-      recovery_basis: recoveryBasis,
-      recovery_undefined: result.undefinedRecovery,
-      recovery_note:
-        result.undefinedRecovery > 0
-          ? `${result.undefinedRecovery} rows have an empty recovery cell: |M_source - M_target| < ${RECOVERY_EPSILON} (the pair has nothing to recover)`
+      writeFileAtomic(out, effectsLongCsv(result.rows, inputs.labelMap));
+      rmSync(checkpoint, { force: true });
+      const seconds = (performance.now() - started) / 1000;
+      const pairs = built.pairs.pairs;
+      printJson(ctx, {
+        out,
+        rows: result.rows.length,
+        strategy: built.pairs.strategy,
+        direction,
+        pairs: pairs.length,
+        pairs_by_direction: {
+          denoise: pairs.filter((p) => p.direction === "denoise").length,
+          noise: pairs.filter((p) => p.direction === "noise").length,
+        },
+        pair_counts: built.pairs.counts,
+        components: flags.components,
+        groups: flags.groups ?? null,
+        head_mode: headMode,
+        recovery_basis: recoveryBasis,
+        recovery_undefined: result.undefinedRecovery,
+        recovery_note:
+          result.undefinedRecovery > 0
+            ? `${result.undefinedRecovery} rows have an empty recovery cell: |M_source - M_target| < ${RECOVERY_EPSILON} (the pair has nothing to recover)`
+            : null,
+        path_mlps: components.some((c) => c.kind === "path")
+          ? flags.recomputeMlps
+            ? "recomputed"
+            : "frozen"
           : null,
-      path_mlps: components.some((c) => c.kind === "path")
-        ? flags.recomputeMlps
-          ? "recomputed"
-          : "frozen"
-        : null,
-      resumed_pairs: result.resumedPairs,
-      seed,
-      snr_db: strategy === "noised" && list === undefined ? snrDb : null,
-      seconds: Number(seconds.toFixed(3)),
-      pairs_per_second: Number(((pairs.length - result.resumedPairs) / seconds).toFixed(3)),
-      note: "denoise and noise rows answer different questions; analyse them separately (column direction)",
+        resumed_pairs: result.resumedPairs,
+        seed,
+        snr_db: strategy === "noised" && list === undefined ? snrDb : null,
+        seconds: Number(seconds.toFixed(3)),
+        pairs_per_second: Number(((pairs.length - result.resumedPairs) / seconds).toFixed(3)),
+        note: "denoise and noise rows answer different questions; analyse them separately (column direction)",
+      });
     });
-  });
 }
 
 /** The label map `--classes` is read with; data without labels has no classes to name. */

@@ -8,7 +8,7 @@ import { Runtime } from "../../runtime/session.js";
 import type { EpochRecord } from "../../train/checkpoint.js";
 import { checkpointPathOf, type TrainModelResult, trainModel } from "../../train/train-model.js";
 import type { CommandContext } from "../context.js";
-import { memoryBudget, memoryBudgetOption } from "../memory-plan.js";
+import { MEMORY_BUDGET_OPTION, memoryBudget } from "../memory-plan.js";
 import { formatSeconds, progressBar } from "../progress.js";
 
 interface TrainFlags {
@@ -42,7 +42,7 @@ interface TrainFlags {
  * await runCli(["train", "--data", "JapaneseVowels", "--seeds", "0,1,2", "--json"], memoryIO());
  */
 export function register(program: Command, ctx: CommandContext): void {
-  const command = program
+  program
     .command("train")
     .description(
       "Train a Time Series Transformer on a dataset and write a model directory (config.json, weights.safetensors, metrics.json, model.onnx)",
@@ -72,22 +72,23 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--offline", "never download datasets (also TSPATCH_OFFLINE=1)")
     .option("--resume", "continue an interrupted run from <out>/checkpoint.safetensors")
     .option("--json", "print one JSON object per line (epochs and results) on stdout")
-    .option("--quiet", "no progress output");
-  memoryBudgetOption(command).action(async (flags: TrainFlags) => {
-    const settings = parseFlags(flags, ctx.io.cwd);
-    const runtime = new Runtime(settings.threads === undefined ? {} : { threads: settings.threads });
-    try {
-      for (const seed of settings.seeds) {
-        const out =
-          settings.seeds.length > 1 || flags.seeds !== undefined
-            ? join(settings.out, `seed-${seed}`)
-            : settings.out;
-        await trainOneSeed(ctx, flags, settings, seed, out, runtime);
+    .option("--quiet", "no progress output")
+    .option(...MEMORY_BUDGET_OPTION)
+    .action(async (flags: TrainFlags) => {
+      const settings = parseFlags(flags, ctx.io.cwd);
+      const runtime = new Runtime(settings.threads === undefined ? {} : { threads: settings.threads });
+      try {
+        for (const seed of settings.seeds) {
+          const out =
+            settings.seeds.length > 1 || flags.seeds !== undefined
+              ? join(settings.out, `seed-${seed}`)
+              : settings.out;
+          await trainOneSeed(ctx, flags, settings, seed, out, runtime);
+        }
+      } finally {
+        await runtime.release();
       }
-    } finally {
-      await runtime.release();
-    }
-  });
+    });
 }
 
 type Settings = ReturnType<typeof parseFlags>;
