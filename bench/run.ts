@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   startup: async () => (await import("./startup.js")).benchStartup(),
   study: async () => (await import("./study.js")).benchStudy(),
   baselines: async () => (await import("./baselines.js")).benchBaselines(),
+  memory: async () => (await import("./memory.js")).benchMemory(),
 };
 
 const wanted = process.argv.slice(2);

@@ -36,7 +36,7 @@ export interface RunOptions {
    * add after W_O); the layer's q/k/v and attention are then not computed.
    */
   startAt?: { hook: HookName; value: Float32Array; residPre?: Float32Array };
-  /** Rows per runtime call (default 256). */
+  /** Rows per runtime call (default: the model's `chunkSize`). */
   chunkSize?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -93,6 +93,11 @@ export class HookedTST {
   labelMap: LabelMap | null;
   provenance: Record<string, unknown>;
   readonly runtime: Runtime;
+  /**
+   * Rows per runtime call of a run that does not say (default 256): a memory budget lowers it,
+   * so every run of a command, including ones made inside the patching layer, stays within it.
+   */
+  chunkSize = DEFAULT_CHUNK;
 
   constructor(
     config: TSTConfig,
@@ -245,7 +250,7 @@ export class HookedTST {
     }
     const { session, outputs } = compiledGraph;
     const weights = this.weightFeeds();
-    const chunk = Math.max(1, options.chunkSize ?? DEFAULT_CHUNK);
+    const chunk = Math.max(1, options.chunkSize ?? this.chunkSize);
     const logits = new Float32Array(batch * K);
     const cached = new Map<HookName, Activation>();
     for (const h of cache) {

@@ -54,7 +54,12 @@ export interface EvalResult {
 export async function evaluate(
   model: HookedTST,
   data: Dataset | PreparedInputs,
-  options: { resample?: number; onProgress?: (done: number, total: number) => void } = {},
+  options: {
+    resample?: number;
+    /** Rows per runtime call (default: the model's, 256). */
+    chunkSize?: number;
+    onProgress?: (done: number, total: number) => void;
+  } = {},
 ): Promise<EvalResult> {
   const inputs = "preprocessing" in data ? data : prepareInputs(model, data, { resample: options.resample });
   const { labelMap, labelIndex, rows: n } = inputs;
@@ -66,6 +71,7 @@ export async function evaluate(
   }
   const { logits, classes: K } = await model.run(inputs.x, {
     mask: inputs.mask,
+    chunkSize: options.chunkSize,
     onProgress: options.onProgress,
   });
   const predictions = new Int32Array(n);

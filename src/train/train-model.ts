@@ -13,8 +13,10 @@ import { inputError } from "../errors.js";
 import { makeConfig, type TSTConfig } from "../model/config.js";
 import { saveOnnx } from "../model/export.js";
 import { HookedTST } from "../model/hooked-tst.js";
+import { fitToBudget, tstRowCost } from "../model/memory-cost.js";
 import { saveModel } from "../model/model-dir.js";
 import { prepareInputs } from "../model/prepare-inputs.js";
+import { formatBytes } from "../runtime/memory-budget.js";
 import type { Runtime } from "../runtime/session.js";
 import { version } from "../version.js";
 import type { TrainData } from "./batches.js";
@@ -38,6 +40,14 @@ export interface TrainModelOptions extends Omit<TrainLoopOptions, "checkpointPat
   /** Also write `model.onnx` (default true). */
   exportOnnx?: boolean;
   runtime?: Runtime;
+  /**
+   * Peak memory in bytes to stay within (the CLI's `--memory-budget`): a batch whose
+   * forward+backward does not fit is an input error before training starts, and ONNX Runtime's
+   * arena is turned off when it would not fit. Default: no budget.
+   */
+  memoryBudget?: number;
+  /** The budget is the default, not the user's: a batch that does not fit still trains. */
+  memoryBudgetIsDefault?: boolean;
 }
 
 /** What `metrics.json` holds. */
@@ -94,7 +104,17 @@ export function checkpointPathOf(out: string): string {
  */
 export async function trainModel(options: TrainModelOptions): Promise<TrainModelResult> {
   const cwd = options.data?.cwd ?? process.cwd();
-  const { model, data, train, test } = await prepareTraining(options);
+  const prepared = await prepareTraining(options);
+  const { data, train, test } = prepared;
+  const model =
+    options.memoryBudget === undefined
+      ? prepared.model
+      : fitTrainingToBudget(
+          prepared.model,
+          options.batchSize ?? 32,
+          options.memoryBudget,
+          !(options.memoryBudgetIsDefault ?? false),
+        );
   const normalize = options.normalize ?? "zscore";
   const seed = options.seed ?? 0;
   const seqLen = model.config.seqLen;
@@ -158,6 +178,33 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   }
   rmSync(checkpointPath, { force: true });
   return { dir: out, model, metrics, files };
+}
+
+/**
+ * The model on a runtime that trains a batch within `budget` bytes (see `fitToBudget`). Splitting
+ * a batch is not exact here: the conv stem's BatchNorm normalises with the whole batch's
+ * statistics, so a batch that does not fit is an error naming the largest batch that does.
+ */
+function fitTrainingToBudget(
+  model: HookedTST,
+  batchSize: number,
+  budget: number,
+  strict: boolean,
+): HookedTST {
+  const cost = tstRowCost(model.config, { mode: "train" });
+  const shorter = "train on series resampled to fewer steps";
+  const fit = fitToBudget(model, cost, budget, batchSize, "--memory-budget", { shorter, strict });
+  if (fit.rows < batchSize && strict) {
+    const need = process.memoryUsage().rss + cost.fixed + batchSize * cost.perRow;
+    throw inputError(
+      `a training batch of ${batchSize} rows needs about ${formatBytes(need)} (${formatBytes(cost.perRow)} a row for the forward and backward pass), more than the budget of ${formatBytes(budget)}`,
+      {
+        field: "--memory-budget",
+        hint: `give --batch-size ${fit.rows} or less, --memory-budget ${formatBytes(need)} or more, or ${shorter} (attention grows with steps²)`,
+      },
+    );
+  }
+  return fit.model;
 }
 
 /** The freshly initialised model and its data, before training (what {@link trainModel} starts from). */

@@ -63,6 +63,8 @@ describe("tspatch train", () => {
     [["--normalize", "robust"], 'unknown --normalize "robust"'],
     [["--epochs", "0"], "--epochs must be an integer in [1, 1000000]"],
     [["--data", "other.ts"], "--data and --dataset name the same thing"],
+    [["--memory-budget", "2 gigs"], "(--memory-budget)"],
+    [["--memory-budget", "1MiB"], "one row needs"],
   ])("rejects %j with exit 2 and a message", async (extra, message) => {
     const { code, err } = await cli([...common, ...extra]);
     expect(code).toBe(2);

@@ -2,10 +2,12 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { writeFileAtomic } from "../../atomic-write.js";
 import { InterruptedError } from "../../errors.js";
+import { tstRowCost } from "../../model/memory-cost.js";
 import { type EvalResult, evaluate, type PredictionRow, predictionRows } from "../../train/evaluate.js";
 import { checkOutputs, modelFiles } from "../check-outputs.js";
 import { type CommandContext, printJson } from "../context.js";
 import { csvLine } from "../csv.js";
+import { MEMORY_BUDGET_OPTION, memoryBudget, planMemory } from "../memory-plan.js";
 import { openModelAndData } from "../model-data.js";
 import { parseNumericFlag } from "../numeric-flag.js";
 import { progressBar } from "../progress.js";
@@ -20,6 +22,7 @@ interface EvalFlags {
   offline?: boolean;
   json?: boolean;
   quiet?: boolean;
+  memoryBudget?: string;
 }
 
 /**
@@ -52,7 +55,9 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--offline", "never download datasets")
     .option("--quiet", "no progress output")
     .option("--json", "print JSON (with the per-row predictions)")
+    .option(...MEMORY_BUDGET_OPTION)
     .action(async (flags: EvalFlags) => {
+      const budget = memoryBudget(flags.memoryBudget);
       const resample = parseSteps(flags.resample);
       const predictionsPath =
         flags.predictions === undefined ? undefined : resolve(ctx.io.cwd, flags.predictions);
@@ -62,9 +67,19 @@ export function register(program: Command, ctx: CommandContext): void {
           inputs: modelFiles(resolve(ctx.io.cwd, flags.model)).map((path) => ({ path, flag: "--model" })),
         });
       }
-      const { model, inputs } = await openModelAndData(ctx, flags, { resample });
+      const opened = await openModelAndData(ctx, flags, { resample });
+      const { inputs } = opened;
+      const plan = planMemory(
+        opened.model,
+        tstRowCost(opened.model.config, { mask: inputs.mask !== null }),
+        budget,
+        256,
+      );
+      const model = plan.model;
+      if (plan.binds && !flags.quiet && !flags.json) ctx.io.stderr(`tspatch: ${plan.note}\n`);
       const bar = progressBar(ctx.io, "eval", { unit: "cases", quiet: flags.quiet || flags.json });
       const result = await evaluate(model, inputs, {
+        chunkSize: plan.rows,
         onProgress: (done, total) => {
           // Between runtime calls: Ctrl-C stops a long evaluation (nothing is written, so nothing is lost).
           if (ctx.signal?.aborted) throw new InterruptedError("eval interrupted");

@@ -7,6 +7,7 @@ import { argmax } from "../../patching/metrics.js";
 import { patchPair } from "../../patching/patch-pair.js";
 import { HEAD_MODES, type HeadMode } from "../../patching/types.js";
 import { type CommandContext, printJson } from "../context.js";
+import { MEMORY_BUDGET_OPTION, memoryBudget, patchedRunCost, planMemory } from "../memory-plan.js";
 import { openModelAndData } from "../model-data.js";
 import { parseNumericFlag } from "../numeric-flag.js";
 
@@ -21,6 +22,7 @@ interface PatchFlags {
   dataDir?: string;
   offline?: boolean;
   json?: boolean;
+  memoryBudget?: string;
 }
 
 /**
@@ -57,15 +59,28 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--data-dir <dir>", "search this directory for datasets first")
     .option("--offline", "never download datasets")
     .option("--json", "print JSON")
+    .option(...MEMORY_BUDGET_OPTION)
     .action(async (flags: PatchFlags) => {
+      const budget = memoryBudget(flags.memoryBudget);
       const headMode = parseHeadMode(flags.headMode);
       const align = checkAlignment(flags.align, "--align");
       const source = parseRow(flags.source, "--source");
       const target = parseRow(flags.target, "--target");
       const opened = await openModelAndData(ctx, flags);
-      const { model } = opened;
       const inputs = forPatching(opened.inputs);
-      const result = await patchPair(model, inputs, source, target, { headMode, align });
+      const plan = planMemory(
+        opened.model,
+        patchedRunCost(opened.model, opened.inputs.mask !== null),
+        budget,
+        256,
+      );
+      const model = plan.model;
+      if (plan.binds && !flags.json) ctx.io.stderr(`tspatch: ${plan.note}\n`);
+      const result = await patchPair(model, inputs, source, target, {
+        headMode,
+        align,
+        batchRows: plan.rows,
+      });
       const predSource = argmax(result.sourceProbs);
       const predTarget = argmax(result.baselineProbs);
       const labelMap = inputs.labelMap;

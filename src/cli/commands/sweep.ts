@@ -22,6 +22,7 @@ import { checkOutputs, modelFiles } from "../check-outputs.js";
 import { type CommandContext, printJson } from "../context.js";
 import { checkDataDir } from "../data-dir-flag.js";
 import { parseChoice } from "../flags.js";
+import { MEMORY_BUDGET_OPTION, memoryBudget, patchedRunCost, planMemory } from "../memory-plan.js";
 import { openModelAndData } from "../model-data.js";
 import { parseNumericFlag } from "../numeric-flag.js";
 import { progressBar } from "../progress.js";
@@ -46,8 +47,9 @@ interface SweepFlags {
   seed: string;
   snr: string;
   recomputeMlps?: boolean;
-  batchRows: string;
-  pairsPerBatch: string;
+  batchRows?: string;
+  pairsPerBatch?: string;
+  memoryBudget?: string;
   out: string;
   checkpoint?: string;
   dataDir?: string;
@@ -106,7 +108,10 @@ export function register(program: Command, ctx: CommandContext): void {
       "--recompute-mlps",
       "path patching: let MLPs between sender and receiver recompute (default: frozen)",
     )
-    .option("--batch-rows <n>", "patched runs per runtime call", "256")
+    .option(
+      "--batch-rows <n>",
+      "at most this many patched runs per runtime call (default 256, fewer when --memory-budget needs)",
+    )
     .option("--pairs-per-batch <n>", "pairs per chunk (and checkpoint step)", "16")
     .option("--out <file.csv>", "effects CSV (written atomically)", "effects.csv")
     .option(
@@ -117,8 +122,10 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--offline", "never download datasets")
     .option("--quiet", "no progress bar")
     .option("--json", "print the summary as JSON (it is JSON with or without this flag)")
+    .option(...MEMORY_BUDGET_OPTION)
     .action(async (flags: SweepFlags) => {
       const started = performance.now();
+      const budget = memoryBudget(flags.memoryBudget);
       const headMode = parseHeadMode(flags.headMode);
       const align = checkAlignment(flags.align, "--align");
       checkDataDir(flags.dataDir, ctx.io.cwd);
@@ -144,13 +151,13 @@ export function register(program: Command, ctx: CommandContext): void {
               integer: true,
               min: 1,
             });
-      const batchRows = parseNumericFlag(flags.batchRows, {
+      const batchRowsCap = parseNumericFlag(flags.batchRows ?? "256", {
         flag: "--batch-rows",
         integer: true,
         min: 1,
         max: MAX_BATCH_ROWS,
       });
-      const pairsPerBatch = parseNumericFlag(flags.pairsPerBatch, {
+      const pairsPerBatch = parseNumericFlag(flags.pairsPerBatch ?? "16", {
         flag: "--pairs-per-batch",
         integer: true,
         min: 1,
@@ -159,7 +166,6 @@ export function register(program: Command, ctx: CommandContext): void {
       const out = resolve(ctx.io.cwd, flags.out);
       const checkpoint = resolve(ctx.io.cwd, flags.checkpoint ?? `${flags.out}.checkpoint`);
       const opened = await openModelAndData(ctx, { ...flags, quiet: false });
-      const { model } = opened;
       const inputs = forPatching(opened.inputs);
       const modelPath = resolve(ctx.io.cwd, flags.model);
       checkOutputs({
@@ -177,6 +183,14 @@ export function register(program: Command, ctx: CommandContext): void {
             : [{ path: resolve(ctx.io.cwd, flags.pairsFile), flag: "--pairs-file" }]),
         ],
       });
+      const plan = planMemory(
+        opened.model,
+        patchedRunCost(opened.model, opened.inputs.mask !== null),
+        budget,
+        batchRowsCap,
+      );
+      const model = plan.model;
+      if (plan.binds && !flags.quiet) ctx.io.stderr(`tspatch: ${plan.note}\n`);
       const components = [
         ...(flags.components.trim() === "" && flags.groups
           ? []
@@ -207,7 +221,7 @@ export function register(program: Command, ctx: CommandContext): void {
         signal: ctx.signal,
         components,
         recoveryBasis,
-        batchRows,
+        batchRows: plan.rows,
         pairsPerBatch,
         freezeMlps: !flags.recomputeMlps,
         align,
@@ -225,7 +239,7 @@ export function register(program: Command, ctx: CommandContext): void {
         throw error;
       });
       bar.finish();
-      if (result.grouping.pairsPerBatch !== pairsPerBatch || result.grouping.batchRows !== batchRows) {
+      if (result.grouping.pairsPerBatch !== pairsPerBatch || result.grouping.batchRows !== plan.rows) {
         ctx.io.stderr(
           `tspatch: resumed with the checkpoint's grouping (--pairs-per-batch ${result.grouping.pairsPerBatch} --batch-rows ${result.grouping.batchRows}), so the results match an uninterrupted run\n`,
         );

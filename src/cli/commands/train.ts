@@ -11,6 +11,7 @@ import { checkpointPathOf, type TrainModelResult, trainModel } from "../../train
 import { checkOutputs } from "../check-outputs.js";
 import type { CommandContext } from "../context.js";
 import { checkDataDir } from "../data-dir-flag.js";
+import { MEMORY_BUDGET_OPTION, memoryBudget } from "../memory-plan.js";
 import { parseNumericFlag } from "../numeric-flag.js";
 import { formatSeconds, progressBar } from "../progress.js";
 
@@ -33,6 +34,7 @@ interface TrainFlags {
   seeds?: string;
   normalize: string;
   threads?: string;
+  memoryBudget?: string;
   dataDir?: string;
   offline?: boolean;
   resume?: boolean;
@@ -79,6 +81,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--resume", "continue an interrupted run from <out>/checkpoint.safetensors")
     .option("--json", "print one JSON object per line (epochs and results) on stdout")
     .option("--quiet", "no progress output")
+    .option(...MEMORY_BUDGET_OPTION)
     .action(async (flags: TrainFlags) => {
       const settings = parseFlags(flags, ctx.io.cwd);
       checkDataDir(flags.dataDir, ctx.io.cwd);
@@ -149,6 +152,8 @@ async function trainOneSeed(
     normalize: settings.normalize,
     resume,
     runtime,
+    memoryBudget: settings.memoryBudget.bytes,
+    memoryBudgetIsDefault: !settings.memoryBudget.strict,
     signal: ctx.signal,
     data: { dataDir: flags.dataDir, env: io.env, cwd: io.cwd, download: flags.offline ? false : undefined },
     onProgress: (done, total, detail) => bar(done, total, detail),
@@ -254,6 +259,7 @@ function parseFlags(flags: TrainFlags, cwd: string) {
             cores,
             `this machine has ${cores} cores; omit --threads to use them all`,
           ),
+    memoryBudget: memoryBudget(flags.memoryBudget),
   };
 }
 
