@@ -3,7 +3,6 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { MIN_UNITS } from "../../diagnostics/design.js";
 import { inputError } from "../../errors.js";
-import { isEffectsLongHeader, parseEffectsLong } from "../../patching/effects-long.js";
 import {
   analyzeEffectsAsync,
   type EffectStats,
