@@ -26,6 +26,8 @@ export function readFileBounded(path: string, maxBytes: number): Uint8Array {
     if (stat.isDirectory()) {
       throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${path}'`), {
         code: "EISDIR",
+        syscall: "read",
+        path,
       });
     }
     if (stat.isFile() && stat.size > maxBytes) throw new FileTooLarge(stat.size, maxBytes);

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { InputError, InterruptedError } from "../errors.js";
+import { asInputError } from "../fs-error.js";
 import { version } from "../version.js";
 import { register as baselinesCommand } from "./commands/baselines.js";
 import { register as datasetsCommand } from "./commands/datasets.js";
@@ -15,7 +16,6 @@ import { register as studyCommand } from "./commands/study.js";
 import { register as sweepCommand } from "./commands/sweep.js";
 import { register as trainCommand } from "./commands/train.js";
 import type { CommandContext } from "./context.js";
-import { asInputError } from "./fs-error.js";
 import { type CliIO, processIO } from "./io.js";
 
 /** Each command file exports one `register` that adds itself to the program. */

@@ -2,6 +2,7 @@ import { types } from "node:util";
 import { Parser } from "pickleparser";
 import { FileTooLarge, readFileBounded } from "../bounded-read.js";
 import { InputError, inputError } from "../errors.js";
+import { asInputError } from "../fs-error.js";
 import { openZip } from "../zip-archive.js";
 
 /**
@@ -133,7 +134,11 @@ export function readPth(path: string): Map<string, PthTensor> {
         hint: "pass the state dict of a model of the size tspatch works with (the reference checkpoints are 1.8 MB)",
       });
     }
-    throw inputError(`cannot read: ${(error as Error).message}`, { file: path });
+    // A file-system error (missing, a directory, no permission) names the file and the fix.
+    const input = asInputError(error, path);
+    throw input instanceof InputError
+      ? input
+      : inputError(`cannot read: ${(error as Error).message}`, { file: path });
   }
   return parsePth(bytes, path);
 }

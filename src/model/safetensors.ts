@@ -1,6 +1,7 @@
 import { writeFileAtomic } from "../atomic-write.js";
 import { FileTooLarge, readFileBounded } from "../bounded-read.js";
-import { inputError } from "../errors.js";
+import { InputError, inputError } from "../errors.js";
+import { asInputError } from "../fs-error.js";
 
 /**
  * safetensors reading and writing (https://huggingface.co/docs/safetensors, "Format"): an 8-byte
@@ -236,7 +237,11 @@ export function readSafetensors(path: string, options: { maxTensorBytes?: number
             : "the weights do not belong to this config.json (or the file is corrupt)",
       });
     }
-    throw inputError(`cannot read: ${(error as Error).message}`, { file: path });
+    // A file-system error (missing, a directory, no permission) names the file and the fix.
+    const input = asInputError(error, path);
+    throw input instanceof InputError
+      ? input
+      : inputError(`cannot read: ${(error as Error).message}`, { file: path });
   }
   return decodeSafetensors(bytes, path);
 }

@@ -11,11 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkOutputs } from "../../src/cli/check-outputs.js";
-import { asInputError } from "../../src/cli/fs-error.js";
 import { memoryIO } from "../../src/cli/io.js";
 import { runCli } from "../../src/cli/main.js";
 import { parseNumericFlag } from "../../src/cli/numeric-flag.js";
 import { InputError } from "../../src/errors.js";
+import { asInputError } from "../../src/fs-error.js";
 import { haveShared, SHARED } from "../patching/reference-models.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tspatch-output-checks-"));
@@ -131,6 +131,18 @@ describe("file-system errors are input errors (exit 2) with the path and a fix",
     const r = await cli(["stats", dir]);
     expect(r.code).toBe(2);
     expect(r.err).not.toMatch(/internal error/);
+  });
+
+  it("import-pth on a directory: exit 2 with the fix; eval treats it as a model directory", async () => {
+    mkdirSync(join(dir, "ckpt.pth"), { recursive: true });
+    const r = await cli(["import-pth", "ckpt.pth", "--out", "imported"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      /ckpt\.pth: cannot read: is a directory, but a file was expected \(EISDIR\)\n {2}fix: /,
+    );
+    const e = await cli(["eval", "--model", "ckpt.pth", "--data", "JapaneseVowels"]);
+    expect(e.code).toBe(2);
+    expect(e.err).toMatch(/the model directory has no config\.json\n {2}fix: /);
   });
 });
 

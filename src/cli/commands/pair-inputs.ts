@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { readTextFile } from "../../fs-error.js";
 import type { HookedTST } from "../../model/hooked-tst.js";
 import { buildPairs } from "../../patching/build-pairs.js";
 import { forPatching, type ModelInputs } from "../../patching/inputs.js";
@@ -7,7 +8,6 @@ import type { DirectionChoice, PairSet } from "../../patching/pairs.js";
 import { parsePairsFile } from "../../patching/pairs-file.js";
 import type { CommandContext } from "../context.js";
 import { parseChoice, parseInteger } from "../flags.js";
-import { readTextFile } from "../fs-error.js";
 import { openModelAndData } from "../model-data.js";
 
 /** Flags shared by commands that analyse a model on pairs (stability, baselines). */

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { InputError, inputError } from "../errors.js";
+import { InputError, inputError } from "./errors.js";
 
 /** What to do about each file-system error a user (not tspatch) can cause. */
 const FIXES: Record<string, { what: string; hint: string }> = {
