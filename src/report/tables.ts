@@ -308,7 +308,7 @@ export function positionTopTable(
   };
 }
 
-/** The tables of an optional section (stability, baselines, …) as they are. */
+/** The tables of a generic optional section (sensitivity, diagnostics) as they are. */
 export function extensionTables(id: string, section: ExtensionSection): Table[] {
   return section.tables.map((t, i) => ({
     id: `${id}-${i + 1}`,
@@ -421,7 +421,7 @@ export function reportTables(results: StudyResults): Table[] {
       k.map === undefined ? [componentTable(results, d, k)] : [positionTopTable(results, d, k.map)],
     ),
   );
-  const extensions = (["sensitivity", "diagnostics", "stability", "baselines"] as const).flatMap((s) => {
+  const extensions = (["sensitivity", "diagnostics"] as const).flatMap((s) => {
     const section = results[s];
     return section === undefined ? [] : extensionTables(s, section);
   });

@@ -158,15 +158,15 @@ describe("results schema", () => {
   it("accepts the optional sections when present and well formed", () => {
     const doc = {
       ...minimal(),
-      stability: {
-        method: "rank agreement",
+      sensitivity: {
+        method: "other tests",
         tables: [{ name: "t", columns: ["a"], rows: [[1], [null]] }],
         notes: [],
       },
     };
-    expect(validateResults(doc).stability?.tables[0].rows).toHaveLength(2);
-    expect(() => validateResults({ ...doc, stability: { method: "x", tables: [], notes: [1] } })).toThrow(
-      "$.stability.notes[0]: expected a string",
+    expect(validateResults(doc).sensitivity?.tables[0].rows).toHaveLength(2);
+    expect(() => validateResults({ ...doc, sensitivity: { method: "x", tables: [], notes: [1] } })).toThrow(
+      "$.sensitivity.notes[0]: expected a string",
     );
   });
 });
