@@ -14,6 +14,8 @@ import type { Cell, Column, ColumnKind, Table } from "./table-format.js";
  * report into their own analysis.
  */
 
+import { baselineTables, stabilityTable } from "./robustness-tables.js";
+
 const col = (label: string, kind: ColumnKind = "num"): Column => ({ label, kind });
 
 const KIND_TITLES: Record<KindResults["kind"], string> = {
@@ -435,6 +437,8 @@ export function reportTables(results: StudyResults): Table[] {
     planTable(results),
     ...perDirection,
     ...extensions,
+    ...[stabilityTable(results)].filter((t): t is Table => t !== null),
+    ...baselineTables(results),
     ...[publishedNumbersTable(results), claimsTable(results), reproductionTable(results)].filter(
       (t): t is Table => t !== null,
     ),

@@ -413,8 +413,8 @@ export interface BaselinesSection {
     draws: number;
     method: string;
     heads: { name: string; observed: number; p: number }[];
-    /** The null |effect| values (pairs × draws) of the heads with the largest observed effect. */
-    histograms: { name: string; observed: number; null_abs: number[] }[];
+    /** The null statistic of each draw (mean |effect| over pairs) for the heads with the largest observed effect. */
+    histograms: { name: string; observed: number; null_means: number[] }[];
   } | null;
   notes: string[];
 }
@@ -621,7 +621,7 @@ const baselinesSection = object({
       draws: int,
       method: str,
       heads: array(object({ name: str, observed: num, p: prob })),
-      histograms: array(object({ name: str, observed: num, null_abs: array(num) })),
+      histograms: array(object({ name: str, observed: num, null_means: array(num) })),
     }),
   ),
   notes: array(str),

@@ -188,7 +188,7 @@ export async function baselinesSection(
             histograms: largest.map((j) => ({
               name: r.names.heads[j],
               observed: nul.observed[j],
-              null_abs: [...nul.nullAbsEffects[j]],
+              null_means: [...nul.nullMeans[j]],
             })),
           },
     notes: [...metricNote(config), ...r.notes],
