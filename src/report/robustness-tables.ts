@@ -1,3 +1,4 @@
+import { datasetKey } from "../study/reproduction.js";
 import type { AgreementStats, StudyResults } from "../study/results-schema.js";
 import type { Cell, Column, ColumnKind, Table } from "./table-format.js";
 
@@ -5,9 +6,9 @@ const col = (label: string, kind: ColumnKind = "num"): Column => ({ label, kind 
 
 /** The published values (reference checkpoints) this study's sections are compared with. */
 export const PUBLISHED_ROBUSTNESS: Readonly<Record<string, { stability: number; ig: number }>> = {
-  JapaneseVowels: { stability: 0.884, ig: 0.575 },
-  PenDigits: { stability: 0.894, ig: 0.372 },
-  LSST: { stability: 0.484, ig: -0.122 },
+  japanesevowels: { stability: 0.884, ig: 0.575 },
+  pendigits: { stability: 0.894, ig: 0.372 },
+  lsst: { stability: 0.484, ig: -0.122 },
 };
 
 /** The published attention-baseline ρ, a range over the three datasets. */
@@ -16,7 +17,7 @@ export const PUBLISHED_ATTENTION_RANGE = "0.17–0.48";
 /** The published values for this study's dataset, when it re-runs the reference checkpoints. */
 export function publishedRobustness(results: StudyResults): { stability: number; ig: number } | null {
   const reference = results.reproduction !== undefined || results.model.origin === "pth";
-  return reference ? (PUBLISHED_ROBUSTNESS[results.data.name] ?? null) : null;
+  return reference ? (PUBLISHED_ROBUSTNESS[datasetKey(results.data.name)] ?? null) : null;
 }
 
 const agreementCells = (a: AgreementStats | null): Cell[] => [
