@@ -11,8 +11,8 @@ function robustnessLabel(results: StudyResults): string {
 }
 
 /**
- * Figures 2 (baselines vs exact patching), 3 (stability) and 5 (random-patching null), for the
- * optional sections these results carry.
+ * Figures 3 (stability), 2 (baselines vs exact patching) and 5 (random-patching null), for the
+ * optional sections these results carry, in the order the report shows them.
  *
  * @example
  * const specs = robustnessFigureSpecs(results); // [] without the stability and baselines stages
@@ -20,6 +20,36 @@ function robustnessLabel(results: StudyResults): string {
 export function robustnessFigureSpecs(results: StudyResults): FigureSpec[] {
   const specs: FigureSpec[] = [];
   const label = robustnessLabel(results);
+  const s = results.stability;
+  const rows = (s?.perturbations ?? []).flatMap((p) =>
+    p.directions.flatMap((d) => {
+      const sp = d.agreement?.spearman;
+      return sp === undefined || sp.estimate === null || sp.ci.low === null || sp.ci.high === null
+        ? []
+        : [
+            {
+              direction: d.direction,
+              kind: p.kind,
+              strength: p.strength,
+              rho: sp.estimate,
+              low: sp.ci.low,
+              high: sp.ci.high,
+              flagged: p.flagged,
+            },
+          ];
+    }),
+  );
+  if (s !== undefined && rows.length > 0) {
+    const level =
+      s.perturbations.flatMap((p) => p.directions.flatMap((d) => d.agreement?.spearman.ci.level ?? []))[0] ??
+      0.95;
+    specs.push({
+      id: "fig3-stability",
+      title: "Figure 3. Stability of the head ranking",
+      caption: `Spearman ρ between the head ranking on perturbed inputs and the unperturbed one (surviving units only), with the bootstrap CI, per perturbation kind and strength and per direction. A cross marks a perturbation that costs more than ${(100 * s.max_accuracy_drop).toFixed(0)} points of accuracy: its ranking is of a broken model.`,
+      spec: stabilitySpec(rows, { level }),
+    });
+  }
   const b = results.baselines;
   if (b !== undefined && b.per_head.length > 0) {
     specs.push({
@@ -52,36 +82,6 @@ export function robustnessFigureSpecs(results: StudyResults): FigureSpec[] {
       caption:
         "Spearman ρ between each baseline's per-head scores and the exact patching effects (means over units), with the bootstrap CI over units, per direction. ρ near 1: the baseline ranks heads as patching does; near 0: it says nothing about them.",
       spec: baselineRhoSpec(rho, { level: b.agreement[0].spearman.ci.level }),
-    });
-  }
-  const s = results.stability;
-  const rows = (s?.perturbations ?? []).flatMap((p) =>
-    p.directions.flatMap((d) => {
-      const sp = d.agreement?.spearman;
-      return sp === undefined || sp.estimate === null || sp.ci.low === null || sp.ci.high === null
-        ? []
-        : [
-            {
-              direction: d.direction,
-              kind: p.kind,
-              strength: p.strength,
-              rho: sp.estimate,
-              low: sp.ci.low,
-              high: sp.ci.high,
-              flagged: p.flagged,
-            },
-          ];
-    }),
-  );
-  if (s !== undefined && rows.length > 0) {
-    const level =
-      s.perturbations.flatMap((p) => p.directions.flatMap((d) => d.agreement?.spearman.ci.level ?? []))[0] ??
-      0.95;
-    specs.push({
-      id: "fig3-stability",
-      title: "Figure 3. Stability of the head ranking",
-      caption: `Spearman ρ between the head ranking on perturbed inputs and the unperturbed one (surviving units only), with the bootstrap CI, per perturbation kind and strength and per direction. A cross marks a perturbation that costs more than ${(100 * s.max_accuracy_drop).toFixed(0)} points of accuracy: its ranking is of a broken model.`,
-      spec: stabilitySpec(rows, { level }),
     });
   }
   const nul = b?.random_null;

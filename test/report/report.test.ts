@@ -77,9 +77,9 @@ describe("report.html", () => {
       "fig1-head-importance",
       "fig4-effect-sizes",
       "head-position-map",
+      "fig3-stability",
       "fig2a-atp-vs-exact",
       "fig2b-baseline-agreement",
-      "fig3-stability",
       "fig5-random-null",
     ]);
     expect(page.match(/<img src="data:image\/svg\+xml;base64,/g)).toHaveLength(figures.length);
