@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from "vega-lite";
-import { FIGURE_CONFIG } from "../figure-theme.js";
+import { DIRECTION_COLOURS, FIGURE_CONFIG } from "../figure-theme.js";
 import { percent } from "../labels.js";
 
 /** One head's mean effect by exact patching and by attribution patching, in one direction. */
@@ -18,9 +18,6 @@ export interface BaselineRhoRow {
   readonly low: number;
   readonly high: number;
 }
-
-/** Colour-blind-safe pair (Okabe–Ito blue and vermillion) for the two directions. */
-const DIRECTION_COLOURS = ["#0072B2", "#D55E00"];
 
 /**
  * Figure 2a: attribution patching against exact patching per head (mean over units), with the

@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from "vega-lite";
-import { FIGURE_CONFIG } from "../figure-theme.js";
+import { DIRECTION_COLOURS, FIGURE_CONFIG } from "../figure-theme.js";
 import { percent } from "../labels.js";
 
 /** The agreement of one perturbed ranking with the unperturbed one, in one direction. */
@@ -46,7 +46,7 @@ export function stabilitySpec(
     field: "direction",
     type: "nominal",
     title: "direction",
-    scale: { domain: directions, range: ["#0072B2", "#D55E00"] },
+    scale: { domain: directions, range: DIRECTION_COLOURS },
     legend: { orient: "bottom", direction: "horizontal" },
   } as const;
   return {
