@@ -10,6 +10,9 @@ import {
 import { tableToHtml } from "../table-format.js";
 import { figureHtml, findFigure } from "./figure-html.js";
 
+/** A section's one-line method as a sentence: capital first letter, final full stop. */
+const sentence = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+
 const figuresOf = (figures: readonly ReportFigure[], ids: string[]) =>
   ids.flatMap((id) => {
     const f = findFigure(figures, id);
@@ -30,7 +33,7 @@ export function stabilityHtml(results: StudyResults, figures: readonly ReportFig
   const published = publishedRobustness(results);
   return html`<section id="stability">
 <h2>Stability of the head ranking</h2>
-<p>${s.method}. For each perturbation the model's accuracy on the perturbed inputs is checked
+<p>${sentence(s.method)} For each perturbation the model's accuracy on the perturbed inputs is checked
 first; the head sweep is then re-run on the perturbed pairs and its per-head means are ranked
 against the unperturbed ones (Spearman ρ and Kendall τ with bootstrap CIs over units, top-k
 overlap, share of significant heads that stay significant).</p>
@@ -57,7 +60,7 @@ export function baselinesHtml(results: StudyResults, figures: readonly ReportFig
   const published = publishedRobustness(results);
   return html`<section id="baselines">
 <h2>Baselines against exact patching</h2>
-<p>${b.method}.</p>
+<p>${sentence(b.method)}</p>
 <p>How to read it: in Figure 2a a head on the diagonal is one whose attribution-patching estimate
 equals its exact patching effect; Figure 2b gives each baseline's rank agreement with exact
 patching (ρ near 1: the cheap method finds the same heads). Figure 5 shows, for the heads with
