@@ -17,6 +17,9 @@ export const DIVERGING_SCHEME = "blueorange";
 /** Unsigned magnitudes (rank agreement, counts). */
 export const SEQUENTIAL_SCHEME = "viridis";
 
+/** The two directions (denoise, noise): Okabe–Ito blue and vermillion, safe for colour-vision deficiencies. */
+export const DIRECTION_COLOURS = ["#0072B2", "#D55E00"];
+
 /** Symbols for "significant after correction" (drawn filled) and "uncorrected only" (drawn open). */
 export const SIGNIFICANCE_SHAPES = ["diamond", "circle"];
 

@@ -9,11 +9,12 @@ import { type PipelineStage, pipelineSpec } from "./figures/pipeline.js";
 import { positionMapSpec } from "./figures/position-map.js";
 import { CORRECTION_LABELS, effectLabel, percent, TEST_LABELS } from "./labels.js";
 import { specToSvg, svgToPng } from "./render-figure.js";
+import { robustnessFigureSpecs } from "./robustness-figures.js";
 
 /**
  * The report's figures, built from results.json: which figures exist depends on what the study ran
  * (the timestep × head map only with a head × position sweep; fig2 baselines, fig3 stability and
- * fig5 null distribution once results.json carries those sections in a form a figure can read).
+ * fig5 null distribution only with the study's stability and baselines stages).
  */
 
 export interface FigureSpec {
@@ -120,6 +121,7 @@ export function figureSpecs(results: StudyResults): FigureSpec[] {
       ),
     });
   }
+  specs.push(...robustnessFigureSpecs(results));
   return specs;
 }
 

@@ -10,6 +10,7 @@ import { methodsSection } from "./sections/methods.js";
 import { publishedSection } from "./sections/published.js";
 import { rerunSection } from "./sections/rerun.js";
 import { resultsSection } from "./sections/results.js";
+import { baselinesHtml, stabilityHtml } from "./sections/robustness.js";
 import { summarySection } from "./sections/summary.js";
 
 export interface ReportOptions {
@@ -34,11 +35,17 @@ export function renderReport(
   const runName = options.runName ?? `runs/${results.data.name}`;
   const extensions = extensionIds(results);
   const published = publishedSection(results);
+  const robustness: [string, string, SafeHtml][] = [];
+  const stability = stabilityHtml(results, figures);
+  const baselines = baselinesHtml(results, figures);
+  if (stability !== null) robustness.push(["stability", "Stability", stability]);
+  if (baselines !== null) robustness.push(["baselines", "Baselines", baselines]);
   const sections: [string, string, SafeHtml][] = [
     ["summary", "Summary", summarySection(results)],
     ["data-model", "Data and model", dataModelSection(results)],
     ["methods", "Methods", methodsSection(results, figures)],
     ["results", "Results", resultsSection(results, figures)],
+    ...robustness,
     ...extensions.map((id): [string, string, SafeHtml] => [
       id,
       extensionTitle(id),

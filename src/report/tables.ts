@@ -14,6 +14,8 @@ import type { Cell, Column, ColumnKind, Table } from "./table-format.js";
  * report into their own analysis.
  */
 
+import { baselineTables, stabilityTable } from "./robustness-tables.js";
+
 const col = (label: string, kind: ColumnKind = "num"): Column => ({ label, kind });
 
 const KIND_TITLES: Record<KindResults["kind"], string> = {
@@ -308,7 +310,7 @@ export function positionTopTable(
   };
 }
 
-/** The tables of an optional section (stability, baselines, …) as they are. */
+/** The tables of a generic optional section (sensitivity, diagnostics) as they are. */
 export function extensionTables(id: string, section: ExtensionSection): Table[] {
   return section.tables.map((t, i) => ({
     id: `${id}-${i + 1}`,
@@ -421,7 +423,7 @@ export function reportTables(results: StudyResults): Table[] {
       k.map === undefined ? [componentTable(results, d, k)] : [positionTopTable(results, d, k.map)],
     ),
   );
-  const extensions = (["sensitivity", "diagnostics", "stability", "baselines"] as const).flatMap((s) => {
+  const extensions = (["sensitivity", "diagnostics"] as const).flatMap((s) => {
     const section = results[s];
     return section === undefined ? [] : extensionTables(s, section);
   });
@@ -435,6 +437,8 @@ export function reportTables(results: StudyResults): Table[] {
     planTable(results),
     ...perDirection,
     ...extensions,
+    ...[stabilityTable(results)].filter((t): t is Table => t !== null),
+    ...baselineTables(results),
     ...[publishedNumbersTable(results), claimsTable(results), reproductionTable(results)].filter(
       (t): t is Table => t !== null,
     ),

@@ -37,6 +37,9 @@ export interface StudyConfig {
   /** noised strategy: SNR in dB. */
   snrDb: number;
   quick: boolean;
+  /** Optional stages: stability of the head ranking, baselines against exact patching. */
+  stability: boolean;
+  baselines: boolean;
 }
 
 /** The plan's defaults: ΔP(true), one-sample t, BH, both directions separately, true heads. */
@@ -63,6 +66,8 @@ export function defaultStudyConfig(): StudyConfig {
     familyPooled: false,
     snrDb: 10,
     quick: false,
+    stability: false,
+    baselines: false,
   };
 }
 

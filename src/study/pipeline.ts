@@ -3,8 +3,8 @@
  * data → model → evaluation → pairs → sweeps (one stage per component kind) → statistics →
  * results → the caller's final stages (figures and report.html, from the report layer). Each stage writes its outputs atomically and is recorded in stages.json, so
  * `--resume` skips finished stages (a sweep interrupted mid-way resumes from its checkpoint of
- * finished pairs). Optional stages (stability, baselines, diagnostics, sensitivity) fill their
- * results.json sections once those modules exist; they are not part of the list until then.
+ * finished pairs). The optional stability and baselines stages (after statistics, when configured)
+ * each write their typed results.json section to the state directory.
  */
 
 import { createHash } from "node:crypto";
@@ -34,6 +34,7 @@ import { KIND_FILES, METRIC_COLUMNS, type StudyConfig } from "./config.js";
 import { reproduction } from "./reproduction.js";
 import {
   type AnalysisPlan,
+  type BaselinesSection,
   type DataCard,
   type DirectionResults,
   type ModelCard,
@@ -43,9 +44,11 @@ import {
   RESULTS_SCHEMA_VERSION,
   type ReproductionSection,
   resultsJson,
+  type StabilitySection,
   type StudyDirection,
   type StudyResults,
 } from "./results-schema.js";
+import { baselinesSection, stabilitySection } from "./robustness-stages.js";
 import { acquireRunLock } from "./run-lock.js";
 import { StageManifest } from "./stage-manifest.js";
 import { statsCsv } from "./stats-csv.js";
@@ -108,7 +111,8 @@ export function configText(config: StudyConfig): string {
 export function stageNames(config: StudyConfig, shard: Shard | null): string[] {
   const sweeps = config.kinds.map((k) => `sweep:${k}`);
   const head = ["data", "model", "evaluation", "pairs", ...sweeps];
-  return shard === null ? [...head, "statistics", "results"] : head;
+  const optional = (["stability", "baselines"] as const).filter((s) => config[s]);
+  return shard === null ? [...head, "statistics", ...optional, "results"] : head;
 }
 
 /**
@@ -213,6 +217,7 @@ class StudyState {
     if (stage === "pairs") return this.pairsStage();
     if (stage.startsWith("sweep:")) return this.sweepStage(stage.slice(6) as StudyConfig["kinds"][number]);
     if (stage === "statistics") return this.statisticsStage();
+    if (stage === "stability" || stage === "baselines") return this.robustnessStage(stage);
     if (stage === "results") return this.resultsStage();
     throw new Error(`unknown stage ${stage}`);
   }
@@ -572,6 +577,12 @@ class StudyState {
     this.writeJson(`${STATE}/statistics.json`, { directions, reproduction: repro });
   }
 
+  private async robustnessStage(stage: "stability" | "baselines"): Promise<void> {
+    const { inputs, set } = await this.buildPairs();
+    const make = stage === "stability" ? stabilitySection : baselinesSection;
+    this.writeJson(`${STATE}/${stage}.json`, await make(await this.model(), inputs, set.pairs, this.config));
+  }
+
   private async resultsStage(): Promise<void> {
     const c = this.config;
     const data = this.readJson<DataState>(`${STATE}/data.json`);
@@ -624,6 +635,8 @@ class StudyState {
       },
       pairs: pairsSummary(pairs),
       directions: stats.directions,
+      ...(c.stability ? { stability: this.readJson<StabilitySection>(`${STATE}/stability.json`) } : {}),
+      ...(c.baselines ? { baselines: this.readJson<BaselinesSection>(`${STATE}/baselines.json`) } : {}),
       ...(stats.reproduction === null ? {} : { reproduction: stats.reproduction }),
     };
     writeFileAtomic(this.path("results.json"), resultsJson(results));

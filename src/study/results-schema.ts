@@ -65,9 +65,9 @@ export interface StudyResults {
   /** Model-check diagnostics of the tests' assumptions (normality, outliers, ties). */
   diagnostics?: ExtensionSection;
   /** Stability of the head ranking under input perturbations, seeds and resampling. */
-  stability?: ExtensionSection;
+  stability?: StabilitySection;
   /** Comparison with baseline attribution methods and the random-patching null. */
-  baselines?: ExtensionSection;
+  baselines?: BaselinesSection;
   /** The published study's table re-computed with its compatibility switches, beside ours. */
   reproduction?: ReproductionSection;
 }
@@ -321,6 +321,104 @@ export interface PositionCell {
   significant_corrected: boolean;
 }
 
+/** An estimate with its confidence interval; null when undefined (e.g. a constant ranking). */
+export interface Estimate {
+  estimate: number | null;
+  ci: Interval;
+}
+
+/** Rank agreement of a head ranking with the reference (exact, unperturbed) one. */
+export interface AgreementStats {
+  /** Units (after aggregation) entering the comparison. */
+  units: number;
+  spearman: Estimate;
+  kendall: Estimate;
+  /** k → Jaccard overlap of the top-k heads by mean effect. */
+  top_k_jaccard: Record<string, number>;
+}
+
+/** The stability stage: the head ranking under input perturbations and unit resampling. */
+export interface StabilitySection {
+  method: string;
+  /** Accuracy (labelled rows of the analysed split) without perturbation. */
+  accuracy: number;
+  /** Accuracy drop above which a perturbation is flagged (fraction). */
+  max_accuracy_drop: number;
+  heads: string[];
+  perturbations: {
+    kind: string;
+    strength: number;
+    label: string;
+    accuracy: number;
+    accuracy_drop: number;
+    flagged: boolean;
+    pairs_surviving: number;
+    pairs_total: number;
+    /** Why there is no ranking (no pair survived), else null. */
+    message: string | null;
+    directions: {
+      direction: "denoise" | "noise";
+      /** Null when fewer than two units survived. */
+      agreement: AgreementStats | null;
+      /** Share of the significant heads that stay significant; null when none was significant. */
+      significant_retained: number | null;
+    }[];
+  }[];
+  /** Per direction and head: the probability over unit resamples of being top-k / significant. */
+  resampling: {
+    direction: "denoise" | "noise";
+    draws: number;
+    top_k_probability: Record<string, number[]>;
+    significant_probability: number[];
+  }[];
+  notes: string[];
+}
+
+/** The baselines stage: cheaper attributions against exact patching, and the random-patching null. */
+export interface BaselinesSection {
+  method: string;
+  heads: string[];
+  /** Each baseline's agreement with exact patching per direction (heads, per-unit means). */
+  agreement: ({ baseline: string; direction: "denoise" | "noise" } & AgreementStats)[];
+  /** Per direction and head: mean exact effect, AtP and IG estimates (for the scatter). */
+  per_head: {
+    direction: "denoise" | "noise";
+    name: string;
+    exact: number;
+    atp: number;
+    integrated_gradients: number;
+  }[];
+  /** AtP against exact patching per component kind. */
+  atp_check: {
+    kind: string;
+    pooled_spearman: number | null;
+    worst_absolute_error: { value: number; component: string; pair: number };
+    flagged: {
+      component: string;
+      direction: "denoise" | "noise";
+      exact: number;
+      atp: number;
+      reason: string;
+    }[];
+  }[];
+  /** Integrated gradients' completeness check (Σ attributions vs metric difference). */
+  integrated_gradients: {
+    steps: number;
+    worst_relative_error: number;
+    worst_absolute_error: number;
+    method: string;
+  };
+  /** Random-patching null per head; null when no draws were made. */
+  random_null: {
+    draws: number;
+    method: string;
+    heads: { name: string; observed: number; p: number }[];
+    /** The null statistic of each draw (mean |effect| over pairs) for the heads with the largest observed effect. */
+    histograms: { name: string; observed: number; null_means: number[] }[];
+  } | null;
+  notes: string[];
+}
+
 /** A generic optional section (stability, baselines, diagnostics, sensitivity): titled tables. */
 export interface ExtensionSection {
   /** What was done, in one line. */
@@ -456,6 +554,76 @@ const cell = (v: unknown, p: string) => {
 const extension = object({
   method: str,
   tables: array(object({ name: str, columns: array(str), rows: array(array(cell)) })),
+  notes: array(str),
+});
+
+const estimate = object({ estimate: nullable(num), ci: interval });
+const agreementFields = { units: int, spearman: estimate, kendall: estimate, top_k_jaccard: record(prob) };
+const pairDirection = oneOf(["denoise", "noise"]);
+const stabilitySection = object({
+  method: str,
+  accuracy: prob,
+  max_accuracy_drop: prob,
+  heads: array(str),
+  perturbations: array(
+    object({
+      kind: str,
+      strength: num,
+      label: str,
+      accuracy: prob,
+      accuracy_drop: num,
+      flagged: bool,
+      pairs_surviving: int,
+      pairs_total: int,
+      message: nullable(str),
+      directions: array(
+        object({
+          direction: pairDirection,
+          agreement: nullable(object(agreementFields)),
+          significant_retained: nullable(prob),
+        }),
+      ),
+    }),
+  ),
+  resampling: array(
+    object({
+      direction: pairDirection,
+      draws: int,
+      top_k_probability: record(array(prob)),
+      significant_probability: array(prob),
+    }),
+  ),
+  notes: array(str),
+});
+const baselinesSection = object({
+  method: str,
+  heads: array(str),
+  agreement: array(object({ baseline: str, direction: pairDirection, ...agreementFields })),
+  per_head: array(
+    object({ direction: pairDirection, name: str, exact: num, atp: num, integrated_gradients: num }),
+  ),
+  atp_check: array(
+    object({
+      kind: str,
+      pooled_spearman: nullable(num),
+      worst_absolute_error: object({ value: num, component: str, pair: int }),
+      flagged: array(object({ component: str, direction: pairDirection, exact: num, atp: num, reason: str })),
+    }),
+  ),
+  integrated_gradients: object({
+    steps: int,
+    worst_relative_error: num,
+    worst_absolute_error: num,
+    method: str,
+  }),
+  random_null: nullable(
+    object({
+      draws: int,
+      method: str,
+      heads: array(object({ name: str, observed: num, p: prob })),
+      histograms: array(object({ name: str, observed: num, null_means: array(num) })),
+    }),
+  ),
   notes: array(str),
 });
 
@@ -604,8 +772,8 @@ const resultsCheck = object({
   ),
   "sensitivity?": extension,
   "diagnostics?": extension,
-  "stability?": extension,
-  "baselines?": extension,
+  "stability?": stabilitySection,
+  "baselines?": baselinesSection,
   "reproduction?": object({
     dataset: str,
     switches: array(str),

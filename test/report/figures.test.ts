@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { atpScatterSpec, baselineRhoSpec } from "../../src/report/figures/baselines.js";
 import { effectSizeSpec } from "../../src/report/figures/effect-sizes.js";
 import {
   type HeadImportanceCell,
@@ -7,6 +8,8 @@ import {
 } from "../../src/report/figures/head-importance.js";
 import { pipelineSpec } from "../../src/report/figures/pipeline.js";
 import { positionMapSpec } from "../../src/report/figures/position-map.js";
+import { randomNullSpec } from "../../src/report/figures/random-null.js";
+import { stabilitySpec } from "../../src/report/figures/stability.js";
 import { specToSvg, svgToPng } from "../../src/report/render-figure.js";
 import { darkPixels, decodePng } from "./png-decode.js";
 
@@ -51,6 +54,54 @@ const pipeline = () =>
   pipelineSpec(
     ["data", "model", "pairs", "sweeps", "statistics"].map((name) => ({ name, detail: [`${name} detail`] })),
   );
+const fig2a = () =>
+  atpScatterSpec(
+    heads.map((c) => ({
+      direction: c.direction,
+      name: `L${c.layer}H${c.head}`,
+      exact: c.mean,
+      atp: c.mean * 0.9,
+    })),
+    { effectLabel: "mean ΔP(true) (probability)" },
+  );
+const fig2b = () =>
+  baselineRhoSpec(
+    ["atp", "integrated gradients", "attention entropy"].flatMap((baseline, i) =>
+      ["denoise", "noise"].map((direction) => ({
+        direction,
+        baseline,
+        rho: 0.9 - i * 0.4,
+        low: 0.7 - i * 0.4,
+        high: 0.95 - i * 0.4,
+      })),
+    ),
+    { level: 0.95 },
+  );
+const fig3 = () =>
+  stabilitySpec(
+    ["gaussian", "shift"].flatMap((kind) =>
+      [1, 2].flatMap((strength) =>
+        ["denoise", "noise"].map((direction) => ({
+          direction,
+          kind,
+          strength,
+          rho: 0.9 / strength,
+          low: 0.8 / strength,
+          high: 0.95 / strength,
+          flagged: kind === "shift" && strength === 2,
+        })),
+      ),
+    ),
+    { level: 0.95 },
+  );
+const fig5 = () =>
+  randomNullSpec(
+    [
+      { name: "L0H3", observed: 0.2, p: 0.02, nullMeans: [0.01, 0.02, 0.05, 0.03] },
+      { name: "L2H1", observed: 0.04, p: 0.4, nullMeans: [0.02, 0.06, 0.05, 0.03] },
+    ],
+    { effectLabel: "mean |ΔP(true)| (probability)" },
+  );
 
 describe("figure specs → SVG", () => {
   it.each([
@@ -58,6 +109,22 @@ describe("figure specs → SVG", () => {
     ["effect sizes", fig4, ["Cohen's d_z (standard deviations)", "L2H7", "95% CI", "not significant"]],
     ["position map", positions, ["time step (model position, 0 = first step)", "L0H0", "not applicable"]],
     ["pipeline", pipeline, ["1. data", "5. statistics", "sweeps detail"]],
+    [
+      "AtP vs exact",
+      fig2a,
+      ["AtP: mean ΔP(true) (probability)", "exact: mean ΔP(true) (probability)", "denoise"],
+    ],
+    [
+      "baseline agreement",
+      fig2b,
+      ["Spearman ρ with exact patching (rank correlation)", "integrated gradients", "95% bootstrap CI"],
+    ],
+    [
+      "stability",
+      fig3,
+      ["Spearman ρ (rank correlation)", "shift", "accuracy dropped (flagged)", "perturbation strength"],
+    ],
+    ["random-patching null", fig5, ["L0H3 (p = 0.020)", "mean |ΔP(true)| (probability)", "draws (count)"]],
   ])("%s compiles and its SVG carries the titles and labels", async (_, make, texts) => {
     const svg = await specToSvg(make());
     expect(svg.startsWith("<svg")).toBe(true);

@@ -77,6 +77,10 @@ describe("report.html", () => {
       "fig1-head-importance",
       "fig4-effect-sizes",
       "head-position-map",
+      "fig3-stability",
+      "fig2a-atp-vs-exact",
+      "fig2b-baseline-agreement",
+      "fig5-random-null",
     ]);
     expect(page.match(/<img src="data:image\/svg\+xml;base64,/g)).toHaveLength(figures.length);
     expect(page).not.toMatch(/<script|<link|<iframe|src="http|href="http|url\(http|@import/i);
@@ -95,11 +99,36 @@ describe("report.html", () => {
 
   it("gives the exact re-run command from the recorded configuration", () => {
     expect(rerunCommand(results.manifest.config, "runs/jv")).toBe(
-      "npx tspatch study --dataset JapaneseVowels --model train --strategy misclassified --direction both --metric dp_true --test t --correction bh --head-mode z --quick --seeds 0 --out runs/jv",
+      "npx tspatch study --dataset JapaneseVowels --model train --strategy misclassified --direction both --metric dp_true --test t --correction bh --head-mode z --quick --stability --baselines --seeds 0 --out runs/jv",
     );
     expect(rerunCommand({ dataset: "my data", pairsFile: "p.csv", familyPooled: true }, "o")).toBe(
       "npx tspatch study --dataset 'my data' --pairs-file p.csv --family pooled --out o",
     );
+  });
+});
+
+describe("the stability and baselines sections", () => {
+  it("show fig2, fig3 and fig5 inside their sections with the tables, and the published ρ only for a reference checkpoint", () => {
+    const section = (id: string) =>
+      page.slice(
+        page.indexOf(`<section id="${id}">`),
+        page.indexOf("</section>", page.indexOf(`<section id="${id}">`)),
+      );
+    const stability = section("stability");
+    expect(stability).toContain('<figure class="figure" id="fig3-stability">');
+    expect(stability).toContain("<td>gaussian:0.1</td>");
+    const baselines = section("baselines");
+    for (const id of ["fig2a-atp-vs-exact", "fig2b-baseline-agreement", "fig5-random-null"]) {
+      expect(baselines).toContain(`<figure class="figure" id="${id}">`);
+    }
+    expect(baselines).toMatch(/integrated_gradients<\/td>/);
+    expect(page).not.toContain("Published (reference checkpoint");
+    const reference = renderReport(
+      { ...compatStudyResults(), stability: results.stability, baselines: results.baselines },
+      [],
+    );
+    expect(reference).toContain("stability ρ = 0.884");
+    expect(reference).toContain("integrated gradients ρ = 0.575");
   });
 });
 

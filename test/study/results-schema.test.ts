@@ -8,6 +8,7 @@ import {
   type StudyResults,
   validateResults,
 } from "../../src/study/results-schema.js";
+import { quickStudyResults } from "../report/fixture.js";
 
 /** A minimal valid document (two heads, one direction); shape only, no claim about any model. */
 function minimal(): StudyResults {
@@ -158,15 +159,34 @@ describe("results schema", () => {
   it("accepts the optional sections when present and well formed", () => {
     const doc = {
       ...minimal(),
-      stability: {
-        method: "rank agreement",
+      sensitivity: {
+        method: "other tests",
         tables: [{ name: "t", columns: ["a"], rows: [[1], [null]] }],
         notes: [],
       },
     };
-    expect(validateResults(doc).stability?.tables[0].rows).toHaveLength(2);
-    expect(() => validateResults({ ...doc, stability: { method: "x", tables: [], notes: [1] } })).toThrow(
-      "$.stability.notes[0]: expected a string",
+    expect(validateResults(doc).sensitivity?.tables[0].rows).toHaveLength(2);
+    expect(() => validateResults({ ...doc, sensitivity: { method: "x", tables: [], notes: [1] } })).toThrow(
+      "$.sensitivity.notes[0]: expected a string",
     );
+  });
+
+  it("checks the typed stability and baselines sections field by field", () => {
+    const real = quickStudyResults();
+    expect(real.stability?.perturbations.length).toBeGreaterThan(0);
+    expect(real.baselines?.agreement.length).toBeGreaterThan(0);
+    const broken = structuredClone(real);
+    broken.stability!.perturbations[0].directions[0].agreement!.spearman.ci.level = 2;
+    expect(() => validateResults(broken)).toThrow(
+      "$.stability.perturbations[0].directions[0].agreement.spearman.ci.level: expected a number in [0, 1]",
+    );
+    const nan = structuredClone(real);
+    nan.baselines!.random_null!.histograms[0].null_means[1] = Number.NaN;
+    expect(() => validateResults(nan)).toThrow(
+      "$.baselines.random_null.histograms[0].null_means[1]: expected a finite number",
+    );
+    const extra = structuredClone(real) as unknown as { baselines: Record<string, unknown> };
+    extra.baselines.seconds = 1;
+    expect(() => validateResults(extra)).toThrow("$.baselines.seconds: expected no such field");
   });
 });

@@ -66,7 +66,43 @@ describe("tspatch study", () => {
     expect(results.model.accuracy).toBeGreaterThan(0);
     expect(results.model.confusion.flat().reduce((a, b) => a + b, 0)).toBe(results.model.n_evaluated);
     expect(JSON.stringify(results)).not.toMatch(/"finished"|seconds/);
+    expect(results.stability).toBeUndefined();
+    expect(results.baselines).toBeUndefined();
   });
+
+  it("runs the stability and baselines stages on request: typed sections, byte-identical, skipped on --resume", async () => {
+    const args = ["study", "--quick", "--model", model, "--kinds", "heads", "--quiet", "--no-report"];
+    const robust = [...args, "--stability", "--baselines"];
+    for (const out of ["r1", "r2"]) expect((await study([...robust, "--out", out])).code).toBe(0);
+    expect(text("r2")).toBe(text("r1"));
+    const results = parseResults(text("r1"), "results.json");
+    const stages = JSON.parse(text("r1", "stages.json")) as { done: { stage: string }[] };
+    expect(stages.done.map((d) => d.stage).slice(-3)).toEqual(["stability", "baselines", "results"]);
+
+    // --quick's reduced grid: one perturbation, few null draws, few IG nodes.
+    const stability = results.stability!;
+    expect(stability.perturbations.map((p) => p.label)).toEqual(["gaussian:0.1"]);
+    const agreement = stability.perturbations[0].directions.map((d) => d.agreement?.spearman.estimate);
+    for (const rho of agreement) expect(rho).toBeGreaterThan(0);
+    expect(stability.resampling[0].significant_probability).toHaveLength(24);
+    const baselines = results.baselines!;
+    expect(new Set(baselines.agreement.map((a) => a.baseline))).toEqual(
+      new Set(["atp", "integrated_gradients", "attention_entropy", "attention_max", "attention_variance"]),
+    );
+    expect(baselines.per_head).toHaveLength(24 * results.directions.length);
+    expect(baselines.integrated_gradients.steps).toBe(8);
+    expect(baselines.random_null?.draws).toBe(5);
+    expect(baselines.random_null?.histograms.map((h) => h.null_means.length)).toEqual([5, 5, 5, 5]);
+    // AtP approximates exact patching: the per-head means rank alike.
+    const atp = baselines.agreement.filter((a) => a.baseline === "atp");
+    for (const a of atp) expect(a.spearman.estimate).toBeGreaterThan(0.5);
+
+    const before = statSync(join(tmp, "r1", ".study", "baselines.json")).mtimeMs;
+    const resumed = await study([...robust, "--out", "r1", "--resume"]);
+    expect(resumed.code).toBe(0);
+    expect(statSync(join(tmp, "r1", ".study", "baselines.json")).mtimeMs).toBe(before);
+    expect(text("r1")).toBe(text("r2"));
+  }, 120_000);
 
   it("gives a byte-identical results.json for the same seed and config, and resumes after SIGKILL mid-sweep", async () => {
     const a = await study(["study", ...flags, "--out", "a"]);

@@ -33,6 +33,8 @@ interface StudyFlags {
   resamples?: string;
   out?: string;
   quick?: boolean;
+  stability?: boolean;
+  baselines?: boolean;
   resume?: boolean;
   shard?: string;
   pairsFile?: string;
@@ -103,6 +105,14 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--resamples <n>", "bootstrap and permutation resamples (default 10000; --quick 200)")
     .option("--out <dir>", "output directory (default runs/<dataset>)")
     .option("--quick", "a small study (few epochs, pairs and resamples), for trying it out and for tests")
+    .option(
+      "--stability",
+      "also test the head ranking's stability under input perturbations and unit resampling (--quick: one perturbation)",
+    )
+    .option(
+      "--baselines",
+      "also compare attention, attribution patching and integrated gradients with exact patching, and run the random-patching null",
+    )
     .option("--resume", "continue the study in --out, skipping finished stages")
     .option("--shard <i/n>", "run only the pairs of shard i of n (0-based); combine with tspatch merge")
     .option("--pairs-file <file.csv>", "compatibility: the published study's pairs (source,target columns)")
@@ -228,6 +238,8 @@ export function studyConfig(flags: StudyFlags, cwd: string): StudyConfig {
     pairsFile: flags.pairsFile === undefined ? null : resolve(cwd, flags.pairsFile),
     poolDirections: flags.poolDirections ?? false,
     familyPooled: family === "pooled",
+    stability: flags.stability ?? false,
+    baselines: flags.baselines ?? false,
   };
 }
 

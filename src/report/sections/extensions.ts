@@ -6,8 +6,6 @@ import { extensionTables } from "../tables.js";
 const TITLES = {
   sensitivity: "Sensitivity analysis",
   diagnostics: "Diagnostics of the tests' assumptions",
-  stability: "Stability",
-  baselines: "Baselines",
 } as const;
 
 /** The optional sections present in these results, in report order (absent ones are left out). */
@@ -16,7 +14,7 @@ export function extensionIds(results: StudyResults): (keyof typeof TITLES)[] {
 }
 
 /**
- * One optional section (sensitivity, diagnostics, stability, baselines): its method, tables and notes.
+ * One optional section (sensitivity, diagnostics): its method, tables and notes.
  *
  * @example
  * html`${extensionIds(results).map((id) => extensionSection(id, results[id]!))}`;

@@ -17,6 +17,8 @@ const FLAGS: Record<string, string> = {
   poolDirections: "--pool-directions",
   familyPooled: "--family",
   quick: "--quick",
+  stability: "--stability",
+  baselines: "--baselines",
 };
 
 /**
