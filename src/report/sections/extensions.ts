@@ -5,7 +5,6 @@ import { extensionTables } from "../tables.js";
 
 const TITLES = {
   sensitivity: "Sensitivity analysis",
-  diagnostics: "Diagnostics of the tests' assumptions",
   stability: "Stability",
   baselines: "Baselines",
 } as const;
@@ -16,7 +15,7 @@ export function extensionIds(results: StudyResults): (keyof typeof TITLES)[] {
 }
 
 /**
- * One optional section (sensitivity, diagnostics, stability, baselines): its method, tables and notes.
+ * One optional section (sensitivity, stability, baselines): its method, tables and notes.
  *
  * @example
  * html`${extensionIds(results).map((id) => extensionSection(id, results[id]!))}`;
