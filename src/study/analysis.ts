@@ -285,15 +285,16 @@ function positionMap(columns: ComponentColumn[], plan: AnalysisPlan, family: str
     };
   });
   const naive = raw.filter((p) => p < plan.alpha).length;
+  const tested = usable.filter(Boolean).length;
   return {
     kind: "head_position",
     family,
-    counts: { total: cells.length, naive, corrected: cells.filter((c) => c.significant_corrected).length },
+    counts: { total: tested, naive, corrected: cells.filter((c) => c.significant_corrected).length },
     top: topNames(columns.map((c, j) => ({ name: c.name, mean: cells[j].mean ?? Number.NaN }))),
     components: [],
     map: {
       positions: Math.max(0, ...cells.map((c) => c.position + 1)),
-      test: `one-sample t per cell, ${plan.correction} across the ${cells.length} cells`,
+      test: `one-sample t per cell, ${plan.correction} across the ${tested} cells with at least 2 units (${cells.length - tested} not tested: padding or too few units)`,
       cells,
     },
   };

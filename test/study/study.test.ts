@@ -76,7 +76,9 @@ describe("tspatch study", () => {
     const a = await study(["study", ...flags, "--out", "a"]);
     expect(a.code).toBe(0);
     expect(a.out).toMatch(/denoise: \d+ pairs, \d+ units/);
-    expect(a.out).toMatch(/head: \d+\/24 significant naive, \d+\/24 corrected/);
+    expect(a.out).toMatch(
+      /head: \d+\/24 significant naive, \d+\/24 corrected; \d+ important, \d+ negligible, \d+ inconclusive/,
+    );
     const b = await study(["study", ...flags, "--out", "b"]);
     expect(b.code).toBe(0);
     expect(text("b")).toBe(text("a"));
@@ -229,6 +231,22 @@ describe("tspatch study: diagnostics, status and alignment in results.json", () 
     // Whole-head patches always apply.
     expect(a?.not_applicable_rows).toEqual({ head: 0 });
   });
+
+  it("runs its evaluation and sweeps within --memory-budget", async () => {
+    const quietless = flags.filter((f) => f !== "--quiet");
+    // The budget counts what the process already holds: leave room for about 130 rows of 297 KiB.
+    const budget = `${Math.ceil(process.memoryUsage().rss / 2 ** 20) + 40}MiB`;
+    const r = await study(["study", ...quietless, "--memory-budget", budget, "--out", "mb"]);
+    expect(r.err).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const rows = /memory budget [\d.]+ MiB: (\d+) rows per call/.exec(r.err);
+    expect(rows).not.toBeNull();
+    expect(Number(rows?.[1])).toBeLessThan(256);
+    // Smaller runtime batches change nothing but float rounding.
+    const a = parseResults(text("a"), "a").directions[0].kinds[0].components;
+    const b = parseResults(text("mb"), "mb").directions[0].kinds[0].components;
+    for (let j = 0; j < a.length; j++) expect(b[j].mean).toBeCloseTo(a[j].mean, 6);
+  }, 60_000);
 
   it("takes --sesoi into the plan and refuses a bad one", async () => {
     const bad = await study(["study", "--quick", "--sesoi", "-1", "--out", "bad-sesoi"]);
