@@ -3,8 +3,11 @@
  * data → model → evaluation → pairs → sweeps (one stage per component kind) → statistics →
  * results → the caller's final stages (figures and report.html, from the report layer). Each stage writes its outputs atomically and is recorded in stages.json, so
  * `--resume` skips finished stages (a sweep interrupted mid-way resumes from its checkpoint of
- * finished pairs). Optional stages (stability, baselines, diagnostics, sensitivity) fill their
- * results.json sections once those modules exist; they are not part of the list until then.
+ * finished pairs). Pre-flight diagnostics run inside the stages that have what they need
+ * (output width: evaluation; patch sanity, saturation, design and pair dependence: pairs; no-op
+ * patches: statistics, from the effects tables so a merged run finds the same) and are collected
+ * into results.json's `diagnostics`. Optional stages (stability, baselines, sensitivity) fill
+ * their results.json sections once those modules exist; they are not part of the list until then.
  */
 
 import { createHash } from "node:crypto";
