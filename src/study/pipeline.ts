@@ -519,7 +519,7 @@ class StudyState {
     });
     this.recordFindings("pairs", [
       ...sanity,
-      ...saturationFindings(unpatched.baselines),
+      ...saturationFindings(unpatched.baselines, undefined, "study --metric logit_diff"),
       ...designFindings(design, MIN_UNITS, units),
       ...dependenceFindings(set.pairs, units),
     ]);
