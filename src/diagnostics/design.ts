@@ -20,11 +20,15 @@ export const MIN_UNITS = 5;
  * @example
  * designFindings(built.pairs).map(formatFinding);
  */
-export function designFindings(set: PairSet, minUnits = MIN_UNITS): Finding[] {
+export function designFindings(
+  set: PairSet,
+  minUnits = MIN_UNITS,
+  unitSide: UnitSide = TARGET_UNITS,
+): Finding[] {
   const findings: Finding[] = [];
   for (const direction of directionsOf(set.pairs)) {
     const pairs = set.pairs.filter((p) => p.direction === direction);
-    const units = new Set(pairs.map((p) => p.target)).size;
+    const units = new Set(pairs.map((p) => p[unitSide[direction]])).size;
     if (pairs.length === 1) {
       findings.push({
         code: "single-pair",
@@ -53,6 +57,14 @@ export function designFindings(set: PairSet, minUnits = MIN_UNITS): Finding[] {
   return findings;
 }
 
+/**
+ * Which input of a pair is the unit of analysis, per direction. `stats --unit target` (the
+ * default) uses the patched input; the study uses the misclassified input (the source when noising).
+ */
+export type UnitSide = Readonly<Record<Direction, "source" | "target">>;
+
+export const TARGET_UNITS: UnitSide = { denoise: "target", noise: "target" };
+
 export interface DependenceSummary {
   readonly direction: Direction;
   readonly pairs: number;
@@ -76,7 +88,10 @@ export interface DependenceSummary {
  * @example
  * pairDependence(pairs)[0].effectiveN;
  */
-export function pairDependence(pairs: readonly Pair[]): DependenceSummary[] {
+export function pairDependence(
+  pairs: readonly Pair[],
+  unitSide: UnitSide = TARGET_UNITS,
+): DependenceSummary[] {
   return directionsOf(pairs).map((direction) => {
     const chosen = pairs.filter((p) => p.direction === direction);
     const sourceUse = countBy(chosen.map((p) => p.source));
@@ -91,8 +106,11 @@ export function pairDependence(pairs: readonly Pair[]): DependenceSummary[] {
       maxSourceUse: Math.max(0, ...sourceUse.values()),
       maxTargetUse: Math.max(0, ...targetUse.values()),
       clusters: clusterCount(chosen),
-      unit: "patched input (run target): pairs averaged per target before testing",
-      effectiveN: targetUse.size,
+      unit:
+        unitSide[direction] === "target"
+          ? "patched input (run target): pairs averaged per target before testing"
+          : "source input: pairs averaged per source before testing",
+      effectiveN: (unitSide[direction] === "target" ? targetUse : sourceUse).size,
     };
   });
 }
@@ -103,17 +121,17 @@ export function pairDependence(pairs: readonly Pair[]): DependenceSummary[] {
  * @example
  * dependenceFindings(built.pairs.pairs).map(formatFinding);
  */
-export function dependenceFindings(pairs: readonly Pair[]): Finding[] {
-  return pairDependence(pairs).map((d) => {
+export function dependenceFindings(pairs: readonly Pair[], unitSide: UnitSide = TARGET_UNITS): Finding[] {
+  return pairDependence(pairs, unitSide).map((d) => {
     const shared = d.pairsSharingSource + d.pairsSharingTarget > 0;
     return {
       code: "pair-dependence",
       severity: shared ? "warning" : "info",
       message: shared
         ? `${d.direction}: ${d.pairs} pairs use ${uses(d.sources, "source", d.maxSourceUse)} and ${uses(d.targets, "target", d.maxTargetUse)}; ` +
-          `unit = patched input (${d.effectiveN} units, averaged per unit by \`stats\`), linked by shared inputs into ${d.clusters} clusters, ` +
+          `unit = ${unitSide[d.direction] === "target" ? "patched input" : "source input"} (${d.effectiveN} units, averaged per unit before testing), linked by shared inputs into ${d.clusters} clusters, ` +
           `${d.clusters < d.effectiveN ? `so the effective n lies between ${d.clusters} and ${d.effectiveN}` : `so the effective n is ${d.effectiveN}`}: do not test the ${d.pairs} pairs as independent`
-        : `${d.direction}: ${d.pairs} pairs share no input; unit = patched input, effective n = ${d.effectiveN}`,
+        : `${d.direction}: ${d.pairs} pairs share no input; unit = ${unitSide[d.direction] === "target" ? "patched input" : "source input"}, effective n = ${d.effectiveN}`,
       detail: {
         direction: d.direction,
         pairs: d.pairs,

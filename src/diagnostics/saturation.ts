@@ -17,7 +17,12 @@ export const CAPPED_METRICS = ["dp_true", "recovery", "kl_source"] as const;
  * @example
  * saturationFindings(result.baselines).map(formatFinding);
  */
-export function saturationFindings(baselines: readonly PairBaseline[], threshold = 1e-3): Finding[] {
+export function saturationFindings(
+  baselines: readonly PairBaseline[],
+  threshold = 1e-3,
+  /** How the user switches to the logit difference in the calling command. */
+  switchHint = "stats --metric d_logit_diff",
+): Finding[] {
   const findings: Finding[] = [];
   for (const direction of ["denoise", "noise"] as const) {
     const seen = new Map<number, number>();
@@ -38,7 +43,7 @@ export function saturationFindings(baselines: readonly PairBaseline[], threshold
       message:
         `${direction}: ${high + low} of ${p.length} patched inputs have P(true) within ${threshold} of ` +
         `${high > 0 && low > 0 ? "0 or 1" : high > 0 ? "1" : "0"} (median P(true) ${median.toPrecision(5)}); ` +
-        `ΔP(true), recovery and KL are capped there: analyse d_logit_diff (stats --metric d_logit_diff)`,
+        `ΔP(true), recovery and KL are capped there: analyse d_logit_diff (${switchHint})`,
       detail: {
         direction,
         inputs: p.length,

@@ -113,6 +113,10 @@ export interface EffectLine {
   readonly headMode: string;
   /** Metric columns (dp_true, recovery, logit_diff, d_logit_diff, kl_source); null = empty cell. */
   readonly metrics: Readonly<Record<string, number | null>>;
+  /** How the pair was aligned, the share of the target's real steps patched, and the row's status. */
+  readonly align: string;
+  readonly overlap: number | null;
+  readonly status: string;
 }
 
 const METRIC_NAMES = ["dp_true", "recovery", "logit_diff", "d_logit_diff", "kl_source"] as const;
@@ -178,6 +182,9 @@ export function parseEffectsLong(text: string, file: string): EffectLine[] {
       detail: at("detail"),
       headMode: at("head_mode"),
       metrics,
+      align: at("align"),
+      overlap: number("overlap", true),
+      status: at("status"),
     });
   }
   return out;

@@ -4,6 +4,7 @@ import { html, raw, type SafeHtml } from "./html.js";
 import { CORRECTION_LABELS, METRIC_LABELS } from "./labels.js";
 import { REPORT_CSS } from "./report-style.js";
 import { dataModelSection } from "./sections/data-model.js";
+import { diagnosticsSection } from "./sections/diagnostics.js";
 import { extensionIds, extensionSection, extensionTitle } from "./sections/extensions.js";
 import { limitationsSection } from "./sections/limitations.js";
 import { methodsSection } from "./sections/methods.js";
@@ -40,9 +41,13 @@ export function renderReport(
   const baselines = baselinesHtml(results, figures);
   if (stability !== null) robustness.push(["stability", "Stability", stability]);
   if (baselines !== null) robustness.push(["baselines", "Baselines", baselines]);
+  const diagnostics = diagnosticsSection(results);
   const sections: [string, string, SafeHtml][] = [
     ["summary", "Summary", summarySection(results)],
     ["data-model", "Data and model", dataModelSection(results)],
+    ...(diagnostics === null
+      ? []
+      : [["diagnostics", "Diagnostics", diagnostics] as [string, string, SafeHtml]]),
     ["methods", "Methods", methodsSection(results, figures)],
     ["results", "Results", resultsSection(results, figures)],
     ...robustness,

@@ -35,6 +35,7 @@ export function componentTable(results: StudyResults, direction: DirectionResult
   const { plan } = results;
   const level = percent(1 - plan.alpha);
   const cluster = kind.components.some((c) => c.cluster_ci !== null);
+  const status = kind.components.some((c) => c.status !== undefined);
   const correction = CORRECTION_LABELS[plan.correction].short;
   const columns = [
     col("component", "text"),
@@ -56,6 +57,7 @@ export function componentTable(results: StudyResults, direction: DirectionResult
     col(`d_z ${level} CI high`),
     col("g_z"),
     col("significance", "text"),
+    ...(status ? [col("status", "text")] : []),
     col("notes", "text"),
   ];
   const rows = kind.components.map((c): Cell[] => [
@@ -78,6 +80,7 @@ export function componentTable(results: StudyResults, direction: DirectionResult
     c.d_z_ci.high,
     c.g_z,
     c.significant_corrected ? "significant" : c.significant_naive ? "uncorrected only" : "not significant",
+    ...(status ? [c.status ?? null] : []),
     c.notes.join("; "),
   ]);
   return {
@@ -88,6 +91,9 @@ export function componentTable(results: StudyResults, direction: DirectionResult
     notes: [
       `Significance: ${TEST_LABELS[plan.test]} p-values adjusted by ${CORRECTION_LABELS[plan.correction].name} across ${kind.family}; α = ${plan.alpha}. "uncorrected only" = p < α before correction only.`,
       `${kind.counts.corrected} of ${kind.counts.total} significant after correction, ${kind.counts.naive} without.`,
+      ...(kind.counts.status === undefined || plan.sesoi === null
+        ? []
+        : [`Status (SESOI ±${plan.sesoi}): ${statusText(kind.counts.status)}.`]),
       ...(cluster
         ? ["Cluster CI: bootstrap over the repeated inputs (clusters), beside the ordinary BCa CI."]
         : []),
@@ -97,6 +103,7 @@ export function componentTable(results: StudyResults, direction: DirectionResult
 
 /** Hypotheses significant before and after correction, per direction and component kind. */
 export function countsTable(results: StudyResults): Table {
+  const withStatus = results.directions.some((d) => d.kinds.some((k) => k.counts.status !== undefined));
   return {
     id: "counts",
     title: "Significant components per direction and kind",
@@ -107,6 +114,7 @@ export function countsTable(results: StudyResults): Table {
       col("hypotheses", "int"),
       col("significant uncorrected", "int"),
       col(`significant (${CORRECTION_LABELS[results.plan.correction].short})`, "int"),
+      ...(withStatus ? STATUS_NAMES.map((s) => col(s, "int")) : []),
       col("largest effects", "text"),
     ],
     rows: results.directions.flatMap((d) =>
@@ -117,6 +125,7 @@ export function countsTable(results: StudyResults): Table {
         k.counts.total,
         k.counts.naive,
         k.counts.corrected,
+        ...(withStatus ? STATUS_NAMES.map((s) => k.counts.status?.[s] ?? null) : []),
         k.top.join(", "),
       ]),
     ),
@@ -261,6 +270,52 @@ export function pairsTable(results: StudyResults): Table {
       p.max_pairs_per_target,
     ]),
   };
+}
+
+/** How inputs of different lengths were lined up, and how much of each pair was patched. */
+export function alignmentTable(results: StudyResults): Table | null {
+  const a = results.pairs.alignment;
+  if (a === undefined) return null;
+  const o = a.overlap;
+  const rows: [string, Cell][] = [
+    ["alignment", a.align],
+    ["pairs (pair-directions)", a.pairs],
+    [
+      "overlap min / q1 / median / q3 / max",
+      o === null ? null : [o.min, o.q1, o.median, o.q3, o.max].map((v) => v.toFixed(3)).join(" / "),
+    ],
+    ["pairs with part of the target unpatched (overlap < 1)", a.partial_pairs],
+    ["pairs with no shared real step (effects 0, flagged)", a.no_overlap_pairs],
+    ...Object.entries(a.not_applicable_rows).map(([kind, n]): [string, Cell] => [
+      `${KIND_TITLES[kind as KindResults["kind"]] ?? kind}: rows not applicable (padding step, no metrics)`,
+      n,
+    ]),
+  ];
+  return {
+    ...fieldTable("alignment", "Alignment of inputs of different lengths", "quantity", rows),
+    notes: [
+      "Overlap = share of the target's real time steps that are real in the aligned source, i.e. what a whole-sequence patch writes. Not-applicable rows are left out of every test (n counts only the units where the step is real).",
+    ],
+  };
+}
+
+/** The pre-flight diagnostics, one row per finding. */
+export function diagnosticsTable(results: StudyResults): Table | null {
+  const d = results.diagnostics;
+  if (d === undefined) return null;
+  return {
+    id: "diagnostics",
+    title: "Pre-flight diagnostics",
+    columns: [col("stage", "text"), col("severity", "text"), col("code", "text"), col("finding", "text")],
+    rows: d.findings.map((f): Cell[] => [f.stage, f.severity, f.code, f.message]),
+  };
+}
+
+const STATUS_NAMES = ["important", "negligible", "inconclusive"] as const;
+
+/** "3 important, 10 negligible, 11 inconclusive". */
+export function statusText(counts: Record<(typeof STATUS_NAMES)[number], number>): string {
+  return STATUS_NAMES.map((s) => `${counts[s]} ${s}`).join(", ");
 }
 
 /** The largest cells of the timestep × head map, by absolute mean effect. */
@@ -423,7 +478,7 @@ export function reportTables(results: StudyResults): Table[] {
       k.map === undefined ? [componentTable(results, d, k)] : [positionTopTable(results, d, k.map)],
     ),
   );
-  const extensions = (["sensitivity", "diagnostics"] as const).flatMap((s) => {
+  const extensions = (["sensitivity"] as const).flatMap((s) => {
     const section = results[s];
     return section === undefined ? [] : extensionTables(s, section);
   });
@@ -434,6 +489,7 @@ export function reportTables(results: StudyResults): Table[] {
     modelTable(results),
     confusionTable(results),
     pairsTable(results),
+    ...[alignmentTable(results), diagnosticsTable(results)].filter((t): t is Table => t !== null),
     planTable(results),
     ...perDirection,
     ...extensions,

@@ -16,6 +16,7 @@ import type {
   ComponentStats,
   KindResults,
   PositionCell,
+  StatusCounts,
   StudyComponentKind,
   StudyDirection,
 } from "./results-schema.js";
@@ -74,14 +75,16 @@ export function componentColumns(
   >();
   for (const line of lines) {
     if (direction !== "pooled" && line.direction !== direction) continue;
-    const value = line.metrics[metric];
-    if (value === null || value === undefined) continue;
+    // The component exists even when every row of it has no metric (a padding step): it is
+    // reported with n 0, not left out and not read as a zero effect.
     const name = componentName(kind, line);
     let entry = byName.get(name);
     if (entry === undefined) {
       entry = { first: line, units: new Map(), pairs: [], clusters: [] };
       byName.set(name, entry);
     }
+    const value = line.metrics[metric];
+    if (value === null || value === undefined) continue;
     const unit =
       direction === "pooled" ? `${line.pairId}:${line.direction}` : String(unitOf(direction, line));
     const list = entry.units.get(unit);
@@ -148,8 +151,9 @@ export function analyzeKind(
   plan: AnalysisPlan,
   options: { metric: string; seed: number; family: string },
 ): KindResults {
-  const columns = componentColumns(lines, kind, direction, options.metric).filter((c) => c.units.length >= 2);
-  if (kind === "head_position") return positionMap(columns, plan, options.family);
+  const all = componentColumns(lines, kind, direction, options.metric);
+  if (kind === "head_position") return positionMap(all, plan, options.family);
+  const columns = all.filter((c) => c.units.length >= 2);
   const level = 1 - plan.alpha;
   const report = analyzeEffects(
     columns.map((c) => ({ name: c.name, values: c.units })),
@@ -159,6 +163,7 @@ export function analyzeKind(
       test: TEST_NAMES[plan.test],
       resamples: plan.bootstrap_resamples,
       seed: options.seed,
+      ...(plan.sesoi === null ? {} : { sesoi: plan.sesoi }),
     },
   );
   const components = columns.map((c, j) =>
@@ -171,6 +176,7 @@ export function analyzeKind(
       total: components.length,
       naive: components.filter((c) => c.significant_naive).length,
       corrected: components.filter((c) => c.significant_corrected).length,
+      ...(plan.sesoi === null ? {} : { status: statusCounts(components) }),
     },
     top: topNames(components.map((c) => ({ name: c.name, mean: c.mean }))),
     components,
@@ -233,13 +239,24 @@ function componentStats(
     significant_naive: s.significant_naive,
     significant_corrected: significant,
     significance: significant ? "significant" : "not significant",
+    ...(plan.sesoi === null ? {} : { status: s.status }),
     notes: [...s.notes, `Wilcoxon: ${s.wilcoxon_method}`, `sign-flip: ${s.perm_method}`],
   };
 }
 
+function statusCounts(components: readonly ComponentStats[]): StatusCounts {
+  const counts: StatusCounts = { important: 0, negligible: 0, inconclusive: 0 };
+  for (const c of components) if (c.status !== undefined) counts[c.status]++;
+  return counts;
+}
+
+/**
+ * The head × position map. A cell whose position is padding in every unit has n 0 and null
+ * statistics (drawn grey), never a mean of 0; a cell with one unit has a mean but no test.
+ */
 function positionMap(columns: ComponentColumn[], plan: AnalysisPlan, family: string): KindResults {
-  const tests = columns.map((c) => ttest1samp(c.units));
-  const raw = tests.map((t) => t.pvalue);
+  const tests = columns.map((c) => (c.units.length >= 2 ? ttest1samp(c.units).pvalue : Number.NaN));
+  const raw = tests;
   const usable = raw.map((p) => Number.isFinite(p));
   const adjusted = adjustPValues(
     raw.filter((_, j) => usable[j]),
@@ -252,7 +269,7 @@ function positionMap(columns: ComponentColumn[], plan: AnalysisPlan, family: str
   const cells: PositionCell[] = columns.map((c, j) => {
     let s = 0;
     for (const v of c.units) s += v;
-    const m = s / c.units.length;
+    const m = c.units.length === 0 ? Number.NaN : s / c.units.length;
     let ss = 0;
     for (const v of c.units) ss += (v - m) ** 2;
     return {
@@ -261,22 +278,23 @@ function positionMap(columns: ComponentColumn[], plan: AnalysisPlan, family: str
       position: c.position ?? 0,
       n: c.units.length,
       mean: finite(m),
-      sd: finite(Math.sqrt(ss / (c.units.length - 1))),
+      sd: c.units.length < 2 ? null : finite(Math.sqrt(ss / (c.units.length - 1))),
       p: probability(raw[j]),
       p_adj: probability(pAdj[j]),
       significant_corrected: pAdj[j] < plan.alpha,
     };
   });
   const naive = raw.filter((p) => p < plan.alpha).length;
+  const tested = usable.filter(Boolean).length;
   return {
     kind: "head_position",
     family,
-    counts: { total: cells.length, naive, corrected: cells.filter((c) => c.significant_corrected).length },
+    counts: { total: tested, naive, corrected: cells.filter((c) => c.significant_corrected).length },
     top: topNames(columns.map((c, j) => ({ name: c.name, mean: cells[j].mean ?? Number.NaN }))),
     components: [],
     map: {
       positions: Math.max(0, ...cells.map((c) => c.position + 1)),
-      test: `one-sample t per cell, ${plan.correction} across the ${cells.length} cells`,
+      test: `one-sample t per cell, ${plan.correction} across the ${tested} cells with at least 2 units (${cells.length - tested} not tested: padding or too few units)`,
       cells,
     },
   };

@@ -34,6 +34,8 @@ export interface StudyConfig {
   pairsFile: string | null;
   poolDirections: boolean;
   familyPooled: boolean;
+  /** Smallest effect size of interest in the metric's units; null = the metric's default (stats' DEFAULT_SESOI). */
+  sesoi: number | null;
   /** noised strategy: SNR in dB. */
   snrDb: number;
   quick: boolean;
@@ -64,6 +66,7 @@ export function defaultStudyConfig(): StudyConfig {
     pairsFile: null,
     poolDirections: false,
     familyPooled: false,
+    sesoi: null,
     snrDb: 10,
     quick: false,
     stability: false,

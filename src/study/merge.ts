@@ -23,6 +23,8 @@ const SHARED_FILES = [
   ".study/data.json",
   ".study/evaluation.json",
   ".study/pairs.json",
+  ".study/findings-evaluation.json",
+  ".study/findings-pairs.json",
 ];
 
 /**

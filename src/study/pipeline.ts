@@ -3,8 +3,11 @@
  * data → model → evaluation → pairs → sweeps (one stage per component kind) → statistics →
  * results → the caller's final stages (figures and report.html, from the report layer). Each stage writes its outputs atomically and is recorded in stages.json, so
  * `--resume` skips finished stages (a sweep interrupted mid-way resumes from its checkpoint of
- * finished pairs). The optional stability and baselines stages (after statistics, when configured)
- * each write their typed results.json section to the state directory.
+ * finished pairs). Pre-flight diagnostics run inside the stages that have what they need
+ * (output width: evaluation; patch sanity, saturation, design and pair dependence: pairs; no-op
+ * patches: statistics, from the effects tables so a merged run finds the same) and are collected
+ * into results.json's `diagnostics`. The optional stability and baselines stages (after
+ * statistics, when configured) each write their typed results.json section to the state directory.
  */
 
 import { createHash } from "node:crypto";
@@ -15,6 +18,11 @@ import { writeFileAtomic } from "../atomic-write.js";
 import type { Dataset } from "../data/dataset.js";
 import { indexToLabel, type LabelMap } from "../data/labels.js";
 import { type LoadOptions, loadDataset } from "../data/registry.js";
+import { dependenceFindings, designFindings, MIN_UNITS } from "../diagnostics/design.js";
+import { type Finding, formatFinding } from "../diagnostics/finding.js";
+import { outputWidthFindings } from "../diagnostics/output-width.js";
+import { patchSanity } from "../diagnostics/patch-sanity.js";
+import { saturationFindings } from "../diagnostics/saturation.js";
 import { inputError } from "../errors.js";
 import type { HookedTST } from "../model/hooked-tst.js";
 import { importPth } from "../model/import-pth.js";
@@ -22,17 +30,20 @@ import { loadModel, saveModel } from "../model/model-dir.js";
 import { buildPairs } from "../patching/build-pairs.js";
 import { effectsLongCsv, parseEffectsLong } from "../patching/effects-long.js";
 import { type ModelInputs, modelInputs } from "../patching/inputs.js";
-import { makePairs, pairsFromList } from "../patching/pairs.js";
+import { makePairs, type PairSet, pairsFromList } from "../patching/pairs.js";
 import { parsePairsFile } from "../patching/pairs-file.js";
 import { presetComponents } from "../patching/presets.js";
 import { sweep } from "../patching/sweep.js";
 import type { Pair } from "../patching/types.js";
+import { DEFAULT_SESOI, type EffectMetricName } from "../stats/importance.js";
 import { checkpointPathOf, trainModel } from "../train/train-model.js";
 import { version } from "../version.js";
+import { alignmentSummary, noOpFindings } from "./alignment-summary.js";
 import { analyzeKind, unitOf } from "./analysis.js";
 import { KIND_FILES, METRIC_COLUMNS, type StudyConfig } from "./config.js";
 import { reproduction } from "./reproduction.js";
 import {
+  type AlignmentSummary,
   type AnalysisPlan,
   type BaselinesSection,
   type DataCard,
@@ -46,6 +57,7 @@ import {
   resultsJson,
   type StabilitySection,
   type StudyDirection,
+  type StudyFinding,
   type StudyResults,
 } from "./results-schema.js";
 import { baselinesSection, stabilitySection } from "./robustness-stages.js";
@@ -79,6 +91,17 @@ export interface StudyOptions {
    * since study/ does not import the layers above it. Recorded and resumed like the others.
    */
   finalStages?: readonly FinalStage[];
+  /** Each diagnostic finding that is not `info`, as one line, when its stage finds it. */
+  warn?: (line: string) => void;
+  /**
+   * Rows per runtime call (and the model on a runtime that fits) under a memory budget; the
+   * caller's `--memory-budget`. Absent: 256 rows, the default runtime. Results do not depend on it
+   * beyond float rounding of batched runs, so it is not part of the configuration.
+   */
+  memoryPlan?: (
+    model: HookedTST,
+    masked: boolean,
+  ) => { model: HookedTST; rows: number; note: string; binds: boolean };
 }
 
 /** A stage that reads the finished results (e.g. the report). */
@@ -99,6 +122,9 @@ export interface StudyRun {
 
 /** Pairs per sweep chunk: the unit of checkpoints and of shards. */
 const PAIRS_PER_CHUNK = 16;
+
+/** Rows per runtime call without a memory budget (the sweep command's default). */
+const DEFAULT_BATCH_ROWS = 256;
 
 /** The internal state files of a study (not part of the documented outputs). */
 const STATE = ".study";
@@ -204,6 +230,7 @@ class StudyState {
   private readonly out: string;
   private datasetCache: Dataset | null = null;
   private modelCache: HookedTST | null = null;
+  private plannedCache: { model: HookedTST; rows: number } | null = null;
 
   constructor(private readonly options: StudyOptions) {
     this.config = options.config;
@@ -335,6 +362,24 @@ class StudyState {
     return this.modelCache;
   }
 
+  /** The model and rows per runtime call under the caller's memory budget (planned once). */
+  private async planned(): Promise<{ model: HookedTST; rows: number }> {
+    if (this.plannedCache === null) {
+      const model = await this.model();
+      const plan = this.options.memoryPlan?.(model, (await this.inputs()).mask !== null);
+      if (plan?.binds) this.options.log?.(plan.note);
+      this.plannedCache = plan === undefined ? { model, rows: DEFAULT_BATCH_ROWS } : plan;
+    }
+    return this.plannedCache;
+  }
+
+  /** Record a stage's diagnostic findings (read back into results.json) and print the warnings. */
+  private recordFindings(stage: string, findings: readonly Finding[]): void {
+    for (const f of findings) if (f.severity !== "info") this.options.warn?.(formatFinding(f));
+    const stored: StudyFinding[] = findings.map((f) => ({ stage, ...f, detail: { ...f.detail } }));
+    this.writeJson(findingsFile(stage), stored);
+  }
+
   private async inputs(): Promise<ModelInputs> {
     const model = await this.model();
     const dataset = await this.dataset();
@@ -348,7 +393,7 @@ class StudyState {
   }
 
   private async evaluationStage(): Promise<void> {
-    const model = await this.model();
+    const { model, rows: block } = await this.planned();
     const inputs = await this.inputs();
     const K = model.config.classes;
     const S = model.config.seqLen;
@@ -357,15 +402,17 @@ class StudyState {
     const pTrue: number[] = [];
     const predictedRows: number[] = [];
     const lines = ["row,true_label,predicted_label,correct,p_true,p_predicted"];
+    const logitRows: Float64Array[] = [];
     let correct = 0;
-    const block = 256;
     for (let r0 = 0; r0 < inputs.rows; r0 += block) {
       const r1 = Math.min(inputs.rows, r0 + block);
       const { logits } = await model.run(inputs.x.subarray(r0 * S * C, r1 * S * C), {
         mask: inputs.mask?.subarray(r0 * S, r1 * S) ?? null,
       });
       for (let r = r0; r < r1; r++) {
-        const p = softmax(logits.subarray((r - r0) * K, (r - r0 + 1) * K));
+        const row = Float64Array.from(logits.subarray((r - r0) * K, (r - r0 + 1) * K));
+        logitRows.push(row);
+        const p = softmax(row);
         let predicted = 0;
         for (let k = 1; k < K; k++) if (p[k] > p[predicted]) predicted = k;
         const y = inputs.trueClass[r];
@@ -386,6 +433,7 @@ class StudyState {
       }
     }
     writeFileAtomic(this.path("predictions.csv"), `${lines.join("\n")}\n`);
+    this.recordFindings("evaluation", outputWidthFindings(K, inputs.trueClass, logitRows));
     const labelled = inputs.trueClass.filter((y) => y >= 0).length;
     this.writeJson(`${STATE}/evaluation.json`, {
       accuracy: labelled === 0 ? 0 : correct / labelled,
@@ -456,10 +504,41 @@ class StudyState {
     }
     writeFileAtomic(this.path("pairs.csv"), `${lines.join("\n")}\n`);
     this.writeJson(`${STATE}/pairs.json`, set);
+    const { model } = await this.planned();
+    const design = { ...set, strategy: set.strategy as PairSet["strategy"] };
+    // Patch sanity on a few pairs for every kind swept: a broken patch has no result to report.
+    const components = this.config.kinds.flatMap((k) =>
+      presetComponents(model.config, KIND_FILES[k].preset, this.config.headMode),
+    );
+    const sanity = await patchSanity(model, inputs, set.pairs, components, {
+      lengths: inputs.lengths,
+      signal: this.options.signal,
+    });
+    // The study's unit is the misclassified input: the target when denoising, the source when noising.
+    const units = { denoise: "target", noise: "source" } as const;
+    // The unpatched runs of every pair (one cheap patched component beside them) for saturation.
+    const unpatched = await sweep(model, inputs, set.pairs, {
+      components: components.slice(0, 1),
+      batchRows: (await this.planned()).rows,
+      signal: this.options.signal,
+    });
+    this.recordFindings("pairs", [
+      ...sanity,
+      ...saturationFindings(unpatched.baselines, undefined, "study --metric logit_diff"),
+      ...designFindings(design, MIN_UNITS, units),
+      ...dependenceFindings(set.pairs, units),
+    ]);
+    const broken = sanity.filter((f) => f.severity === "error");
+    if (broken.length > 0) {
+      throw inputError(`patch sanity failed: ${broken.map((f) => f.message).join("; ")}`, {
+        file: this.path("model"),
+        hint: "the patched model does not behave as patching requires; check the model's graph (tspatch inspect) and report the failing check",
+      });
+    }
   }
 
   private async sweepStage(kind: StudyConfig["kinds"][number]): Promise<void> {
-    const model = await this.model();
+    const { model, rows: batchRows } = await this.planned();
     const { inputs, set } = await this.buildPairs();
     const stored = this.readJson<PairsState>(`${STATE}/pairs.json`);
     if (JSON.stringify(stored.pairs) !== JSON.stringify(set.pairs)) {
@@ -486,6 +565,7 @@ class StudyState {
         checkpoint,
         fingerprint: configText(this.config),
         pairsPerBatch: PAIRS_PER_CHUNK,
+        batchRows,
         signal: this.options.signal,
         onProgress: bar,
       });
@@ -524,7 +604,7 @@ class StudyState {
       alternative: "two-sided",
       bootstrap_resamples: c.bootstrapResamples,
       permutation_resamples: c.bootstrapResamples,
-      sesoi: null,
+      sesoi: c.sesoi ?? DEFAULT_SESOI[METRIC_COLUMNS[c.metric] as EffectMetricName],
       head_mode: c.headMode,
       compatibility: {
         pairs_file: c.pairsFile === null ? null : basenameOf(c.pairsFile),
@@ -567,6 +647,9 @@ class StudyState {
       };
     });
     writeFileAtomic(this.path("stats.csv"), statsCsv(directions, plan.alpha));
+    const alignment = alignmentSummary(effects);
+    // From the effects tables, so a merged run finds what a single run finds.
+    this.recordFindings("statistics", noOpFindings(effects));
     const repro =
       this.config.pairsFile !== null && effects.has("head")
         ? reproduction(effects.get("head") ?? [], data.card.name, plan, {
@@ -574,7 +657,7 @@ class StudyState {
             noise: meanTargetPTrue(pairs, "noise", evaluation),
           })
         : null;
-    this.writeJson(`${STATE}/statistics.json`, { directions, reproduction: repro });
+    this.writeJson(`${STATE}/statistics.json`, { directions, reproduction: repro, alignment });
   }
 
   private async robustnessStage(stage: "stability" | "baselines"): Promise<void> {
@@ -588,9 +671,15 @@ class StudyState {
     const data = this.readJson<DataState>(`${STATE}/data.json`);
     const evaluation = this.readJson<EvaluationState>(`${STATE}/evaluation.json`);
     const pairs = this.readJson<PairsState>(`${STATE}/pairs.json`);
-    const stats = this.readJson<{ directions: DirectionResults[]; reproduction: ReproductionSection | null }>(
-      `${STATE}/statistics.json`,
-    );
+    const stats = this.readJson<{
+      directions: DirectionResults[];
+      reproduction: ReproductionSection | null;
+      alignment?: AlignmentSummary | null;
+    }>(`${STATE}/statistics.json`);
+    // Findings of the stages that ran here (a merged run's sweeps ran in the shards: none).
+    const findings = stageNames(c, null)
+      .filter((stage) => existsSync(this.path(findingsFile(stage))))
+      .flatMap((stage) => this.readJson<StudyFinding[]>(findingsFile(stage)));
     const model = await this.model();
     const cfg = model.config;
     const origin: ModelCard["origin"] =
@@ -633,10 +722,14 @@ class StudyState {
         confusion: evaluation.confusion,
         predictions_file: "predictions.csv",
       },
-      pairs: pairsSummary(pairs),
+      pairs: {
+        ...pairsSummary(pairs),
+        ...(stats.alignment === undefined || stats.alignment === null ? {} : { alignment: stats.alignment }),
+      },
       directions: stats.directions,
       ...(c.stability ? { stability: this.readJson<StabilitySection>(`${STATE}/stability.json`) } : {}),
       ...(c.baselines ? { baselines: this.readJson<BaselinesSection>(`${STATE}/baselines.json`) } : {}),
+      diagnostics: { findings },
       ...(stats.reproduction === null ? {} : { reproduction: stats.reproduction }),
     };
     writeFileAtomic(this.path("results.json"), resultsJson(results));
@@ -646,6 +739,11 @@ class StudyState {
     const file = this.path("results.json");
     return parseResults(readFileSync(file, "utf8"), file);
   }
+}
+
+/** Where a stage's diagnostic findings are kept until the results stage collects them. */
+function findingsFile(stage: string): string {
+  return `${STATE}/findings-${stage.replace(":", "-")}.json`;
 }
 
 function familyText(kind: string, dataset: string, direction: StudyDirection): string {

@@ -62,8 +62,8 @@ export interface StudyResults {
   directions: DirectionResults[];
   /** Other analysis choices as a sensitivity analysis (never a re-run that replaces the plan). */
   sensitivity?: ExtensionSection;
-  /** Model-check diagnostics of the tests' assumptions (normality, outliers, ties). */
-  diagnostics?: ExtensionSection;
+  /** Pre-flight diagnostics: what about the model, data or pairs changes how the numbers may be read. */
+  diagnostics?: DiagnosticsSection;
   /** Stability of the head ranking under input perturbations, seeds and resampling. */
   stability?: StabilitySection;
   /** Comparison with baseline attribution methods and the random-patching null. */
@@ -118,7 +118,7 @@ export interface AnalysisPlan {
   bootstrap_resamples: number;
   /** Monte Carlo sign-flip resamples (exact enumeration when n is small). */
   permutation_resamples: number;
-  /** Smallest effect size of interest for equivalence tests; null until that analysis exists. */
+  /** Smallest effect size of interest (metric units) of the equivalence tests deciding `status`; null in results written before them. */
   sesoi: number | null;
   /** How a "head" is patched: `z` (true head) or `slice` (the published study's). */
   head_mode: "z" | "slice";
@@ -192,6 +192,39 @@ export interface PairsSummary {
   counts: Record<string, number>;
   /** One entry per patched direction. */
   by_direction: PairsDirectionSummary[];
+  /** How inputs of different lengths were lined up, and how much of each pair overlapped. */
+  alignment?: AlignmentSummary;
+}
+
+/** Length-aware patching of the study's pairs (see patching/align.ts). */
+export interface AlignmentSummary {
+  /** Alignment mode of every sweep (e.g. `overlap`). */
+  align: string;
+  /** Distinct pair-directions patched. */
+  pairs: number;
+  /** Share of the target's real steps patched per pair: min, quartiles, max (null without pairs). */
+  overlap: { min: number; q1: number; median: number; q3: number; max: number } | null;
+  /** Pairs with overlap below 1 (part of the target was not patched). */
+  partial_pairs: number;
+  /** Pairs with no shared real step (their whole-sequence effects are 0 and flagged). */
+  no_overlap_pairs: number;
+  /** Rows with no metrics (a position at a padding step), per component kind. */
+  not_applicable_rows: Record<string, number>;
+}
+
+/** The pre-flight diagnostics, in the order the stages found them. */
+export interface DiagnosticsSection {
+  findings: StudyFinding[];
+}
+
+/** One diagnostic finding (diagnostics/finding.ts) and the stage that found it. */
+export interface StudyFinding {
+  stage: string;
+  code: string;
+  severity: "info" | "warning" | "error";
+  message: string;
+  /** The numbers behind the message. */
+  detail: Record<string, unknown>;
 }
 
 export interface PairsDirectionSummary {
@@ -229,7 +262,7 @@ export interface KindResults {
   /** The family the correction ran over, in words. */
   family: string;
   /** Hypotheses in the family, significant before and after correction. */
-  counts: { total: number; naive: number; corrected: number };
+  counts: { total: number; naive: number; corrected: number; status?: StatusCounts };
   /** Names of the up to five largest effects by |mean|, largest first. */
   top: string[];
   /** Per-component statistics (head, layer, mlp); empty for head_position (see `map`). */
@@ -237,6 +270,9 @@ export interface KindResults {
   /** head_position only: the timestep × head map. */
   map?: PositionMap;
 }
+
+/** Components per importance status (they sum to `total`). */
+export type StatusCounts = Record<ComponentStatus, number>;
 
 /** The full statistics of one component (DESIGN.md "Statistics, stated once"). */
 export interface ComponentStats {
@@ -282,7 +318,7 @@ export interface ComponentStats {
   significant_corrected: boolean;
   /** "significant" / "not significant" after correction (always set). */
   significance: "significant" | "not significant";
-  /** important / negligible / inconclusive, set once the equivalence test exists. */
+  /** important (corrected test rejects 0) / negligible (TOST within ±sesoi) / inconclusive. */
   status?: ComponentStatus;
   /** Anything the reader must know (constant column, normal approximation, ...). */
   notes: string[];
@@ -673,7 +709,12 @@ const positionMap = object({
   ),
 });
 
-const counts = object({ total: int, naive: int, corrected: int });
+const counts = object({
+  total: int,
+  naive: int,
+  corrected: int,
+  "status?": object({ important: int, negligible: int, inconclusive: int }),
+});
 
 const resultsCheck = object({
   schema: oneOf([RESULTS_SCHEMA_NAME]),
@@ -752,6 +793,14 @@ const resultsCheck = object({
         max_pairs_per_target: int,
       }),
     ),
+    "alignment?": object({
+      align: str,
+      pairs: int,
+      overlap: nullable(object({ min: prob, q1: prob, median: prob, q3: prob, max: prob })),
+      partial_pairs: int,
+      no_overlap_pairs: int,
+      not_applicable_rows: record(int),
+    }),
   }),
   directions: array(
     object({
@@ -771,7 +820,17 @@ const resultsCheck = object({
     }),
   ),
   "sensitivity?": extension,
-  "diagnostics?": extension,
+  "diagnostics?": object({
+    findings: array(
+      object({
+        stage: str,
+        code: str,
+        severity: oneOf(["info", "warning", "error"]),
+        message: str,
+        detail: anyObject,
+      }),
+    ),
+  }),
   "stability?": stabilitySection,
   "baselines?": baselinesSection,
   "reproduction?": object({

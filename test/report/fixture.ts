@@ -34,6 +34,9 @@ export function injectedResults(results: StudyResults): StudyResults {
   copy.model.predictions_file = INJECTION;
   copy.manifest.config = { ...copy.manifest.config, dataset: INJECTION };
   copy.directions[0].kinds[0].components[0].notes = [INJECTION];
+  copy.diagnostics = {
+    findings: [{ stage: "pairs", code: "saturation", severity: "warning", message: INJECTION, detail: {} }],
+  };
   copy.directions[0].kinds[0].top = [INJECTION, ...copy.directions[0].kinds[0].top.slice(1)];
   return validateResults(copy, "injected");
 }

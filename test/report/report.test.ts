@@ -27,11 +27,19 @@ beforeAll(async () => {
 
 describe("report.html", () => {
   it("has every section, in order, each with its heading", () => {
-    const ids = ["summary", "data-model", "methods", "results", "limitations", "reproduction"];
+    const ids = ["summary", "data-model", "diagnostics", "methods", "results", "limitations", "reproduction"];
     const at = ids.map((id) => page.indexOf(`<section id="${id}">`));
     expect(at.every((i) => i > 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
-    for (const h of ["Summary", "Data and model", "Methods", "Results", "Limitations", "Reproduction"]) {
+    for (const h of [
+      "Summary",
+      "Data and model",
+      "Diagnostics",
+      "Methods",
+      "Results",
+      "Limitations",
+      "Reproduction",
+    ]) {
       expect(page).toContain(`<h2>${h}</h2>`);
     }
     // the published-study section only when results.json has one (this run has none)
@@ -129,6 +137,67 @@ describe("the stability and baselines sections", () => {
     );
     expect(reference).toContain("stability ρ = 0.884");
     expect(reference).toContain("integrated gradients ρ = 0.575");
+  });
+});
+
+describe("diagnostics, status and alignment", () => {
+  it("lists every pre-flight finding with its stage and severity", () => {
+    const findings = results.diagnostics?.findings ?? [];
+    expect(findings.length).toBeGreaterThan(0);
+    const section = page.slice(
+      page.indexOf('<section id="diagnostics">'),
+      page.indexOf('<section id="methods">'),
+    );
+    for (const f of findings) {
+      expect(section).toContain(
+        `<td>${f.stage}</td><td>${f.severity}</td><td>${f.code}</td><td>${escapeHtml(f.message)}</td>`,
+      );
+    }
+    // The reference checkpoint's spare output and saturated noise side are flagged.
+    const compat = compatStudyResults().diagnostics?.findings ?? [];
+    expect(compat.find((f) => f.code === "output-width")?.detail).toMatchObject({ outputs: 10, classes: 9 });
+    expect(compat.some((f) => f.code === "saturation")).toBe(true);
+    expect(renderReport(compatStudyResults(), [])).toMatch(
+      /<td>output-width<\/td><td>the model has 10 outputs but the data has 9 classes/,
+    );
+  });
+
+  it("shows each kind's status counts (summing to the family) and the plan's SESOI", () => {
+    expect(results.plan.sesoi).toBe(0.01);
+    expect(page).toContain("(SESOI ±0.01)");
+    expect(page).toContain("<dt>Importance status</dt>");
+    const counts = reportTables(results).find((t) => t.id === "counts")!;
+    const at = (label: string) => counts.columns.findIndex((c) => c.label === label);
+    for (const row of counts.rows) {
+      if (row[1] === "head × time step") continue;
+      const sum =
+        Number(row[at("important")]) + Number(row[at("negligible")]) + Number(row[at("inconclusive")]);
+      expect(sum).toBe(row[at("hypotheses")]);
+    }
+    const heads = results.directions[0].kinds.find((k) => k.kind === "head")!;
+    const s = heads.counts.status!;
+    expect(page).toContain(
+      `${s.important} important, ${s.negligible} negligible, ${s.inconclusive} inconclusive (SESOI ±0.01)`,
+    );
+  });
+
+  it("reports the alignment, and padding cells of the head × time-step map as n 0 with no mean", () => {
+    const a = results.pairs.alignment!;
+    expect(a.align).toBe("overlap");
+    expect(page).toContain(`aligned with <code>overlap</code>: ${a.partial_pairs} of ${a.pairs} pairs`);
+    expect(a.not_applicable_rows.head_position).toBeGreaterThan(0);
+    for (const d of results.directions) {
+      const map = d.kinds.find((k) => k.kind === "head_position")!.map!;
+      const padding = map.cells.filter((c) => c.n === 0);
+      // JapaneseVowels' shortest input has 7 of 29 steps: late steps are padding in every unit.
+      expect(padding.length).toBeGreaterThan(0);
+      for (const c of padding)
+        expect([c.mean, c.sd, c.p, c.significant_corrected]).toEqual([null, null, null, false]);
+      // Only tested cells count in the family.
+      expect(d.kinds.find((k) => k.kind === "head_position")!.counts.total).toBe(
+        map.cells.filter((c) => c.p !== null).length,
+      );
+    }
   });
 });
 

@@ -52,12 +52,28 @@ describe.skipIf(!existsSync(reference))(
           ],
           io,
         );
-        expect(io.err.join("")).toBe("");
+        // --quiet leaves only the pre-flight warnings (the reference models have spare outputs).
+        const err = io.err.join("");
+        for (const line of err.trimEnd().split("\n")) expect(line).toMatch(/^tspatch: warning \[[a-z-]+\] /);
         expect(code).toBe(0);
       }
       const results = CASES.map((c) =>
         parseResults(readFileSync(join(tmp, c.dataset, "results.json"), "utf8"), c.dataset),
       );
+      // The reference checkpoints' int(label) class maps: 10 outputs for 9 classes, 96 for 14 (PenDigits fits).
+      const width = results.map(
+        (r) => r.diagnostics?.findings.find((f) => f.code === "output-width")?.detail,
+      );
+      expect(width.map((w) => [w?.outputs, w?.classes])).toEqual([
+        [10, 9],
+        [undefined, undefined],
+        [96, 14],
+      ]);
+      // The published study's pairs: the noise side patches confident, correctly classified inputs.
+      const saturated = results.map((r) =>
+        r.diagnostics?.findings.some((f) => f.code === "saturation" && f.detail.direction === "noise"),
+      );
+      expect(saturated[0]).toBe(true);
       // The published table pooled 9/35/37 pairs with their reversals (18/70/74 units).
       expect(results.map((r) => r.directions[0].n_units)).toEqual([18, 70, 74]);
       expect(results.map((r) => r.plan.compatibility)).toEqual(

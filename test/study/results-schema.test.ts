@@ -190,3 +190,46 @@ describe("results schema", () => {
     expect(() => validateResults(extra)).toThrow("$.baselines.seconds: expected no such field");
   });
 });
+
+describe("results schema: diagnostics, status counts and alignment", () => {
+  const finding = {
+    stage: "pairs",
+    code: "saturation",
+    severity: "warning" as const,
+    message: "m",
+    detail: { n: 1 },
+  };
+  const alignment = {
+    align: "overlap",
+    pairs: 5,
+    overlap: { min: 0.5, q1: 0.75, median: 1, q3: 1, max: 1 },
+    partial_pairs: 2,
+    no_overlap_pairs: 0,
+    not_applicable_rows: { head: 0 },
+  };
+  const withAll = (): StudyResults => {
+    const doc = minimal();
+    doc.diagnostics = { findings: [finding] };
+    doc.pairs.alignment = structuredClone(alignment);
+    doc.directions[0].kinds[0].counts.status = { important: 2, negligible: 0, inconclusive: 0 };
+    return doc;
+  };
+
+  it("round-trips the typed sections", () => {
+    expect(parseResults(resultsJson(withAll()), "r.json")).toEqual(withAll());
+  });
+
+  it("refuses a bad severity, an overlap above 1 and a status count that is not an integer", () => {
+    const severity = withAll() as unknown as { diagnostics: { findings: { severity: string }[] } };
+    severity.diagnostics.findings[0].severity = "fatal";
+    expect(() => validateResults(severity)).toThrow("$.diagnostics.findings[0].severity: expected one of");
+    const overlap = withAll();
+    overlap.pairs.alignment!.overlap!.max = 1.5;
+    expect(() => validateResults(overlap)).toThrow(
+      "$.pairs.alignment.overlap.max: expected a number in [0, 1]",
+    );
+    const status = withAll();
+    status.directions[0].kinds[0].counts.status!.negligible = 0.5;
+    expect(() => validateResults(status)).toThrow("$.directions[0].kinds[0].counts.status.negligible");
+  });
+});

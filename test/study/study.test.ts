@@ -29,11 +29,15 @@ async function study(args: string[]): Promise<{ code: number; out: string; err: 
 }
 
 const text = (dir: string, file = "results.json") => readFileSync(join(tmp, dir, file), "utf8");
+/** Standard error of the reference run: --quiet leaves only the diagnostics' warnings. */
+let trainedErr = "";
 
 beforeAll(async () => {
   // A quick study trains the model every other run reuses.
   const r = await study(["study", "--quick", "--kinds", "heads", "--out", "trained", "--quiet"]);
-  expect(r.err).toBe("");
+  trainedErr = r.err;
+  for (const line of r.err.trimEnd().split("\n"))
+    expect(line).toMatch(/^tspatch: (warning|error) \[[a-z-]+\] /);
   expect(r.code).toBe(0);
 }, 60_000);
 
@@ -108,7 +112,9 @@ describe("tspatch study", () => {
     const a = await study(["study", ...flags, "--out", "a"]);
     expect(a.code).toBe(0);
     expect(a.out).toMatch(/denoise: \d+ pairs, \d+ units/);
-    expect(a.out).toMatch(/head: \d+\/24 significant naive, \d+\/24 corrected/);
+    expect(a.out).toMatch(
+      /head: \d+\/24 significant naive, \d+\/24 corrected; \d+ important, \d+ negligible, \d+ inconclusive/,
+    );
     const b = await study(["study", ...flags, "--out", "b"]);
     expect(b.code).toBe(0);
     expect(text("b")).toBe(text("a"));
@@ -208,4 +214,79 @@ describe("tspatch study", () => {
     expect(flag.code).toBe(2);
     expect(flag.err).toMatch(/--family pooled needs --pool-directions/);
   }, 60_000);
+});
+
+describe("tspatch study: diagnostics, status and alignment in results.json", () => {
+  const results = () => parseResults(text("trained"), "results.json");
+
+  it("records the pre-flight findings by stage and prints the warnings as it runs", () => {
+    const { diagnostics } = results();
+    expect(diagnostics).toBeDefined();
+    const findings = diagnostics?.findings ?? [];
+    // The 3-epoch model is far from saturated (the reference checkpoint is: see the report tests).
+    expect(findings.some((f) => f.code === "saturation")).toBe(false);
+    expect(findings.map((f) => f.stage)).toEqual(findings.map(() => "pairs"));
+    // The study's unit when noising is the source: the dependence finding counts sources.
+    const noise = findings.find((f) => f.code === "pair-dependence" && f.detail.direction === "noise");
+    const pairs = results().pairs.by_direction.find((p) => p.direction === "noise");
+    expect(noise?.stage).toBe("pairs");
+    expect(noise?.detail.effective_n).toBe(pairs?.effective_n);
+    expect(findings.some((f) => f.severity === "error")).toBe(false);
+    for (const f of findings.filter((x) => x.severity !== "info")) expect(trainedErr).toContain(f.message);
+  });
+
+  it("gives each component a status under the plan's SESOI; the counts sum to the family", () => {
+    const r = results();
+    expect(r.plan.sesoi).toBe(0.01);
+    for (const d of r.directions) {
+      for (const k of d.kinds) {
+        const s = k.counts.status;
+        expect(s).toBeDefined();
+        expect((s?.important ?? 0) + (s?.negligible ?? 0) + (s?.inconclusive ?? 0)).toBe(k.counts.total);
+        expect(s?.important).toBe(k.components.filter((c) => c.significant_corrected).length);
+        for (const c of k.components) expect(c.status).toBeDefined();
+      }
+    }
+  });
+
+  it("records the alignment: mode, overlap quartiles and not-applicable rows", () => {
+    const a = results().pairs.alignment;
+    expect(a?.align).toBe("overlap");
+    const n = results().pairs.by_direction.reduce((s, p) => s + p.n_pairs, 0);
+    expect(a?.pairs).toBe(n);
+    const o = a?.overlap;
+    expect(o).not.toBeNull();
+    expect(o!.min).toBeLessThanOrEqual(o!.q1);
+    expect(o!.q1).toBeLessThanOrEqual(o!.median);
+    expect(o!.median).toBeLessThanOrEqual(o!.q3);
+    expect(o!.q3).toBeLessThanOrEqual(o!.max);
+    expect(o!.max).toBeLessThanOrEqual(1);
+    // JapaneseVowels has lengths 7–29: some pairs patch only part of the target.
+    expect(a?.partial_pairs).toBeGreaterThan(0);
+    expect(a?.partial_pairs).toBeLessThanOrEqual(n);
+    // Whole-head patches always apply.
+    expect(a?.not_applicable_rows).toEqual({ head: 0 });
+  });
+
+  it("runs its evaluation and sweeps within --memory-budget", async () => {
+    const quietless = flags.filter((f) => f !== "--quiet");
+    // The budget counts what the process already holds: leave room for about 130 rows of 297 KiB.
+    const budget = `${Math.ceil(process.memoryUsage().rss / 2 ** 20) + 40}MiB`;
+    const r = await study(["study", ...quietless, "--memory-budget", budget, "--out", "mb"]);
+    expect(r.err).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const rows = /memory budget [\d.]+ MiB: (\d+) rows per call/.exec(r.err);
+    expect(rows).not.toBeNull();
+    expect(Number(rows?.[1])).toBeLessThan(256);
+    // Smaller runtime batches change nothing but float rounding.
+    const a = parseResults(text("a"), "a").directions[0].kinds[0].components;
+    const b = parseResults(text("mb"), "mb").directions[0].kinds[0].components;
+    for (let j = 0; j < a.length; j++) expect(b[j].mean).toBeCloseTo(a[j].mean, 6);
+  }, 60_000);
+
+  it("takes --sesoi into the plan and refuses a bad one", async () => {
+    const bad = await study(["study", "--quick", "--sesoi", "-1", "--out", "bad-sesoi"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--sesoi must be a positive number/);
+  });
 });

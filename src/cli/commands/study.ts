@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { inputError } from "../../errors.js";
-import { defaultStudyConfig, quickScale, type StudyConfig } from "../../study/config.js";
+import { DEFAULT_SESOI, type EffectMetricName } from "../../stats/importance.js";
+import { defaultStudyConfig, METRIC_COLUMNS, quickScale, type StudyConfig } from "../../study/config.js";
 import { type FinalStage, runStudy, type Shard } from "../../study/pipeline.js";
 import {
   COMPONENT_KINDS,
@@ -12,6 +13,7 @@ import {
   type StudyResults,
 } from "../../study/results-schema.js";
 import { type CommandContext, printJson } from "../context.js";
+import { MEMORY_BUDGET_OPTION, memoryBudget, patchedRunCost, planMemory } from "../memory-plan.js";
 import { formatSeconds, progressBar } from "../progress.js";
 
 interface StudyFlags {
@@ -31,6 +33,8 @@ interface StudyFlags {
   maxTargetsPerClass?: string;
   epochs?: string;
   resamples?: string;
+  sesoi?: string;
+  memoryBudget?: string;
   out?: string;
   quick?: boolean;
   stability?: boolean;
@@ -103,6 +107,11 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--max-targets-per-class <n>", "targets per class (default all; --quick 1)")
     .option("--epochs <n>", "training epochs (default 100; --quick 3)")
     .option("--resamples <n>", "bootstrap and permutation resamples (default 10000; --quick 200)")
+    .option(
+      "--sesoi <x>",
+      `smallest effect size of interest in the metric's units, for the important/negligible/inconclusive status (default per metric: ${STUDY_METRICS.map((m) => `${m} ${DEFAULT_SESOI[METRIC_COLUMNS[m] as EffectMetricName]}`).join(", ")})`,
+    )
+    .option(...MEMORY_BUDGET_OPTION)
     .option("--out <dir>", "output directory (default runs/<dataset>)")
     .option("--quick", "a small study (few epochs, pairs and resamples), for trying it out and for tests")
     .option(
@@ -136,6 +145,8 @@ export function register(program: Command, ctx: CommandContext): void {
       const config = studyConfig(flags, ctx.io.cwd);
       const shard = flags.shard === undefined ? null : parseShard(flags.shard);
       const out = resolve(ctx.io.cwd, flags.out ?? `runs/${outName(config.dataset)}`);
+      // Only an explicit budget changes the runtime batches: the default depends on free memory.
+      const budget = flags.memoryBudget === undefined ? null : memoryBudget(flags.memoryBudget);
       const run = await runStudy({
         config,
         out,
@@ -150,6 +161,11 @@ export function register(program: Command, ctx: CommandContext): void {
         signal: ctx.signal,
         progress: (stage, unit) => progressBar(ctx.io, stage, { unit, quiet: flags.quiet }),
         log: flags.quiet ? undefined : (line) => ctx.io.stderr(`study: ${line}\n`),
+        warn: (line) => ctx.io.stderr(`${line}\n`),
+        memoryPlan:
+          budget === null
+            ? undefined
+            : (model, masked) => planMemory(model, patchedRunCost(model, masked), budget, 256),
         finalStages: flags.noReport ? [] : [REPORT_STAGE],
       });
       const seconds = (performance.now() - started) / 1000;
@@ -236,11 +252,24 @@ export function studyConfig(flags: StudyFlags, cwd: string): StudyConfig {
     training: { ...config.training, epochs: integer(flags.epochs, "--epochs", 1, config.training.epochs) },
     bootstrapResamples: integer(flags.resamples, "--resamples", 100, config.bootstrapResamples),
     pairsFile: flags.pairsFile === undefined ? null : resolve(cwd, flags.pairsFile),
+    sesoi: parseSesoi(flags.sesoi),
     poolDirections: flags.poolDirections ?? false,
     familyPooled: family === "pooled",
     stability: flags.stability ?? false,
     baselines: flags.baselines ?? false,
   };
+}
+
+function parseSesoi(value: string | undefined): number | null {
+  if (value === undefined) return null;
+  const x = Number(value);
+  if (value.trim() === "" || !Number.isFinite(x) || x <= 0) {
+    throw inputError(`--sesoi must be a positive number, got "${value}"`, {
+      field: "--sesoi",
+      hint: "a distance from 0 in the metric's units below which an effect does not matter, e.g. --sesoi 0.01 for ΔP(true)",
+    });
+  }
+  return x;
 }
 
 function isPath(value: string): boolean {
@@ -274,8 +303,14 @@ export function summaryText(results: StudyResults, out: string, seconds: number)
     `${results.data.name}: model accuracy ${fmt(m.accuracy)} (${m.n_evaluated - m.n_misclassified}/${m.n_evaluated}) on ${results.data.analysis_split}`,
   );
   lines.push(
-    `plan: ${results.plan.metric}, ${results.plan.test} test, ${results.plan.correction} within each family, α = ${results.plan.alpha}, heads = ${results.plan.head_mode}`,
+    `plan: ${results.plan.metric}, ${results.plan.test} test, ${results.plan.correction} within each family, α = ${results.plan.alpha}, heads = ${results.plan.head_mode}${results.plan.sesoi === null ? "" : `, SESOI ±${results.plan.sesoi}`}`,
   );
+  const warnings = results.diagnostics?.findings.filter((f) => f.severity !== "info") ?? [];
+  if (warnings.length > 0) {
+    lines.push(
+      `diagnostics: ${warnings.length} warnings (${[...new Set(warnings.map((f) => f.code))].join(", ")}); see results.json "diagnostics"`,
+    );
+  }
   for (const d of results.directions) {
     const pairs = results.pairs.by_direction.find((p) => p.direction === d.direction);
     const nPairs =
@@ -288,7 +323,10 @@ export function summaryText(results: StudyResults, out: string, seconds: number)
     );
     for (const k of d.kinds) {
       lines.push(
-        `  ${k.kind}: ${k.counts.naive}/${k.counts.total} significant naive, ${k.counts.corrected}/${k.counts.total} corrected`,
+        `  ${k.kind}: ${k.counts.naive}/${k.counts.total} significant naive, ${k.counts.corrected}/${k.counts.total} corrected` +
+          (k.counts.status === undefined
+            ? ""
+            : `; ${k.counts.status.important} important, ${k.counts.status.negligible} negligible, ${k.counts.status.inconclusive} inconclusive`),
       );
     }
     const heads = d.kinds.find((k) => k.kind === "head");

@@ -5,7 +5,6 @@ import { extensionTables } from "../tables.js";
 
 const TITLES = {
   sensitivity: "Sensitivity analysis",
-  diagnostics: "Diagnostics of the tests' assumptions",
 } as const;
 
 /** The optional sections present in these results, in report order (absent ones are left out). */
@@ -14,7 +13,7 @@ export function extensionIds(results: StudyResults): (keyof typeof TITLES)[] {
 }
 
 /**
- * One optional section (sensitivity, diagnostics): its method, tables and notes.
+ * One optional section (sensitivity): its method, tables and notes.
  *
  * @example
  * html`${extensionIds(results).map((id) => extensionSection(id, results[id]!))}`;

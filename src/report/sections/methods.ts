@@ -80,6 +80,15 @@ ${correction.name}, which controls the ${correction.controls}. Available: Benjam
 (FDR, independent or positively dependent tests), Benjamini–Yekutieli${cite(3)} (FDR under any dependence),
 Holm${cite(4)} and Bonferroni (family-wise error). A component is “significant” when its adjusted p &lt; α = ${plan.alpha};
 counts without correction are shown beside, never instead.</dd>
+${
+  plan.sesoi === null
+    ? ""
+    : html`<dt>Importance status</dt>
+<dd>Each component is “important” when its corrected test rejects a zero mean, “negligible” when two one-sided
+t tests (TOST) show its mean within ±${plan.sesoi} (the smallest effect size of interest, fixed in the plan,
+in ${METRIC_LABELS[plan.metric].unit}) after the same correction, and “inconclusive” otherwise: not significant
+is not the same as no effect.</dd>`
+}
 </dl>
 <h3>References</h3>
 <ol class="references">${REFERENCES.map((r, i) => html`<li id="ref-${i + 1}">${r}</li>`)}</ol>

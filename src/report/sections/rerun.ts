@@ -16,6 +16,7 @@ const FLAGS: Record<string, string> = {
   pairsFile: "--pairs-file",
   poolDirections: "--pool-directions",
   familyPooled: "--family",
+  sesoi: "--sesoi",
   quick: "--quick",
   stability: "--stability",
   baselines: "--baselines",

@@ -2,7 +2,7 @@ import type { ComponentStats, StudyResults } from "../../study/results-schema.js
 import { html, type SafeHtml } from "../html.js";
 import { CORRECTION_LABELS, METRIC_LABELS, percent } from "../labels.js";
 import { formatCell, tableToHtml } from "../table-format.js";
-import { countsTable } from "../tables.js";
+import { countsTable, statusText } from "../tables.js";
 
 /**
  * The summary: per direction, how many heads are significant before and after correction, and the
@@ -31,7 +31,7 @@ ${results.directions.map((d) => {
     .filter((c): c is ComponentStats => c !== undefined)
     .slice(0, 3);
   return html`<li><strong>${d.direction}</strong> (n = ${d.n_units} units${d.baseline_p_true === null ? "" : html`, mean unpatched P(true) of the targets ${formatCell(d.baseline_p_true, "num")}`}):
-${heads.counts.corrected} of ${heads.counts.total} heads significant after ${correction.name} correction (${heads.counts.naive} without).
+${heads.counts.corrected} of ${heads.counts.total} heads significant after ${correction.name} correction (${heads.counts.naive} without)${heads.counts.status === undefined ? "" : `; ${statusText(heads.counts.status)} (SESOI ±${plan.sesoi})`}.
 ${top.length > 0 ? html`Largest: ${top.map((c, i) => html`${i > 0 ? "; " : ""}${c.name} ${formatCell(c.mean, "num")} [${formatCell(c.ci.low, "num")}, ${formatCell(c.ci.high, "num")}]${c.significant_corrected ? " (significant)" : ""}`)} (mean, BCa ${level} CI).` : ""}</li>\n`;
 })}</ul>
 ${tableToHtml(countsTable(results))}
