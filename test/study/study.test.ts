@@ -275,7 +275,7 @@ describe("tspatch study: diagnostics, status and alignment in results.json", () 
     const r = await study(["study", ...quietless, "--memory-budget", budget, "--out", "mb"]);
     expect(r.err).not.toMatch(/error/);
     expect(r.code).toBe(0);
-    const rows = /memory budget [\d.]+ MiB: (\d+) rows per call/.exec(r.err);
+    const rows = /memory budget [\d.]+ [KMG]iB: (\d+) rows per call/.exec(r.err);
     expect(rows).not.toBeNull();
     expect(Number(rows?.[1])).toBeLessThan(256);
     // Smaller runtime batches change nothing but float rounding.
