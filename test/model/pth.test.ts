@@ -131,6 +131,8 @@ describe("readPth refuses what is not a state dict", () => {
 
   it("names a missing file", () => {
     const error = inputErrorOf(() => readPth("/nonexistent/dir/x.pth"));
-    expect(error.message).toMatch(/x\.pth: cannot open: no such file or directory \(ENOENT\)\n {2}fix: check the path/);
+    expect(error.message).toMatch(
+      /x\.pth: cannot open: no such file or directory \(ENOENT\)\n {2}fix: check the path/,
+    );
   });
 });
