@@ -268,12 +268,20 @@ export async function runStability(
       rng.fillInts(idx, n);
       const means = columnMeans(u, m, idx);
       const order = Array.from({ length: m }, (_, j) => j).sort((a, c) => means[c] - means[a] || a - c);
-      for (const k of topK) for (const j of order.slice(0, k)) inTop[String(k)][j] += 1 / draws;
+      for (const k of topK) for (const j of order.slice(0, k)) inTop[String(k)][j] += 1;
       significant(u, n, idx).forEach((s, j) => {
-        if (s) sig[j] += 1 / draws;
+        if (s) sig[j] += 1;
       });
     }
-    resampling.push({ direction, draws, units: n, topKProbability: inTop, significantProbability: sig });
+    // Counts divided once at the end: adding 1/draws a thousand times overshoots 1 (1.0000000000000007).
+    const share = (counts: number[]) => counts.map((c) => c / draws);
+    resampling.push({
+      direction,
+      draws,
+      units: n,
+      topKProbability: Object.fromEntries(Object.entries(inTop).map(([k, v]) => [k, share(v)])),
+      significantProbability: share(sig),
+    });
   }
 
   return {

@@ -124,6 +124,14 @@ describe("runStability", () => {
     const noisy = r.perturbations.find((q) => q.label === "gaussian:0.3");
     expect(noisy?.directions[0]?.meanEffects).not.toEqual(r.unperturbed[0].meanEffects);
     expect(r.resampling[0].topKProbability["3"].reduce((s, v) => s + v, 0)).toBeCloseTo(3, 9);
+    // Probabilities are counts over draws, exactly: never above 1 by accumulated rounding.
+    for (const res of r.resampling) {
+      for (const p of [...Object.values(res.topKProbability).flat(), ...res.significantProbability]) {
+        expect(p).toBeGreaterThanOrEqual(0);
+        expect(p).toBeLessThanOrEqual(1);
+        expect(p).toBe(Math.round(p * res.draws) / res.draws);
+      }
+    }
     const again = await runStability(model, inputs, pairs, options);
     expect(JSON.parse(JSON.stringify({ ...again, seconds: 0 }))).toEqual(
       JSON.parse(JSON.stringify({ ...r, seconds: 0 })),
