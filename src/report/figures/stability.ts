@@ -57,6 +57,8 @@ export function stabilitySpec(
     },
     data: { values },
     facet: { column: { field: "kind", type: "nominal", title: null, sort: null } },
+    // Each kind has its own strengths (σ, warp, steps): a shared axis leaves most of every panel empty.
+    resolve: { scale: { x: "independent" } },
     spec: {
       width: { step: 48 },
       height: 220,
