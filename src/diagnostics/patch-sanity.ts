@@ -128,31 +128,72 @@ export async function patchSanity(
  * noOpFindings(result.rows);
  */
 export function noOpFindings(rows: readonly EffectRow[]): Finding[] {
-  const byComponent = new Map<Component, { runs: number; changed: number }>();
+  const tally = new Map<Component, NoOpTally>();
   for (const r of rows) {
     if (r.pair.source === r.pair.target || r.status === "not_applicable") continue;
-    const entry = byComponent.get(r.component) ?? { runs: 0, changed: 0 };
-    entry.runs++;
-    if (r.dLogitDiff !== 0 || r.dpTrue !== 0) entry.changed++;
-    byComponent.set(r.component, entry);
+    // A single position late in the model can legitimately lose the max-pool in every pair.
+    const wholeSequence = !("position" in r.component) || r.component.position === undefined;
+    countPatch(tally, r.component, wholeSequence, r.dLogitDiff !== 0 || r.dpTrue !== 0);
   }
-  const dead = [...byComponent.entries()].filter(([, e]) => e.runs > 0 && e.changed === 0);
-  if (dead.length === 0) return [];
-  // A single position late in the model can legitimately lose the max-pool in every pair.
-  const wholeSequence = dead.filter(([c]) => !("position" in c) || c.position === undefined);
-  const names = dead.map(([c]) => componentLabel(c));
-  return [
-    {
-      code: "patch-no-op",
-      severity: wholeSequence.length > 0 ? "error" : "warning",
-      message:
-        `${dead.length} component(s) left every output exactly unchanged in all pairs (${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""})` +
-        (wholeSequence.length > 0
-          ? ": the patch never reached the model (hook not fired); this is not a zero effect"
-          : ": single positions that never win the max-pool can do this; check before reading them as zero effects"),
-      detail: { components: names, runs_each: dead[0][1].runs, whole_sequence: wholeSequence.length },
+  const finding = noOpFinding(new Map([...tally].map(([c, t]) => [componentLabel(c), t])));
+  return finding === null ? [] : [finding];
+}
+
+/** How often one component was patched (source ≠ target, applicable) and how often that changed the output. */
+export interface NoOpTally {
+  runs: number;
+  changed: number;
+  /** A whole-sequence patch (not one position). */
+  wholeSequence: boolean;
+}
+
+/**
+ * Count one patched run of `key` into `tally`.
+ *
+ * @example
+ * countPatch(tally, "L0H3", true, row.dLogitDiff !== 0);
+ */
+export function countPatch<K>(
+  tally: Map<K, NoOpTally>,
+  key: K,
+  wholeSequence: boolean,
+  changed: boolean,
+): void {
+  const entry = tally.get(key) ?? { runs: 0, changed: 0, wholeSequence };
+  entry.runs++;
+  if (changed) entry.changed++;
+  tally.set(key, entry);
+}
+
+/**
+ * The no-op finding of a tally by component name: components whose patch changed nothing in any
+ * run. An error when a whole-sequence patch is among them (the hook never fired), a warning when
+ * only single positions are (they can legitimately never win the max-pool); null when none.
+ * `kind` names the family in the message and the detail (the study checks each kind's table).
+ *
+ * @example
+ * const finding = noOpFinding(tally, "head");
+ */
+export function noOpFinding(tally: ReadonlyMap<string, NoOpTally>, kind?: string): Finding | null {
+  const dead = [...tally.entries()].filter(([, e]) => e.runs > 0 && e.changed === 0);
+  if (dead.length === 0) return null;
+  const wholeSequence = dead.filter(([, e]) => e.wholeSequence).length;
+  const names = dead.map(([name]) => name);
+  return {
+    code: "patch-no-op",
+    severity: wholeSequence > 0 ? "error" : "warning",
+    message:
+      `${kind === undefined ? "" : `${kind}: `}${dead.length} component(s) left every output exactly unchanged in all pairs (${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""})` +
+      (wholeSequence > 0
+        ? ": the patch never reached the model (hook not fired); this is not a zero effect"
+        : ": single positions that never win the max-pool can do this; check before reading them as zero effects"),
+    detail: {
+      ...(kind === undefined ? {} : { kind }),
+      components: names,
+      runs_each: dead[0][1].runs,
+      whole_sequence: wholeSequence,
     },
-  ];
+  };
 }
 
 function spaced<T>(items: readonly T[], count: number): T[] {

@@ -5,6 +5,7 @@
  */
 
 import type { Finding } from "../diagnostics/finding.js";
+import { countPatch, type NoOpTally, noOpFinding } from "../diagnostics/patch-sanity.js";
 import type { EffectLine } from "../patching/effects-long.js";
 import type { AlignmentSummary } from "./results-schema.js";
 
@@ -70,34 +71,16 @@ export function quantile(sorted: readonly number[], q: number): number {
 export function noOpFindings(effects: ReadonlyMap<string, readonly EffectLine[]>): Finding[] {
   const findings: Finding[] = [];
   for (const [kind, lines] of effects) {
-    const byComponent = new Map<string, { runs: number; changed: number }>();
+    // Single positions can legitimately never win the max-pool: the head × time-step table.
+    const wholeSequence = kind !== "head_position";
+    const tally = new Map<string, NoOpTally>();
     for (const l of lines) {
       if (l.source === l.target || l.status === "not_applicable") continue;
       const name = `${l.component} L${l.layer ?? ""}H${l.head ?? ""}P${l.position ?? ""}${l.detail}`;
-      const entry = byComponent.get(name) ?? { runs: 0, changed: 0 };
-      entry.runs++;
-      if (l.metrics.d_logit_diff !== 0 || l.metrics.dp_true !== 0) entry.changed++;
-      byComponent.set(name, entry);
+      countPatch(tally, name, wholeSequence, l.metrics.d_logit_diff !== 0 || l.metrics.dp_true !== 0);
     }
-    const dead = [...byComponent.entries()].filter(([, e]) => e.runs > 0 && e.changed === 0);
-    if (dead.length === 0) continue;
-    const names = dead.map(([n]) => n);
-    const positions = kind === "head_position";
-    findings.push({
-      code: "patch-no-op",
-      severity: positions ? "warning" : "error",
-      message:
-        `${kind}: ${dead.length} component(s) left every output exactly unchanged in all pairs (${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""})` +
-        (positions
-          ? ": single positions that never win the max-pool can do this; check before reading them as zero effects"
-          : ": the patch never reached the model (hook not fired); this is not a zero effect"),
-      detail: {
-        kind,
-        components: names,
-        runs_each: dead[0][1].runs,
-        whole_sequence: positions ? 0 : dead.length,
-      },
-    });
+    const finding = noOpFinding(tally, kind);
+    if (finding !== null) findings.push(finding);
   }
   return findings;
 }
