@@ -2,7 +2,17 @@ import { DATASET_LAYOUT } from "../data/dataset.js";
 import { type LabelMap, parseLabelMap } from "../data/labels.js";
 import { MISSING_POLICIES, NORMALIZE_METHODS, type PreprocessSpec } from "../data/preprocess.js";
 import { InputError, inputError } from "../errors.js";
-import { makeConfig, type TSTConfig } from "./config.js";
+import {
+  ACTIVATIONS,
+  makeConfig,
+  NORM_KINDS,
+  NORM_PLACEMENTS,
+  OUTPUT_ACTIVATIONS,
+  POOLINGS,
+  POSITIONAL_ENCODINGS,
+  STEMS,
+  type TSTConfig,
+} from "./config.js";
 
 export const MODEL_FORMAT = "tspatch-model";
 export const MODEL_FORMAT_VERSION = 1;
@@ -52,6 +62,22 @@ export function parseModelConfigFile(raw: unknown, file: string): ModelConfigFil
       throw fail(`config.${key}`, "a list of three positive integers", v);
     return v.map((x, i) => integer(x, `config.${key}[${i}]`, fail, 1)) as [number, number, number];
   };
+  const optionalCount = (key: string) =>
+    c[key] === undefined ? undefined : integer(c[key], `config.${key}`, fail, 0);
+  const optionalChoice = <T extends string>(key: string, allowed: readonly T[]) =>
+    c[key] === undefined ? undefined : oneOf(c[key], allowed, `config.${key}`, fail);
+  const optionalBoolean = (key: string) => {
+    const v = c[key];
+    if (v !== undefined && typeof v !== "boolean") throw fail(`config.${key}`, "true or false", v);
+    return v as boolean | undefined;
+  };
+  const embedScale = c.embedScale;
+  if (
+    embedScale !== undefined &&
+    !(typeof embedScale === "number" && Number.isFinite(embedScale) && embedScale > 0)
+  ) {
+    throw fail("config.embedScale", "a positive number", embedScale);
+  }
   const dropout = c.dropout;
   if (dropout !== undefined && !(typeof dropout === "number" && dropout >= 0 && dropout < 1)) {
     throw fail("config.dropout", "a number in [0, 1)", dropout);
@@ -69,6 +95,19 @@ export function parseModelConfigFile(raw: unknown, file: string): ModelConfigFil
       dropout: dropout as number | undefined,
       kernels: triple("kernels"),
       convChannels: triple("convChannels"),
+      stem: optionalChoice("stem", STEMS),
+      patchLen: optionalCount("patchLen"),
+      patchStride: optionalCount("patchStride"),
+      embedScale: embedScale as number | undefined,
+      cls: optionalBoolean("cls"),
+      pos: optionalChoice("pos", POSITIONAL_ENCODINGS),
+      norm: optionalChoice("norm", NORM_PLACEMENTS),
+      normKind: optionalChoice("normKind", NORM_KINDS),
+      finalNorm: optionalBoolean("finalNorm"),
+      act: optionalChoice("act", ACTIVATIONS),
+      outputAct: optionalChoice("outputAct", OUTPUT_ACTIVATIONS),
+      pool: optionalChoice("pool", POOLINGS),
+      headHidden: optionalCount("headHidden"),
     });
   } catch (error) {
     if (error instanceof InputError && error.file === undefined) {

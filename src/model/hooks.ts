@@ -6,13 +6,13 @@
  */
 import { inputError } from "../errors.js";
 import type { Dim } from "../graph/ir.js";
-import type { TSTConfig } from "./config.js";
+import { pooledWidth, type TSTConfig, tokenCount } from "./config.js";
 
 /** Hooks that exist once per layer, after the `blocks.<l>.` prefix. */
 export type LayerHookSuffix =
   /** B×S×D: input of the layer (embed + pos for layer 0, else resid_post of the layer before). */
   | "hook_resid_pre"
-  /** B×S×H×dh: queries, `resid_pre · W_Qᵀ + b_Q` split into heads. */
+  /** B×S×H×dh: queries, `resid_pre · W_Qᵀ + b_Q` split into heads (pre-norm: of norm1(resid_pre)). */
   | "attn.hook_q"
   /** B×S×H×dh: keys. */
   | "attn.hook_k"
@@ -24,22 +24,23 @@ export type LayerHookSuffix =
   | "attn.hook_z"
   /** B×S×D: z (heads concatenated) · W_Oᵀ + b_O. */
   | "hook_attn_out"
-  /** B×S×D: norm1(resid_pre + attn_out) (post-norm layer). */
+  /** B×S×D: norm1(resid_pre + attn_out) (post-norm); resid_pre + attn_out (pre-norm). */
   | "hook_resid_mid"
-  /** B×S×F: relu(resid_mid · W_inᵀ + b_in). */
+  /** B×S×F: act(resid_mid · W_inᵀ + b_in) (pre-norm: act(norm2(resid_mid) · W_inᵀ + b_in)). */
   | "mlp.hook_post"
   /** B×S×D: post · W_outᵀ + b_out (before the residual add). */
   | "hook_mlp_out"
-  /** B×S×D: norm2(resid_mid + mlp_out). */
+  /** B×S×D: norm2(resid_mid + mlp_out) (post-norm); resid_mid + mlp_out (pre-norm). */
   | "hook_resid_post";
 
 /**
- * Every hook point. Shapes (B batch, S time steps, D dModel, H heads,
- * dh = D/H, F ff width, K classes):
- * - `hook_embed` B×S×D: conv stack output (conv→BN→ReLU ×3), before the positional table;
- * - `hook_pos_embed` B×S×D: the learned positional table broadcast over the batch;
+ * Every hook point. Shapes (B batch, S tokens (`tokenCount`: time steps, or patch windows, plus the
+ * CLS token), D dModel, H heads, dh = D/H, F ff width, K classes, P pooled width (`pooledWidth`)):
+ * - `hook_embed` B×S×D: stem output (the reference: conv→BN→ReLU ×3) × embedScale, with the CLS
+ *   row prepended, before the positional table;
+ * - `hook_pos_embed` B×S×D: the positional table (learned, sinusoidal or zeros) broadcast over the batch;
  * - `blocks.<l>.*`: see {@link LayerHookSuffix};
- * - `hook_pooled` B×D: max over the valid time steps of the last resid_post;
+ * - `hook_pooled` B×P: the pooling (the reference: max over the real tokens) of the last resid_post;
  * - `logits` B×K.
  */
 export type HookName =
@@ -123,11 +124,12 @@ export function parseHook(config: Pick<TSTConfig, "layers">, name: string): Pars
  * hookShape(config, "blocks.0.attn.hook_pattern"); // ["batch", 8, 25, 25]
  */
 export function hookShape(config: TSTConfig, name: HookName | string, batch: Dim = "batch"): Dim[] {
-  const { seqLen: S, dModel: D, heads: H, ff: F, classes: K } = config;
+  const { dModel: D, heads: H, ff: F, classes: K } = config;
+  const S = tokenCount(config);
   const dh = D / H;
   const { suffix, name: hook } = parseHook(config, name);
   if (suffix === null) {
-    if (hook === "hook_pooled") return [batch, D];
+    if (hook === "hook_pooled") return [batch, pooledWidth(config)];
     if (hook === "logits") return [batch, K];
     return [batch, S, D];
   }

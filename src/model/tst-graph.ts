@@ -51,7 +51,7 @@ import {
   transpose,
   where,
 } from "../graph/ops/index.js";
-import type { TSTConfig } from "./config.js";
+import { DEFAULT_CONFIG, type TSTConfig } from "./config.js";
 import { type HookName, hookOrder, hookShape, parseHook, parseStartHook, startInputHooks } from "./hooks.js";
 
 /** BatchNorm and LayerNorm epsilon of the reference (PyTorch defaults). */
@@ -125,6 +125,30 @@ export function dropoutInputs(config: TSTConfig, batch: number | string = "batch
  * const session = await runtime.compile(graph, ["logits", "blocks.0.attn.hook_z"]);
  */
 export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}): TSTGraph {
+  const family = [
+    "stem",
+    "embedScale",
+    "cls",
+    "pos",
+    "norm",
+    "normKind",
+    "finalNorm",
+    "act",
+    "outputAct",
+    "pool",
+    "headHidden",
+  ] as const;
+  for (const field of family) {
+    const value = DEFAULT_CONFIG[field];
+    if (config[field] !== value) {
+      throw inputError(
+        `model config: ${field} ${String(config[field as keyof TSTConfig])} is not built yet`,
+        {
+          field,
+        },
+      );
+    }
+  }
   const g = new Graph();
   const train = options.mode === "train";
   const { seqLen: S, channels: C, dModel: D, heads: H, classes: K } = config;

@@ -183,6 +183,19 @@ describe("makeConfig and paramShapes", () => {
       dropout: 0.1,
       kernels: [5, 3, 3],
       convChannels: [32, 64, 128],
+      stem: "conv",
+      patchLen: 0,
+      patchStride: 0,
+      embedScale: 1,
+      cls: false,
+      pos: "learned",
+      norm: "post",
+      normKind: "layer",
+      finalNorm: false,
+      act: "relu",
+      outputAct: "none",
+      pool: "max",
+      headHidden: 0,
     });
   });
 
