@@ -63,6 +63,36 @@ describe("shipped maps", () => {
     });
   });
 
+  it("a Conv1d patch stem is reordered step-major; separate q/k/v/out projections; no positions", () => {
+    const sd = readPth(stock("patch_separate_qkv"));
+    const map = readArchMap(
+      fileURLToPath(new URL("../fixtures/stock/patch_separate_qkv.map.json", import.meta.url)),
+    );
+    const { config, weights } = importArchStateDict(sd, map.map, {});
+    expect(config).toMatchObject({
+      stem: "patch",
+      patchLen: 4,
+      patchStride: 2,
+      pos: "none",
+      pool: "last",
+      norm: "pre",
+    });
+    expect(config).toMatchObject({ finalNorm: true, act: "gelu", channels: 3, seqLen: 10, heads: 4 });
+    const conv = sd.get("patch_embed.weight")!; // [D, C, len]
+    const [, C, P] = conv.shape;
+    const W = weights.get("embed.W_in")!; // [D, len·C], step-major
+    for (const [d, c, i] of [
+      [0, 0, 0],
+      [5, 2, 3],
+      [15, 1, 2],
+    ]) {
+      expect(W[d * P * C + i * C + c]).toBe(conv.data[d * C * P + c * P + i]);
+    }
+    expect(weights.get("blocks.1.attn.W_V")).toEqual(sd.get("blocks.1.attn.v_proj.weight")!.data);
+    expect(weights.get("blocks.0.attn.b_O")).toEqual(sd.get("blocks.0.attn.o_proj.bias")!.data);
+    expect(weights.get("ln_final.weight")).toEqual(sd.get("ln_out.weight")!.data);
+  });
+
   it("a positional table longer than the series is cut to its first rows (--seq-len)", () => {
     const sd = readPth(stock("torch_encoder"));
     const { config, weights } = importArchStateDict(sd, readArchMap("torch-encoder").map, {

@@ -12,7 +12,13 @@ import { activationClose, describe as describeActivation } from "./fixture-helpe
 const runtime = new Runtime({ threads: 2 });
 afterAll(() => runtime.release());
 
-const FIXTURES = ["torch_encoder", "torch_encoder_seq_first", "torch_encoder_pre_norm", "mvts_transformer"];
+const FIXTURES = [
+  "torch_encoder",
+  "torch_encoder_seq_first",
+  "torch_encoder_pre_norm",
+  "mvts_transformer",
+  "patch_separate_qkv",
+];
 
 function fixture(name: string) {
   const base = fileURLToPath(new URL(`../fixtures/stock/${name}`, import.meta.url));
@@ -29,7 +35,10 @@ function fixture(name: string) {
     return { data: Float32Array.from(t.data as ArrayLike<number>), shape: t.shape };
   };
   const { model } = importPth(`${base}.pth`, {
-    arch: readArchMap(meta.map),
+    // a shipped map by name, or a map file next to the fixture
+    arch: readArchMap(
+      meta.map.endsWith(".json") ? `${base.slice(0, base.lastIndexOf("/"))}/${meta.map}` : meta.map,
+    ),
     heads: meta.heads,
     seqLen: meta.seq_len ?? undefined,
     runtime,
