@@ -1,25 +1,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { InputError } from "../../src/errors.js";
 import { importArchStateDict } from "../../src/model/arch-import.js";
 import { inspectStateDict } from "../../src/model/arch-inspect.js";
 import { type ArchMap, parseArchMap, readArchMap, shippedArchMaps } from "../../src/model/arch-map.js";
 import { type PthTensor, readPth } from "../../src/model/pth.js";
 import { importReferenceStateDict } from "../../src/model/reference-keys.js";
+import { inputErrorOf } from "./fixture-helpers.js";
 
 const stock = (name: string) => fileURLToPath(new URL(`../fixtures/stock/${name}.pth`, import.meta.url));
 const referenceDir = new URL("../../../shared/models/reference/", import.meta.url);
-
-function inputErrorOf(f: () => unknown): InputError {
-  try {
-    f();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error("expected an InputError");
-}
 
 /** The shipped map's JSON, edited. */
 function mapWith(name: string, edit: (raw: Record<string, unknown>) => void): ArchMap {

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
+import { InputError } from "../../src/errors.js";
 import type { Activation } from "../../src/model/hooked-tst.js";
 import { readSafetensors, type StoredTensor } from "../../src/model/safetensors.js";
 
@@ -57,4 +59,15 @@ export function activationClose(got: ArrayLike<number>, want: ArrayLike<number>,
 
 export function describe(a: Activation | undefined): string {
   return a === undefined ? "missing" : `[${a.dims}]`;
+}
+
+/** The InputError `f` throws (the test fails when it throws nothing or something else). */
+export function inputErrorOf(f: () => unknown): InputError {
+  try {
+    f();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return error as InputError;
+  }
+  throw new Error("expected an InputError");
 }
