@@ -1,3 +1,6 @@
+export { type ArchImportOptions, importArchStateDict } from "./arch-import.js";
+export { type CheckpointInspection, inspectStateDict } from "./arch-inspect.js";
+export { type ArchMap, parseArchMap, readArchMap, shippedArchMaps } from "./arch-map.js";
 export { DEFAULT_CONFIG, makeConfig, type TSTConfig, type TSTConfigInput } from "./config.js";
 export { exportOnnx, saveOnnx } from "./export.js";
 export {
