@@ -32,31 +32,31 @@ import { grad } from "../graph/autodiff.js";
 import { Graph, type Shape, type Value } from "../graph/ir.js";
 import {
   add,
-  conv1d,
+  concat,
   crossEntropy,
   div,
   dropout,
   expandAs,
-  layerNorm,
+  gelu,
   linear,
   matmul,
   mul,
-  reduceMax,
-  reduceMean,
   relu,
   reshape,
+  slice,
   softmax,
-  sqrt,
   sub,
   transpose,
   where,
 } from "../graph/ops/index.js";
-import { DEFAULT_CONFIG, type TSTConfig } from "./config.js";
+import { pooledWidth, type TSTConfig, tokenCount } from "./config.js";
+import type { GraphParts } from "./graph-parts.js";
 import { type HookName, hookOrder, hookShape, parseHook, parseStartHook, startInputHooks } from "./hooks.js";
+import { featureNorm } from "./norms.js";
+import { poolTokens, positionTable } from "./pooling.js";
+import { stemTokens, tokenMaskOf } from "./stems.js";
 
-/** BatchNorm and LayerNorm epsilon of the reference (PyTorch defaults). */
-export const BN_EPS = 1e-5;
-export const LN_EPS = 1e-5;
+export { BN_EPS, LN_EPS } from "./graph-parts.js";
 
 /** Where nn.TransformerEncoderLayer applies dropout, in call order (see scripts/fixtures/train_fixtures.py). */
 export const DROPOUT_SITES = ["attn_dropout", "dropout1", "mlp_dropout", "dropout2"] as const;
@@ -103,7 +103,8 @@ export interface TSTGraph {
 
 /** Names of the dropout mask inputs and their shapes for a config. */
 export function dropoutInputs(config: TSTConfig, batch: number | string = "batch"): Map<string, Shape> {
-  const { seqLen: S, dModel: D, heads: H, ff: F } = config;
+  const { dModel: D, heads: H, ff: F } = config;
+  const S = tokenCount(config);
   const shapes: Record<DropoutSite, Shape> = {
     attn_dropout: [batch, H, S, S],
     dropout1: [batch, S, D],
@@ -125,30 +126,6 @@ export function dropoutInputs(config: TSTConfig, batch: number | string = "batch
  * const session = await runtime.compile(graph, ["logits", "blocks.0.attn.hook_z"]);
  */
 export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}): TSTGraph {
-  const family = [
-    "stem",
-    "embedScale",
-    "cls",
-    "pos",
-    "norm",
-    "normKind",
-    "finalNorm",
-    "act",
-    "outputAct",
-    "pool",
-    "headHidden",
-  ] as const;
-  for (const field of family) {
-    const value = DEFAULT_CONFIG[field];
-    if (config[field] !== value) {
-      throw inputError(
-        `model config: ${field} ${String(config[field as keyof TSTConfig])} is not built yet`,
-        {
-          field,
-        },
-      );
-    }
-  }
   const g = new Graph();
   const train = options.mode === "train";
   const { seqLen: S, channels: C, dModel: D, heads: H, classes: K } = config;
@@ -218,73 +195,50 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
   const outputs: string[] = ["logits"];
   const bnOutputs: string[] = [];
 
-  // --- embedding: preprocessing, conv stack, positional table ------------------------------
+  const parts: GraphParts = {
+    g,
+    config,
+    train,
+    param,
+    statistic(name, value) {
+      g.output(name, value);
+      bnOutputs.push(name);
+    },
+  };
+  const tokenMask = mask === null ? null : tokenMaskOf(parts, mask);
+
+  // --- embedding: preprocessing, stem, CLS token, positional table --------------------------
+  // The table is added after the embed hook, so a patched or fed embedding gets it too.
+  const embedWithPositions = (embed: Value) =>
+    add(embed, hook("hook_pos_embed", positionTable(parts, embed)));
   let resid: Value;
   if (xInput !== null) {
     let h = div(sub(xInput, param("pre.shift", [C])), param("pre.scale", [C]));
     if (mask !== null) h = where(reshape(mask, ["batch", S, 1]), h, g.scalar(0));
-    let cin = C;
-    for (let i = 0; i < 3; i++) {
-      const cout = config.convChannels[i];
-      const k = config.kernels[i];
-      const p = `embed.conv${i + 1}`;
-      const weight = param(`${p}.weight`, [cout, cin, k]);
-      const bias = param(`${p}.bias`, [cout]);
-      if (train) {
-        h = conv1d(h, weight, bias, Math.floor(k / 2));
-        h = relu(batchNorm(h, `embed.bn${i + 1}`, cout));
-      } else {
-        const folded = foldBatchNorm(weight, bias, `embed.bn${i + 1}`, cout);
-        h = relu(conv1d(h, folded.weight, folded.bias, Math.floor(k / 2)));
-      }
-      cin = cout;
+    let tokens = stemTokens(parts, h);
+    if (config.embedScale !== 1) tokens = mul(tokens, g.scalar(config.embedScale));
+    if (config.cls) {
+      const first = slice(tokens, 1, 0, 1); // [B, 1, D]: only its shape is used
+      const cls = expandAs(reshape(param("embed.cls", [D]), [1, 1, D]), first);
+      tokens = concat([cls, tokens], 1);
     }
-    const embed = hook("hook_embed", h);
-    resid = add(embed, hook("hook_pos_embed", expandAs(param("pos_embed.W_pos", [S, D]), embed)));
+    resid = embedWithPositions(hook("hook_embed", tokens));
   } else if (startAt === "hook_embed") {
-    const embed = hook("hook_embed", start("hook_embed"));
-    resid = add(embed, hook("hook_pos_embed", expandAs(param("pos_embed.W_pos", [S, D]), embed)));
+    resid = embedWithPositions(hook("hook_embed", start("hook_embed")));
   } else {
     // A start at attn.hook_z feeds the layer's resid_pre first; every other start is one input.
     resid = start(startInputHooks(startAt as HookName)[0]);
   }
 
-  // Eval-mode BatchNorm is the per-channel affine map y·α + β with α = w / √(var + eps) and
-  // β = b − mean·α (what PyTorch's CPU kernel computes too); folded into the convolution before
-  // it (weights ·α, bias ·α + β) it costs no pass over the activations: the conv's GEMM with
-  // bias and the ReLU are all that run per call (ONNX Runtime fuses them, see onnx-fusions.ts).
-  function foldBatchNorm(
-    weight: Value,
-    bias: Value,
-    prefix: string,
-    channels: number,
-  ): { weight: Value; bias: Value } {
-    const mean = param(`${prefix}.running_mean`, [channels]);
-    const variance = param(`${prefix}.running_var`, [channels]);
-    const alpha = div(param(`${prefix}.weight`, [channels]), sqrt(add(variance, g.scalar(BN_EPS))));
-    const beta = sub(param(`${prefix}.bias`, [channels]), mul(mean, alpha));
-    return {
-      weight: mul(weight, reshape(alpha, [channels, 1, 1])),
-      bias: add(mul(bias, alpha), beta),
-    };
-  }
-
-  // Train-mode BatchNorm (eval mode is folded into the convolution, see foldBatchNorm): batch
-  // statistics over all B×S positions, biased variance (nn.BatchNorm1d in train mode).
-  function batchNorm(h: Value, prefix: string, channels: number): Value {
-    const mean = reduceMean(h, [0, 1], false);
-    const centred = sub(h, mean);
-    const variance = reduceMean(mul(centred, centred), [0, 1], false);
-    g.output(`bn:${prefix}.batch_mean`, mean);
-    g.output(`bn:${prefix}.batch_var`, variance);
-    bnOutputs.push(`bn:${prefix}.batch_mean`, `bn:${prefix}.batch_var`);
-    const normalised = div(sub(h, mean), sqrt(add(variance, g.scalar(BN_EPS))));
-    return add(mul(normalised, param(`${prefix}.weight`, [channels])), param(`${prefix}.bias`, [channels]));
-  }
-
   // --- encoder layers -----------------------------------------------------------------------
-  const keyMask = mask === null ? null : reshape(mask, ["batch", 1, 1, S]);
+  // Post-norm (the reference): x = norm1(x + attn(x)); x = norm2(x + mlp(x)). Pre-norm
+  // (`norm_first`): x = x + attn(norm1(x)); x = x + mlp(norm2(x)). The hooks keep their places:
+  // resid_mid is what the MLP's residual add starts from, resid_post what leaves the layer.
+  const T = tokenCount(config);
+  const preNorm = config.norm === "pre";
+  const keyMask = tokenMask === null ? null : reshape(tokenMask, ["batch", 1, 1, T]);
   const scale = g.scalar(1 / Math.sqrt(dh));
+  const activation = (x: Value) => (config.act === "gelu" ? gelu(x) : relu(x));
   for (let l = 0; l < config.layers; l++) {
     const b = `blocks.${l}`;
     const at = (suffix: string) => `${b}.${suffix}` as HookName;
@@ -294,24 +248,25 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
       let zRaw: Value;
       if (startOrder <= order("hook_resid_pre")) {
         resid = hook(at("hook_resid_pre"), resid);
-        const heads = (v: Value) => reshape(v, ["batch", S, H, dh]);
+        const attnIn = preNorm ? featureNorm(parts, resid, `${b}.ln1`, tokenMask) : resid;
+        const heads = (v: Value) => reshape(v, ["batch", T, H, dh]);
         const q = hook(
           at("attn.hook_q"),
-          heads(linear(resid, param(`${b}.attn.W_Q`, [D, D]), param(`${b}.attn.b_Q`, [D]))),
+          heads(linear(attnIn, param(`${b}.attn.W_Q`, [D, D]), param(`${b}.attn.b_Q`, [D]))),
         );
         const k = hook(
           at("attn.hook_k"),
-          heads(linear(resid, param(`${b}.attn.W_K`, [D, D]), param(`${b}.attn.b_K`, [D]))),
+          heads(linear(attnIn, param(`${b}.attn.W_K`, [D, D]), param(`${b}.attn.b_K`, [D]))),
         );
         const v = hook(
           at("attn.hook_v"),
-          heads(linear(resid, param(`${b}.attn.W_V`, [D, D]), param(`${b}.attn.b_V`, [D]))),
+          heads(linear(attnIn, param(`${b}.attn.W_V`, [D, D]), param(`${b}.attn.b_V`, [D]))),
         );
         // scores[b, h, q, k] = (q / √dh) · k  (PyTorch scales q before the product).
         let scores = matmul(transpose(mul(q, scale), [0, 2, 1, 3]), transpose(k, [0, 2, 3, 1]));
         if (keyMask !== null) scores = where(keyMask, scores, minusInf);
         const pattern = hook(at("attn.hook_pattern"), softmax(scores, -1));
-        const zHeads = matmul(drop(l, "attn_dropout", pattern), transpose(v, [0, 2, 1, 3])); // [B, H, S, dh]
+        const zHeads = matmul(drop(l, "attn_dropout", pattern), transpose(v, [0, 2, 1, 3])); // [B, H, T, dh]
         zRaw = transpose(zHeads, [0, 2, 1, 3]);
       } else {
         // Started at this layer's z: `resid` is the fed resid_pre, q/k/v and attention are skipped.
@@ -320,20 +275,19 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
       const z = hook(at("attn.hook_z"), zRaw);
       const attnOut = hook(
         at("hook_attn_out"),
-        linear(reshape(z, ["batch", S, D]), param(`${b}.attn.W_O`, [D, D]), param(`${b}.attn.b_O`, [D])),
+        linear(reshape(z, ["batch", T, D]), param(`${b}.attn.W_O`, [D, D]), param(`${b}.attn.b_O`, [D])),
       );
-      resid = layerNorm(
-        add(resid, drop(l, "dropout1", attnOut)),
-        param(`${b}.ln1.weight`, [D]),
-        param(`${b}.ln1.bias`, [D]),
-        LN_EPS,
-      );
+      resid = add(resid, drop(l, "dropout1", attnOut));
+      if (!preNorm) resid = featureNorm(parts, resid, `${b}.ln1`, tokenMask);
     }
     if (startOrder <= order("hook_resid_mid")) {
       const mid = hook(at("hook_resid_mid"), resid);
+      const mlpIn = preNorm ? featureNorm(parts, mid, `${b}.ln2`, tokenMask) : mid;
       const post = hook(
         at("mlp.hook_post"),
-        relu(linear(mid, param(`${b}.mlp.W_in`, [config.ff, D]), param(`${b}.mlp.b_in`, [config.ff]))),
+        activation(
+          linear(mlpIn, param(`${b}.mlp.W_in`, [config.ff, D]), param(`${b}.mlp.b_in`, [config.ff])),
+        ),
       );
       const mlpOut = hook(
         at("hook_mlp_out"),
@@ -343,12 +297,8 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
           param(`${b}.mlp.b_out`, [D]),
         ),
       );
-      resid = layerNorm(
-        add(mid, drop(l, "dropout2", mlpOut)),
-        param(`${b}.ln2.weight`, [D]),
-        param(`${b}.ln2.bias`, [D]),
-        LN_EPS,
-      );
+      resid = add(mid, drop(l, "dropout2", mlpOut));
+      if (!preNorm) resid = featureNorm(parts, resid, `${b}.ln2`, tokenMask);
     }
     resid = hook(at("hook_resid_post"), resid);
   }
@@ -357,17 +307,25 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
   let pooled: Value;
   if (startAt === "hook_pooled") pooled = hook("hook_pooled", resid);
   else {
-    // Padded steps are -inf so the max over time ignores them (AdaptiveMaxPool1d on valid steps).
-    const valid = mask === null ? resid : where(reshape(mask, ["batch", S, 1]), resid, minusInf);
-    pooled = hook("hook_pooled", reduceMax(valid, [1], false));
+    if (config.finalNorm) resid = featureNorm(parts, resid, "ln_final", tokenMask);
+    if (config.outputAct === "relu") resid = relu(resid);
+    else if (config.outputAct === "gelu") resid = gelu(resid);
+    pooled = hook("hook_pooled", poolTokens(parts, resid, tokenMask));
   }
-  // The classifier runs on [batch, 1, D]. Written plainly on [batch, D], ONNX Runtime's own fusions
+  // The classifier runs on [batch, 1, P]. Written plainly on [batch, P], ONNX Runtime's own fusions
   // of MatMul(x, Transpose(W)) + Add (Gemm with transB) produce an invalid model when x is also a
   // graph output (a cached hook_pooled): "node input ... is not a graph input, initializer, or output
   // of a previous node". The emitter now writes linear layers as Gemm itself (onnx-fusions.ts, tested
   // on exactly that graph), so this reshape only matters for `toOnnx(..., { fuse: false })`.
-  const pooled3 = reshape(pooled, ["batch", 1, D]);
-  const classified = linear(pooled3, param("unembed.W_U", [K, D]), param("unembed.b_U", [K]));
+  const P = pooledWidth(config);
+  let headIn = reshape(pooled, ["batch", 1, P]);
+  let headWidth = P;
+  if (config.headHidden > 0) {
+    const Hh = config.headHidden;
+    headIn = activation(linear(headIn, param("unembed.W_hidden", [Hh, P]), param("unembed.b_hidden", [Hh])));
+    headWidth = Hh;
+  }
+  const classified = linear(headIn, param("unembed.W_U", [K, headWidth]), param("unembed.b_U", [K]));
   const logits = hook("logits", reshape(classified, ["batch", K]));
   g.output("logits", logits);
   for (const h of cache) if (h !== "logits") outputs.push(h);

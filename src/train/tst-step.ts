@@ -13,7 +13,7 @@ export interface StepOutput {
   logits: Float32Array;
   /** d loss / d p for every trainable parameter. */
   grads: Map<string, Float32Array>;
-  /** Per BatchNorm layer (e.g. `embed.bn1`): batch mean, biased batch variance, values per channel. */
+  /** Per BatchNorm layer (e.g. `embed.bn1`, `blocks.0.ln1`): batch mean, biased batch variance, values per channel. */
   batchNorm: Map<string, { mean: Float32Array; variance: Float32Array; count: number }>;
 }
 
@@ -78,7 +78,11 @@ export async function trainStep(
       batchNorm.set(layer, {
         mean: result[name].data as Float32Array,
         variance: result[`bn:${layer}.batch_var`].data as Float32Array,
-        count: B * S,
+        // Encoder BatchNorms count the real tokens they averaged over; the conv stack's, B×S steps.
+        count:
+          result[`bn:${layer}.count`] === undefined
+            ? B * S
+            : (result[`bn:${layer}.count`].data as Float32Array)[0],
       });
     }
   }

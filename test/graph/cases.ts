@@ -14,9 +14,11 @@ import {
   div,
   dropout,
   equal,
+  erf,
   exp,
   expandAs,
   gather,
+  gelu,
   greater,
   layerNorm,
   linear,
@@ -140,6 +142,22 @@ export const differentiableCases: OpCase[] = [
     build: (g) => {
       const x = input(g, "x", [B, 5]);
       return { out: relu(x), wrt: [x] };
+    },
+  },
+  {
+    name: "gelu, exact erf form, both signs",
+    range: [-3, 3],
+    build: (g) => {
+      const x = input(g, "x", [B, 5]);
+      return { out: gelu(x), wrt: [x] };
+    },
+  },
+  {
+    name: "erf",
+    range: [-2, 2],
+    build: (g) => {
+      const x = input(g, "x", [B, 4]);
+      return { out: erf(x), wrt: [x] };
     },
   },
   {

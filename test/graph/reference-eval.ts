@@ -11,6 +11,7 @@
 import type { DType, Graph, Node, Shape, Value } from "../../src/graph/ir.js";
 import type { OpName } from "../../src/graph/ops/names.js";
 import { LOWEST_FLOAT32 } from "../../src/graph/ops/softmax.js";
+import { erfc } from "../../src/stats/special.js";
 
 export interface Tensor64 {
   readonly data: Float64Array;
@@ -186,6 +187,8 @@ const kernels: Record<OpName, Kernel> = {
   Equal: (x) => elementwise("bool", x, (a, b) => bool(a === b)),
   Where: ([c, a, b]) => elementwise(a.dtype, [c, a, b], (cv, av, bv) => (cv !== 0 ? av : bv)),
   Relu: (x) => elementwise(f32, x, (a) => Math.max(a, 0)),
+  Erf: (x) => elementwise(f32, x, (a) => 1 - erfc(a)),
+  Gelu: (x) => elementwise(f32, x, (a) => 0.5 * a * erfc(-a / Math.SQRT2)),
   Sqrt: (x) => elementwise(f32, x, Math.sqrt),
   Exp: (x) => elementwise(f32, x, Math.exp),
   Log: (x) => elementwise(f32, x, Math.log),

@@ -9,6 +9,8 @@ export type OpName =
   | "Div"
   | "MatMul"
   | "Relu"
+  | "Gelu"
+  | "Erf"
   | "ReduceSum"
   | "Reshape"
   | "Transpose"

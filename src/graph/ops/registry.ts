@@ -6,9 +6,11 @@ import { convDef } from "./conv.js";
 import { countElementsDef } from "./count-elements.js";
 import { divDef } from "./div.js";
 import { equalDef } from "./equal.js";
+import { erfDef } from "./erf.js";
 import { expDef } from "./exp.js";
 import { expandDef } from "./expand.js";
 import { gatherDef } from "./gather.js";
+import { geluDef } from "./gelu.js";
 import { greaterDef } from "./greater.js";
 import { layerNormDef } from "./layer-norm.js";
 import { logDef } from "./log.js";
@@ -43,6 +45,8 @@ export const opDefs: Record<OpName, OpDef> = {
   Div: divDef,
   MatMul: matmulDef,
   Relu: reluDef,
+  Gelu: geluDef,
+  Erf: erfDef,
   ReduceSum: reduceSumDef,
   Reshape: reshapeDef,
   Transpose: transposeDef,
