@@ -3,6 +3,7 @@ import { type ArchMap, ONNX_ROUTE_HINT } from "./arch-map.js";
 import { makeConfig, pooledWidth, type TSTConfig, tokenCount } from "./config.js";
 import { assertFiniteWeights } from "./finite-weights.js";
 import { numel, paramShapes } from "./param-names.js";
+import { sinusoidalTable } from "./pooling.js";
 import type { ReferenceImport, ReferenceTensor } from "./reference-keys.js";
 
 /** What the map cannot say and the weights cannot tell; command-line flags win over the map's fields. */
@@ -426,23 +427,17 @@ function checkSinusoidalBuffer(
 export const SINUSOIDAL_TOLERANCE = 1e-4;
 
 /**
- * Largest difference between the first T rows of `data` ([≥T, D] row-major) and the sinusoidal
- * table of Vaswani et al. 2017 as FAMILY.md defines it: pe[p, 2i] = sin(p·e^{−2i·ln(10000)/D}),
- * pe[p, 2i+1] = cos(…). Infinity when `data` has fewer than T rows.
+ * Largest difference between the first T rows of `data` ([≥T, D] row-major) and the family's
+ * sinusoidal table ({@link sinusoidalTable}); Infinity when `data` has fewer than T rows.
  *
  * @example
  * sinusoidalDistance(table.data, 25, 64) <= SINUSOIDAL_TOLERANCE;
  */
 export function sinusoidalDistance(data: ArrayLike<number>, T: number, D: number): number {
   if (data.length < T * D) return Number.POSITIVE_INFINITY;
+  const want = sinusoidalTable(T, D);
   let worst = 0;
-  for (let p = 0; p < T; p++) {
-    for (let j = 0; j < D; j++) {
-      const angle = p * Math.exp((-(j - (j % 2)) * Math.log(10000)) / D);
-      const want = j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
-      worst = Math.max(worst, Math.abs(data[p * D + j] - want));
-    }
-  }
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(data[i] - want[i]));
   return worst;
 }
 
