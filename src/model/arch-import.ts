@@ -137,7 +137,7 @@ function inferConfig(
         t === undefined
           ? `missing key ${key} (map field ${field}), needed for ${what}${where}`
           : `${key} (map field ${field}) has shape [${t.shape}], too few axes for ${what}${where}`,
-        { file, field, hint: `keys found: ${sample([...sd.keys()])}` },
+        { file, field, hint: `${nearbyKeys(sd, key)}; fix the map's ${field}` },
       );
     }
     return t.shape[axis];
@@ -463,6 +463,21 @@ function escapeRegExp(text: string): string {
 /** `*` matches any run of characters; everything else literally. */
 function globMatch(glob: string, key: string): boolean {
   return new RegExp(`^${glob.split("*").map(escapeRegExp).join(".*")}$`).test(key);
+}
+
+/**
+ * The modules next to a missing key: the children of its nearest ancestor that has any keys
+ * (`keys under encoder.layers.0: self_attn, linear1, …`), which is where a misnamed key usually is.
+ */
+function nearbyKeys(sd: ReadonlyMap<string, ReferenceTensor>, key: string): string {
+  const parts = key.split(".");
+  for (let n = parts.length - 1; n >= 1; n--) {
+    const prefix = `${parts.slice(0, n).join(".")}.`;
+    const children = new Set<string>();
+    for (const k of sd.keys()) if (k.startsWith(prefix)) children.add(k.slice(prefix.length).split(".")[0]);
+    if (children.size > 0) return `keys under ${prefix.slice(0, -1)}: ${[...children].join(", ")}`;
+  }
+  return `keys found: ${sample([...sd.keys()])}`;
 }
 
 function sample(keys: readonly string[]): string {
