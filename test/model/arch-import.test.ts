@@ -83,6 +83,31 @@ describe("shipped maps", () => {
     expect(weights.get("ln_final.weight")).toEqual(sd.get("ln_out.weight")!.data);
   });
 
+  it("a Linear patch stem, step-major or channel-major, gives the same W_in as the Conv1d it equals", () => {
+    const file = fileURLToPath(new URL("../fixtures/stock/patch_separate_qkv.map.json", import.meta.url));
+    const sd = readPth(stock("patch_separate_qkv"));
+    const conv = sd.get("patch_embed.weight")!;
+    const [D, C, P] = conv.shape;
+    const want = importArchStateDict(sd, readArchMap(file).map, {}).weights.get("embed.W_in")!;
+    for (const order of ["step_major", "channel_major"] as const) {
+      const data = new Float32Array(D * P * C);
+      for (let d = 0; d < D; d++) {
+        for (let c = 0; c < C; c++) {
+          for (let i = 0; i < P; i++) {
+            const at = order === "step_major" ? i * C + c : c * P + i;
+            data[d * P * C + at] = conv.data[d * C * P + c * P + i];
+          }
+        }
+      }
+      const linear = new Map(sd);
+      linear.set("patch_embed.weight", { shape: [D, P * C], data, dtype: "float32" });
+      const raw = JSON.parse(readFileSync(file, "utf8"));
+      raw.stem.order = order;
+      const { weights } = importArchStateDict(linear, parseArchMap(raw, file), {});
+      expect(weights.get("embed.W_in"), order).toEqual(want);
+    }
+  });
+
   it("a positional table longer than the series is cut to its first rows (--seq-len)", () => {
     const sd = readPth(stock("torch_encoder"));
     const { config, weights } = importArchStateDict(sd, readArchMap("torch-encoder").map, {
