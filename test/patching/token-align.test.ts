@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { runBaselines } from "../../src/baselines/run-baselines.js";
 import { makeConfig, tokenCount, tokenLengths } from "../../src/model/config.js";
 import { HookedTST } from "../../src/model/hooked-tst.js";
 import { alignPair } from "../../src/patching/align.js";
@@ -58,6 +59,11 @@ describe("patching a patch-stem model: positions are tokens", () => {
     expect(a.overlap).toBeCloseTo(4 / 6, 12);
     expect(Array.from(a.writeSteps ?? [])).toEqual([1, 1, 1, 1, 0, 0]);
     expect(presetComponents(config, "head-pos")).toHaveLength(config.layers * config.heads * T);
+  });
+
+  it("the gradient baselines, which index rows by time step, refuse it", async () => {
+    const inputs = { ...table, trueClass: [0, 1] };
+    await expect(runBaselines(model, inputs, [pair])).rejects.toThrow(/tokens are its time steps/);
   });
 
   it("position patches past the source's real tokens are not applicable; a whole-layer patch writes only shared tokens", async () => {
