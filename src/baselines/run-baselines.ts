@@ -2,6 +2,8 @@
  * All baselines on the same pairs as exact patching, and how far each agrees with it: the
  * `baselines` study stage and `tspatch baselines`.
  */
+import { inputError } from "../errors.js";
+import { tokenCount } from "../model/config.js";
 import type { HookedTST } from "../model/hooked-tst.js";
 import type { InputTable } from "../patching/engine.js";
 import { presetComponents } from "../patching/presets.js";
@@ -125,6 +127,13 @@ export async function runBaselines(
   options: BaselineOptions = {},
 ): Promise<BaselineResult> {
   const { layers: L, heads: H, seqLen: S, channels: C } = model.config;
+  // The gradient baselines index hook rows by time step; a model with other tokens is refused.
+  if (tokenCount(model.config) !== S) {
+    throw inputError("the baselines need a model whose tokens are its time steps", {
+      field: "--baselines",
+      hint: "use a conv or linear stem without --cls, or leave out --baselines (exact patching works on every model)",
+    });
+  }
   const metric = options.metric ?? "dp_true";
   const seed = options.seed ?? 0;
   const seconds: Record<string, number> = {};

@@ -1,4 +1,5 @@
 import { inputError } from "../errors.js";
+import { type TSTConfig, tokenCount, tokenLengths } from "../model/config.js";
 import type { InputTable } from "./engine.js";
 import { ALIGNMENTS, type Alignment, type Pair } from "./types.js";
 
@@ -8,6 +9,11 @@ import { ALIGNMENTS, type Alignment, type Pair } from "./types.js";
  * holds no time step of that input (in layer 0 an activation computed from zeros, later an
  * attention average), so copying it into a real step of the other input patches in something the
  * source never had, and copying a real step into the other's padding changes nothing.
+ *
+ * Positions are the model's tokens: time steps for the conv and linear stems; patch windows (and
+ * the CLS token, always real) otherwise, a token being real when its window's first step is
+ * (`tokenLengths` in model/config.ts, the one mapping). Counts, overlap and step masks below are
+ * in tokens; for a model whose tokens are its steps they are the steps.
  *
  * `overlap` therefore writes only the steps real in both inputs. Steps that are padding in the
  * target never reach the output (they are masked as attention keys and in the max-pool, and every
@@ -20,9 +26,9 @@ import { ALIGNMENTS, type Alignment, type Pair } from "./types.js";
  * resampled source; see {@link alignInputs} for why the input and not the cached activations.
  */
 
-/** How one pair's inputs line up. */
+/** How one pair's inputs line up (in tokens: steps for a model whose tokens are its steps). */
 export interface PairAlignment {
-  /** Real steps of the source and of the target. */
+  /** Real tokens of the source and of the target. */
   readonly sourceSteps: number;
   readonly targetSteps: number;
   /** Steps real in both inputs: what a whole-sequence patch writes. */
@@ -38,43 +44,73 @@ export interface PairAlignment {
   readonly writeSteps: Uint8Array | null;
 }
 
+/** The fields of a model config that decide its tokens. */
+export type TokenLayout = Pick<TSTConfig, "seqLen" | "stem" | "patchLen" | "patchStride" | "cls">;
+
 /**
- * How the rows `source` and `target` of `table` line up, step by step.
+ * Which tokens of one right-padded row are real (1), from its step mask: the step mask itself
+ * when tokens are steps, else the first `tokenLengths` tokens.
+ */
+function tokenRow(layout: TokenLayout, steps: Uint8Array): Uint8Array {
+  if (layout.stem !== "patch" && !layout.cls) return steps;
+  let real = 0;
+  for (const v of steps) if (v !== 0) real++;
+  const [n] = tokenLengths(layout, [real]);
+  const row = new Uint8Array(tokenCount(layout));
+  row.fill(1, 0, n);
+  return row;
+}
+
+/**
+ * How the rows `source` and `target` of `table` line up, token by token (see the file comment);
+ * `model` is the model's config, or its seqLen for a model whose tokens are its steps.
  *
  * @example
- * alignPair(inputs, 3, 7, 29); // { sourceSteps: 10, targetSteps: 25, patchedSteps: 10, overlap: 0.4, ... }
+ * alignPair(inputs, 3, 7, model.config); // { sourceSteps: 10, targetSteps: 25, patchedSteps: 10, overlap: 0.4, ... }
  */
-export function alignPair(table: InputTable, source: number, target: number, seqLen: number): PairAlignment {
+export function alignPair(
+  table: InputTable,
+  source: number,
+  target: number,
+  model: TokenLayout | number,
+): PairAlignment {
+  // A bare length: a model whose tokens are its steps.
+  const layout: TokenLayout =
+    typeof model === "number"
+      ? { seqLen: model, stem: "conv", patchLen: 0, patchStride: 0, cls: false }
+      : model;
+  const seqLen = layout.seqLen;
+  const T = tokenCount(layout);
   if (table.mask === null) {
     return {
-      sourceSteps: seqLen,
-      targetSteps: seqLen,
-      patchedSteps: seqLen,
+      sourceSteps: T,
+      targetSteps: T,
+      patchedSteps: T,
       overlap: 1,
       shared: null,
       writeSteps: null,
     };
   }
-  const s = table.mask.subarray(source * seqLen, (source + 1) * seqLen);
-  const t = table.mask.subarray(target * seqLen, (target + 1) * seqLen);
+  const s = tokenRow(layout, table.mask.subarray(source * seqLen, (source + 1) * seqLen));
+  const t = tokenRow(layout, table.mask.subarray(target * seqLen, (target + 1) * seqLen));
   let sourceSteps = 0;
   let targetSteps = 0;
   let patchedSteps = 0;
   let targetOnly = 0;
-  for (let i = 0; i < seqLen; i++) {
+  for (let i = 0; i < T; i++) {
     if (s[i] !== 0) sourceSteps++;
     if (t[i] !== 0) targetSteps++;
     if (s[i] !== 0 && t[i] !== 0) patchedSteps++;
     else if (t[i] !== 0) targetOnly++;
   }
-  const shared = new Uint8Array(seqLen);
-  for (let i = 0; i < seqLen; i++) shared[i] = s[i] !== 0 && t[i] !== 0 ? 1 : 0;
+  const shared = new Uint8Array(T);
+  for (let i = 0; i < T; i++) shared[i] = s[i] !== 0 && t[i] !== 0 ? 1 : 0;
   return {
     sourceSteps,
     targetSteps,
     patchedSteps,
     overlap: targetSteps === 0 ? 0 : patchedSteps / targetSteps,
-    shared: patchedSteps === seqLen ? null : shared,
+    shared: patchedSteps === T ? null : shared,
     writeSteps: targetOnly === 0 ? null : shared,
   };
 }

@@ -1,4 +1,5 @@
 import { InterruptedError } from "../errors.js";
+import { tokenCount } from "../model/config.js";
 import type { HookedTST, PatchValue } from "../model/hooked-tst.js";
 import { type HookName, hookOrder, hookShape, parseHook, startInputHooks } from "../model/hooks.js";
 import { type PatchSite, siteMask } from "./setters.js";
@@ -327,7 +328,7 @@ function restrictToSteps(
   mask: { dims: number[]; data: Uint8Array },
   steps: Uint8Array,
 ): { dims: number[]; data: Uint8Array } {
-  const S = model.config.seqLen;
+  const S = tokenCount(model.config);
   if (hook.endsWith("hook_pattern") || steps.length !== S) {
     throw new Error(`patching engine: a step mask needs a hook with a time axis first and ${S} steps`);
   }

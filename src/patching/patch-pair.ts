@@ -88,7 +88,7 @@ export async function patchPair(
     headMode,
     align,
     alignment: {
-      sourceSteps: alignPair(table, source, target, seqLen).sourceSteps,
+      sourceSteps: alignPair(table, source, target, model.config).sourceSteps,
       targetSteps: a.targetSteps,
       patchedSteps: a.patchedSteps,
       overlap: a.overlap,

@@ -83,7 +83,7 @@ export async function pathRuns(
   const fetch = new Set<HookName>();
   for (const pair of pairs) {
     // Overlap alignment: the sender's value is written only at steps real in both inputs (align.ts).
-    const steps = alignPair(table, pair.source, pair.target, model.config.seqLen).writeSteps ?? undefined;
+    const steps = alignPair(table, pair.source, pair.target, model.config).writeSteps ?? undefined;
     for (const [key, sender] of senders) {
       const patches: { site: PatchSite; value: Float32Array; steps?: Uint8Array }[] = [
         {

@@ -1,5 +1,5 @@
 import { inputError } from "../errors.js";
-import type { TSTConfig } from "../model/config.js";
+import { type TSTConfig, tokenCount } from "../model/config.js";
 import { validateComponent } from "./setters.js";
 import type { Component, HeadMode, HeadRef, ReceiverInput } from "./types.js";
 
@@ -36,7 +36,8 @@ export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
  * presetComponents(config, "heads", "z").length; // 24 for 3 layers × 8 heads
  */
 export function presetComponents(config: TSTConfig, preset: PresetName, mode: HeadMode = "z"): Component[] {
-  const { layers: L, heads: H, seqLen: S } = config;
+  const { layers: L, heads: H } = config;
+  const S = tokenCount(config);
   const range = (n: number) => Array.from({ length: n }, (_, i) => i);
   const out: Component[] = [];
   switch (preset) {

@@ -1,5 +1,5 @@
 import { inputError } from "../errors.js";
-import type { TSTConfig } from "../model/config.js";
+import { type TSTConfig, tokenCount } from "../model/config.js";
 import { type HookName, hookShape } from "../model/hooks.js";
 import type { Component } from "./types.js";
 
@@ -131,10 +131,11 @@ export function validateComponent(config: TSTConfig, component: Component): void
     }
   };
   const position = (p: number | undefined, what: string) => {
-    if (p !== undefined && !(Number.isInteger(p) && p >= 0 && p < config.seqLen)) {
+    const T = tokenCount(config);
+    if (p !== undefined && !(Number.isInteger(p) && p >= 0 && p < T)) {
       throw inputError(`${what}: position ${p} does not exist`, {
         field: "component",
-        hint: `positions are 0..${config.seqLen - 1}`,
+        hint: `positions are tokens 0..${T - 1}`,
       });
     }
   };

@@ -195,7 +195,7 @@ export async function sweep(
       const source = score(cache.logitsOf(run.source));
       const target = score(cache.logitsOf(run.target));
       const a = runs.alignments[i];
-      const original = alignPair(table, pair.source, pair.target, model.config.seqLen);
+      const original = alignPair(table, pair.source, pair.target, model.config);
       const rows = components.map((_, j) => {
         const status = runs.status[i * components.length + j];
         return {
@@ -286,9 +286,8 @@ export async function patchedChunk(
   components: readonly Component[],
   options: PathOptions = {},
 ): Promise<ChunkRuns> {
-  const S = model.config.seqLen;
   const n = components.length;
-  const alignments = pairs.map((p) => alignPair(table, p.source, p.target, S));
+  const alignments = pairs.map((p) => alignPair(table, p.source, p.target, model.config));
   const status: RowStatus[] = new Array(pairs.length * n);
   const runs: PatchedRun[] = new Array(pairs.length * n);
   const paths = components.map((c, j) => ({ c, j })).filter(({ c }) => c.kind === "path");

@@ -3,6 +3,7 @@
  * analysis plan's defaults (DESIGN.md "Statistics, stated once") and the `--quick` scale.
  */
 
+import type { TSTConfig } from "../model/config.js";
 import type { StudyComponentKind, StudyCorrection, StudyMetric, StudyTest } from "./results-schema.js";
 
 export interface StudyConfig {
@@ -28,7 +29,13 @@ export interface StudyConfig {
   /** Seeds by purpose. */
   seeds: { train: number; pairs: number; stats: number };
   /** Training settings when `model` is `train`. */
-  training: { epochs: number; patience: number; batchSize: number };
+  training: {
+    epochs: number;
+    patience: number;
+    batchSize: number;
+    /** Architecture of the trained model where it differs from the study's TST (absent: the TST). */
+    architecture?: Partial<Omit<TSTConfig, "channels" | "seqLen" | "classes">>;
+  };
   bootstrapResamples: number;
   /** Compatibility switches with the published study. */
   pairsFile: string | null;

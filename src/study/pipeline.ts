@@ -317,6 +317,7 @@ class StudyState {
           epochs: this.config.training.epochs,
           patience: this.config.training.patience,
           batchSize: this.config.training.batchSize,
+          architecture: this.config.training.architecture,
           resume: existsSync(checkpointPathOf(dir)),
           signal: this.options.signal,
           onProgress: bar,

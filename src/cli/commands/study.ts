@@ -12,11 +12,16 @@ import {
   type StudyComponentKind,
   type StudyResults,
 } from "../../study/results-schema.js";
+import {
+  type ArchitectureFlags,
+  addArchitectureOptions,
+  parseArchitectureFlags,
+} from "../architecture-flags.js";
 import { type CommandContext, printJson } from "../context.js";
 import { MEMORY_BUDGET_OPTION, memoryBudget, patchedRunCost, planMemory } from "../memory-plan.js";
 import { formatSeconds, progressBar } from "../progress.js";
 
-interface StudyFlags {
+export interface StudyFlags extends ArchitectureFlags {
   dataset?: string;
   data?: string;
   split: string;
@@ -77,7 +82,7 @@ const KIND_FLAGS: Record<string, StudyComponentKind> = {
  * await runCli(["study", "--quick", "--out", "runs/jv"], memoryIO());
  */
 export function register(program: Command, ctx: CommandContext): void {
-  program
+  const command = program
     .command("study")
     .description(
       "The whole analysis: train (or load) a model, build pairs, sweep heads, layers, MLPs and head × time step, " +
@@ -138,49 +143,49 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--offline", "never download datasets")
     .option("--quiet", "no progress bars")
     .option("--no-report", "skip the figures and report.html (results.json and the tables only)")
-    .option("--json", "print the summary as JSON")
-    .action(async (flags: StudyFlags) => {
-      const started = performance.now();
-      flags.noReport = flags.report === false;
-      const config = studyConfig(flags, ctx.io.cwd);
-      const shard = flags.shard === undefined ? null : parseShard(flags.shard);
-      const out = resolve(ctx.io.cwd, flags.out ?? `runs/${outName(config.dataset)}`);
-      // Only an explicit budget changes the runtime batches: the default depends on free memory.
-      const budget = flags.memoryBudget === undefined ? null : memoryBudget(flags.memoryBudget);
-      const run = await runStudy({
-        config,
-        out,
-        resume: flags.resume,
-        shard,
-        data: {
-          cwd: ctx.io.cwd,
-          env: ctx.io.env,
-          dataDir: flags.dataDir,
-          download: flags.offline ? false : undefined,
-        },
-        signal: ctx.signal,
-        progress: (stage, unit) => progressBar(ctx.io, stage, { unit, quiet: flags.quiet }),
-        log: flags.quiet ? undefined : (line) => ctx.io.stderr(`study: ${line}\n`),
-        warn: (line) => ctx.io.stderr(`${line}\n`),
-        memoryPlan:
-          budget === null
-            ? undefined
-            : (model, masked) => planMemory(model, patchedRunCost(model, masked), budget, 256),
-        finalStages: flags.noReport ? [] : [REPORT_STAGE],
-      });
-      const seconds = (performance.now() - started) / 1000;
-      if (run.results === null) {
-        const summary = { out, shard: flags.shard, stages: run.timings, seconds: Number(seconds.toFixed(3)) };
-        if (flags.json) printJson(ctx, summary);
-        else
-          ctx.io.stdout(
-            `shard ${flags.shard} done in ${formatSeconds(seconds)}: ${out}\nmerge the shards with: tspatch merge <shard dirs> --out <dir>\n`,
-          );
-        return;
-      }
-      if (flags.json) printJson(ctx, summaryJson(run.results, out, seconds));
-      else ctx.io.stdout(summaryText(run.results, out, seconds));
+    .option("--json", "print the summary as JSON");
+  addArchitectureOptions(command).action(async (flags: StudyFlags) => {
+    const started = performance.now();
+    flags.noReport = flags.report === false;
+    const config = studyConfig(flags, ctx.io.cwd);
+    const shard = flags.shard === undefined ? null : parseShard(flags.shard);
+    const out = resolve(ctx.io.cwd, flags.out ?? `runs/${outName(config.dataset)}`);
+    // Only an explicit budget changes the runtime batches: the default depends on free memory.
+    const budget = flags.memoryBudget === undefined ? null : memoryBudget(flags.memoryBudget);
+    const run = await runStudy({
+      config,
+      out,
+      resume: flags.resume,
+      shard,
+      data: {
+        cwd: ctx.io.cwd,
+        env: ctx.io.env,
+        dataDir: flags.dataDir,
+        download: flags.offline ? false : undefined,
+      },
+      signal: ctx.signal,
+      progress: (stage, unit) => progressBar(ctx.io, stage, { unit, quiet: flags.quiet }),
+      log: flags.quiet ? undefined : (line) => ctx.io.stderr(`study: ${line}\n`),
+      warn: (line) => ctx.io.stderr(`${line}\n`),
+      memoryPlan:
+        budget === null
+          ? undefined
+          : (model, masked) => planMemory(model, patchedRunCost(model, masked), budget, 256),
+      finalStages: flags.noReport ? [] : [REPORT_STAGE],
     });
+    const seconds = (performance.now() - started) / 1000;
+    if (run.results === null) {
+      const summary = { out, shard: flags.shard, stages: run.timings, seconds: Number(seconds.toFixed(3)) };
+      if (flags.json) printJson(ctx, summary);
+      else
+        ctx.io.stdout(
+          `shard ${flags.shard} done in ${formatSeconds(seconds)}: ${out}\nmerge the shards with: tspatch merge <shard dirs> --out <dir>\n`,
+        );
+      return;
+    }
+    if (flags.json) printJson(ctx, summaryJson(run.results, out, seconds));
+    else ctx.io.stdout(summaryText(run.results, out, seconds));
+  });
 }
 
 /** The configuration from the flags: the plan's defaults, `--quick`'s scale, then explicit flags. */
@@ -249,7 +254,11 @@ export function studyConfig(flags: StudyFlags, cwd: string): StudyConfig {
       flags.maxTargetsPerClass === undefined
         ? config.maxTargetsPerClass
         : integer(flags.maxTargetsPerClass, "--max-targets-per-class", 1, 0),
-    training: { ...config.training, epochs: integer(flags.epochs, "--epochs", 1, config.training.epochs) },
+    training: {
+      ...config.training,
+      epochs: integer(flags.epochs, "--epochs", 1, config.training.epochs),
+      ...trainedArchitecture(flags, model),
+    },
     bootstrapResamples: integer(flags.resamples, "--resamples", 100, config.bootstrapResamples),
     pairsFile: flags.pairsFile === undefined ? null : resolve(cwd, flags.pairsFile),
     sesoi: parseSesoi(flags.sesoi),
@@ -366,4 +375,21 @@ export function summaryJson(results: StudyResults, out: string, seconds: number)
     reproduction: results.reproduction?.counts ?? null,
     seconds: Number(seconds.toFixed(3)),
   };
+}
+
+/** The architecture flags of a study that trains its model; refused when it loads one instead. */
+function trainedArchitecture(
+  flags: StudyFlags,
+  model: string,
+): Pick<StudyConfig["training"], "architecture"> {
+  const architecture = parseArchitectureFlags(flags);
+  const given = Object.keys(architecture);
+  if (given.length === 0) return {};
+  if (model !== "train") {
+    throw inputError("architecture flags apply only when the study trains its model", {
+      field: "--model",
+      hint: "drop the architecture flags (the loaded model has its own), or use --model train",
+    });
+  }
+  return { architecture };
 }

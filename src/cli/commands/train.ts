@@ -8,6 +8,12 @@ import { inputError } from "../../errors.js";
 import { Runtime } from "../../runtime/session.js";
 import type { EpochRecord } from "../../train/checkpoint.js";
 import { checkpointPathOf, type TrainModelResult, trainModel } from "../../train/train-model.js";
+import {
+  type ArchitectureFlags,
+  addArchitectureOptions,
+  architectureError,
+  parseArchitectureFlags,
+} from "../architecture-flags.js";
 import { checkOutputs } from "../check-outputs.js";
 import type { CommandContext } from "../context.js";
 import { checkDataDir } from "../data-dir-flag.js";
@@ -19,7 +25,7 @@ import { formatSeconds, progressBar } from "../progress.js";
 const MAX_EPOCHS = 1_000_000;
 const MAX_BATCH_SIZE = 1 << 20;
 
-interface TrainFlags {
+interface TrainFlags extends ArchitectureFlags {
   data?: string;
   /** The older name of --data. */
   dataset?: string;
@@ -50,7 +56,7 @@ interface TrainFlags {
  * await runCli(["train", "--data", "JapaneseVowels", "--seeds", "0,1,2", "--json"], memoryIO());
  */
 export function register(program: Command, ctx: CommandContext): void {
-  program
+  const command = program
     .command("train")
     .description(
       "Train a Time Series Transformer on a dataset and write a model directory (config.json, weights.safetensors, metrics.json, model.onnx)",
@@ -81,26 +87,26 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--resume", "continue an interrupted run from <out>/checkpoint.safetensors")
     .option("--json", "print one JSON object per line (epochs and results) on stdout")
     .option("--quiet", "no progress output")
-    .option(...MEMORY_BUDGET_OPTION)
-    .action(async (flags: TrainFlags) => {
-      const settings = parseFlags(flags, ctx.io.cwd);
-      checkDataDir(flags.dataDir, ctx.io.cwd);
-      const outs = settings.seeds.map((seed) => outDir(settings, flags, seed));
-      checkOutputs({
-        outputs: outs.map((path) => ({ path, flag: "--out", kind: "directory" })),
-        inputs: isDatasetPath(settings.data, ctx.io.cwd)
-          ? [{ path: resolve(ctx.io.cwd, settings.data), flag: "--data" }]
-          : [],
-      });
-      const runtime = new Runtime(settings.threads === undefined ? {} : { threads: settings.threads });
-      try {
-        for (const [k, seed] of settings.seeds.entries()) {
-          await trainOneSeed(ctx, flags, settings, seed, outs[k], runtime);
-        }
-      } finally {
-        await runtime.release();
-      }
+    .option(...MEMORY_BUDGET_OPTION);
+  addArchitectureOptions(command).action(async (flags: TrainFlags) => {
+    const settings = parseFlags(flags, ctx.io.cwd);
+    checkDataDir(flags.dataDir, ctx.io.cwd);
+    const outs = settings.seeds.map((seed) => outDir(settings, flags, seed));
+    checkOutputs({
+      outputs: outs.map((path) => ({ path, flag: "--out", kind: "directory" })),
+      inputs: isDatasetPath(settings.data, ctx.io.cwd)
+        ? [{ path: resolve(ctx.io.cwd, settings.data), flag: "--data" }]
+        : [],
     });
+    const runtime = new Runtime(settings.threads === undefined ? {} : { threads: settings.threads });
+    try {
+      for (const [k, seed] of settings.seeds.entries()) {
+        await trainOneSeed(ctx, flags, settings, seed, outs[k], runtime);
+      }
+    } finally {
+      await runtime.release();
+    }
+  });
 }
 
 type Settings = ReturnType<typeof parseFlags>;
@@ -139,37 +145,41 @@ async function trainOneSeed(
   let epochIndex = 0;
   let bar = progressBar(io, label(1, settings.epochs), { unit: "steps", quiet });
   const epochSeconds: number[] = [];
-  const result: TrainModelResult = await trainModel({
-    dataset: settings.data,
-    out,
-    epochs: settings.epochs,
-    batchSize: settings.batchSize,
-    lr: settings.lr,
-    weightDecay: settings.weightDecay,
-    valFraction: settings.valFraction,
-    patience: settings.patience,
-    seed,
-    normalize: settings.normalize,
-    resume,
-    runtime,
-    memoryBudget: settings.memoryBudget.bytes,
-    memoryBudgetIsDefault: !settings.memoryBudget.strict,
-    signal: ctx.signal,
-    data: { dataDir: flags.dataDir, env: io.env, cwd: io.cwd, download: flags.offline ? false : undefined },
-    onProgress: (done, total, detail) => bar(done, total, detail),
-    onEpoch: (record: EpochRecord, epochs: number) => {
-      bar.finish();
-      epochSeconds.push(record.seconds);
-      epochIndex = record.epoch;
-      const mean = epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length;
-      if (flags.json) io.stdout(`${JSON.stringify({ event: "epoch", seed, epochs, ...record })}\n`);
-      else
-        note(
-          `${label(record.epoch, epochs)}  ${describeEpoch(record)}  ETA ≤ ${formatSeconds(mean * (epochs - record.epoch))}`,
-        );
-      bar = progressBar(io, label(epochIndex + 1, epochs), { unit: "steps", quiet });
-    },
-  });
+  // A combination that only fails against the data (a patch longer than the series) names its flag too.
+  const result: TrainModelResult = await architectureError(() =>
+    trainModel({
+      architecture: settings.architecture,
+      dataset: settings.data,
+      out,
+      epochs: settings.epochs,
+      batchSize: settings.batchSize,
+      lr: settings.lr,
+      weightDecay: settings.weightDecay,
+      valFraction: settings.valFraction,
+      patience: settings.patience,
+      seed,
+      normalize: settings.normalize,
+      resume,
+      runtime,
+      memoryBudget: settings.memoryBudget.bytes,
+      memoryBudgetIsDefault: !settings.memoryBudget.strict,
+      signal: ctx.signal,
+      data: { dataDir: flags.dataDir, env: io.env, cwd: io.cwd, download: flags.offline ? false : undefined },
+      onProgress: (done, total, detail) => bar(done, total, detail),
+      onEpoch: (record: EpochRecord, epochs: number) => {
+        bar.finish();
+        epochSeconds.push(record.seconds);
+        epochIndex = record.epoch;
+        const mean = epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length;
+        if (flags.json) io.stdout(`${JSON.stringify({ event: "epoch", seed, epochs, ...record })}\n`);
+        else
+          note(
+            `${label(record.epoch, epochs)}  ${describeEpoch(record)}  ETA ≤ ${formatSeconds(mean * (epochs - record.epoch))}`,
+          );
+        bar = progressBar(io, label(epochIndex + 1, epochs), { unit: "steps", quiet });
+      },
+    }),
+  );
   bar.finish();
   const m = result.metrics;
   if (flags.json) {
@@ -238,6 +248,7 @@ function parseFlags(flags: TrainFlags, cwd: string) {
   }
   const cores = availableParallelism();
   return {
+    architecture: parseArchitectureFlags(flags),
     data,
     out: resolve(cwd, flags.out ?? join("models", defaultName(data, cwd))),
     epochs: int("epochs", flags.epochs, 1, MAX_EPOCHS),
