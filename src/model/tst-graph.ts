@@ -21,7 +21,9 @@
  *   residual add after W_O needs it) and `start:blocks.<l>.attn.hook_z`, and computes
  *   `hook_attn_out = z·W_Oᵀ + b_O` onward (see `startInputHooks` in hooks.ts);
  * - train mode: `labels` float32 [batch, K] (one-hot) and dropout keep-masks
- *   `dropout:blocks.<l>.<attn_dropout|dropout1|mlp_dropout|dropout2>`.
+ *   `dropout:blocks.<l>.<attn_dropout|dropout1|mlp_dropout|dropout2>`;
+ * - train mode with fed BatchNorm statistics: `loss_weight` [] and per BN layer [channels]
+ *   `bn:<layer>.mean|var|grad_shift|grad_scale` (see `fedBatchNorm`).
  *
  * Outputs: `logits`, each cached hook under its own name; train mode adds
  * `loss` (mean cross-entropy), `grad:<param>` for every trainable parameter
@@ -43,6 +45,7 @@ import {
   mul,
   reduceMax,
   reduceMean,
+  reduceSum,
   relu,
   reshape,
   softmax,
@@ -86,6 +89,12 @@ export interface TSTGraphOptions {
   dropout?: boolean;
   /** Train mode: add `grad:<param>` outputs (default true). */
   gradients?: boolean;
+  /**
+   * Train mode: where BatchNorm's statistics come from. "batch" (default): the call's own rows.
+   * "fed": a whole batch's, fed per layer with the corrections that make a micro-batch's
+   * gradients sum to the whole batch's (see `fedBatchNorm`; src/train/micro-batch.ts feeds them).
+   */
+  batchNormStats?: "batch" | "fed";
   /** Bake these inputs (parameters, `pre.shift`, `pre.scale`) into the graph as constants. */
   constants?: ReadonlyMap<string, Float32Array>;
 }
@@ -193,6 +202,7 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
   const minusInf = g.scalar(Number.NEGATIVE_INFINITY);
   const outputs: string[] = ["logits"];
   const bnOutputs: string[] = [];
+  const corrections: Value[] = []; // fed-statistics BatchNorm's loss terms (see fedBatchNorm)
 
   // --- embedding: preprocessing, conv stack, positional table ------------------------------
   let resid: Value;
@@ -208,7 +218,8 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
       const bias = param(`${p}.bias`, [cout]);
       if (train) {
         h = conv1d(h, weight, bias, Math.floor(k / 2));
-        h = relu(batchNorm(h, `embed.bn${i + 1}`, cout));
+        const norm = options.batchNormStats === "fed" ? fedBatchNorm : batchNorm;
+        h = relu(norm(h, `embed.bn${i + 1}`, cout));
       } else {
         const folded = foldBatchNorm(weight, bias, `embed.bn${i + 1}`, cout);
         h = relu(conv1d(h, folded.weight, folded.bias, Math.floor(k / 2)));
@@ -255,6 +266,35 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
     g.output(`bn:${prefix}.batch_var`, variance);
     bnOutputs.push(`bn:${prefix}.batch_mean`, `bn:${prefix}.batch_var`);
     const normalised = div(sub(h, mean), sqrt(add(variance, g.scalar(BN_EPS))));
+    return add(mul(normalised, param(`${prefix}.weight`, [channels])), param(`${prefix}.bias`, [channels]));
+  }
+
+  // Train-mode BatchNorm normalising with a whole batch's statistics while the call holds only
+  // some of its rows (a micro-batch). Forward: x̂ = (h − μ)/σ̂ with the fed μ and biased σ², so
+  // the outputs are the whole batch's. Backward: through batch statistics the exact gradient is
+  // dL/dh = γ/σ̂ · (g − mean(g) − x̂·mean(g·x̂)) with g = dL/dy and the means over the whole
+  // batch's B×S positions (Ioffe & Szegedy 2015, §3; the same algebra as PyTorch's
+  // batch_norm_backward). The fed statistics are constants to autodiff, which yields γ/σ̂·g
+  // alone; the rest is added to the loss as the term
+  //     Σ_positions Σ_c  grad_shift_c·h + grad_scale_c·(h − μ_c)²
+  // with grad_shift = −γ·mean(g)/σ̂ and grad_scale = −γ·mean(g·x̂)/(2σ̂²) fed per channel, whose
+  // derivative in h is exactly the missing −γ/σ̂·(mean(g) + x̂·mean(g·x̂)). It holds no
+  // parameter, so γ and β get Σg·x̂ and Σg as before. mean(g) and mean(g·x̂) are those
+  // gradients of β and γ over the whole batch divided by B×S, summed by the caller over the
+  // micro-batches. The layer still outputs the call's own statistics (pre-normalisation), which
+  // the caller combines into the whole batch's μ and σ².
+  function fedBatchNorm(h: Value, prefix: string, channels: number): Value {
+    const own = reduceMean(h, [0, 1], false);
+    const ownCentred = sub(h, own);
+    g.output(`bn:${prefix}.batch_mean`, own);
+    g.output(`bn:${prefix}.batch_var`, reduceMean(mul(ownCentred, ownCentred), [0, 1], false));
+    const mean = g.input(`bn:${prefix}.mean`, [channels]);
+    const variance = g.input(`bn:${prefix}.var`, [channels]);
+    const centred = sub(h, mean);
+    const shiftTerm = mul(h, g.input(`bn:${prefix}.grad_shift`, [channels]));
+    const scaleTerm = mul(mul(centred, centred), g.input(`bn:${prefix}.grad_scale`, [channels]));
+    corrections.push(reduceSum(add(shiftTerm, scaleTerm), [0, 1, 2], false));
+    const normalised = div(centred, sqrt(add(variance, g.scalar(BN_EPS))));
     return add(mul(normalised, param(`${prefix}.weight`, [channels])), param(`${prefix}.bias`, [channels]));
   }
 
@@ -354,7 +394,13 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
     g.output("loss", loss);
     outputs.push("loss", ...bnOutputs);
     if (options.gradients ?? true) {
-      const grads = grad(loss, paramValues);
+      // Fed statistics: this call's share of the whole batch's mean loss, plus the BN corrections.
+      let target = loss;
+      if (options.batchNormStats === "fed") {
+        target = mul(loss, g.input("loss_weight", []));
+        for (const term of corrections) target = add(target, term);
+      }
+      const grads = grad(target, paramValues);
       trainable.forEach((name, i) => {
         g.output(`grad:${name}`, grads[i]);
         outputs.push(`grad:${name}`);
