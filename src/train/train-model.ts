@@ -192,8 +192,9 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
  * The model on a runtime, and the rows per runtime call, that train within `budget` bytes (see
  * `fitToBudget`): a batch whose forward+backward does not fit is split into micro-batches
  * (exact, BatchNorm included: see micro-batch.ts), sized by the cost of the graph they run.
- * Only when not even one row fits is it an input error (a default budget then trains one row
- * at a time).
+ * Only when not even one row fits is it an input error. A default budget (half the free
+ * memory) only turns the arena off: micro-batches change the weights in the last bits, and a
+ * seed must give the same bytes whatever memory happens to be free.
  */
 function fitTrainingToBudget(
   model: HookedTST,
@@ -204,7 +205,7 @@ function fitTrainingToBudget(
   const cost = tstRowCost(model.config, { mode: "train", batchNormStats: "fed" });
   const shorter = "train on series resampled to fewer steps";
   const fit = fitToBudget(model, cost, budget, batchSize, "--memory-budget", { shorter, strict: !isDefault });
-  return { model: fit.model, rows: fit.rows };
+  return { model: fit.model, rows: isDefault ? batchSize : fit.rows };
 }
 
 /** The freshly initialised model and its data, before training (what {@link trainModel} starts from). */
