@@ -88,16 +88,18 @@ export async function microBatchedStep(
   }
 
   const step = await model.compile({ mode: "train", mask: masked, batchNormStats: "fed" });
-  const wholeBatch = async () => {
+  // `session` computes only `outputs` (a pass for one layer's reductions skips the other
+  // parameters' gradients, about a third of the backward's work).
+  const wholeBatch = async (session: CompiledGraph, outputs: readonly string[]) => {
     const grads = new Map<string, Float64Array>();
     const logits = new Float32Array(B * K);
     let loss = 0;
     for (const part of parts) {
       const feeds = { ...part.feeds, ...fed, loss_weight: { data: Float32Array.of(part.share), dims: [] } };
-      const result = await step.session.run(feeds, step.outputs);
-      loss += part.share * (result.loss.data as Float32Array)[0];
-      logits.set(result.logits.data as Float32Array, part.r0 * K);
-      for (const name of step.outputs) {
+      const result = await session.run(feeds, outputs);
+      if (result.loss !== undefined) loss += part.share * (result.loss.data as Float32Array)[0];
+      if (result.logits !== undefined) logits.set(result.logits.data as Float32Array, part.r0 * K);
+      for (const name of outputs) {
         if (!name.startsWith("grad:")) continue;
         const g = result[name].data as Float32Array;
         const sum = grads.get(name.slice(5)) ?? new Float64Array(g.length);
@@ -110,7 +112,8 @@ export async function microBatchedStep(
 
   for (let i = layers.length - 1; i >= 0; i--) {
     const layer = layers[i];
-    const { grads } = await wholeBatch();
+    const outputs = [`grad:${layer}.bias`, `grad:${layer}.weight`];
+    const { grads } = await wholeBatch(await compileFed(model, masked, outputs, true), outputs);
     // Σg and Σg·x̂ over the batch are β's and γ's gradients; the corrections need their means.
     const sumG = grads.get(`${layer}.bias`)!;
     const sumGXhat = grads.get(`${layer}.weight`)!;
@@ -126,7 +129,7 @@ export async function microBatchedStep(
     fed[`bn:${layer}.grad_shift`] = { data: shift, dims: [C] };
     fed[`bn:${layer}.grad_scale`] = { data: scale, dims: [C] };
   }
-  const last = await wholeBatch();
+  const last = await wholeBatch(step.session, step.outputs);
   const grads = new Map([...last.grads].map(([name, g]) => [name, Float32Array.from(g)]));
   return { loss: last.loss, logits: last.logits, grads, batchNorm };
 }
@@ -200,13 +203,21 @@ function sliceMasks(
 
 const serialised = new Map<string, Uint8Array>();
 
-/** The fed-statistics training graph cut down to `outputs` (e.g. the stem up to one BatchNorm). */
-async function compileFed(model: HookedTST, masked: boolean, outputs: string[]): Promise<CompiledGraph> {
+/**
+ * The fed-statistics training graph cut down to `outputs` (e.g. the stem up to one BatchNorm, or
+ * one layer's parameter gradients); `gradients` adds the backward pass.
+ */
+async function compileFed(
+  model: HookedTST,
+  masked: boolean,
+  outputs: string[],
+  gradients = false,
+): Promise<CompiledGraph> {
   const contribOps = model.runtime.contribOps;
-  const key = JSON.stringify([model.config, masked, outputs, contribOps]);
+  const key = JSON.stringify([model.config, masked, outputs, gradients, contribOps]);
   let bytes = serialised.get(key);
   if (bytes === undefined) {
-    const options = { mode: "train", mask: masked, batchNormStats: "fed", gradients: false } as const;
+    const options = { mode: "train", mask: masked, batchNormStats: "fed", gradients } as const;
     const { graph } = buildTSTGraph(model.config, options);
     bytes = toOnnx(graph, { outputs, contribOps });
     serialised.set(key, bytes);
