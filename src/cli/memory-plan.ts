@@ -5,7 +5,14 @@
  */
 import type { HookedTST } from "../model/hooked-tst.js";
 import type { HookName } from "../model/hooks.js";
-import { type BudgetFit, fitToBudget, type RowCost, tstRowCost } from "../model/memory-cost.js";
+import {
+  type BudgetFit,
+  cachedBytes,
+  fitToBudget,
+  type RowCost,
+  tstRowCost,
+  unitsWithin,
+} from "../model/memory-cost.js";
 import { defaultMemoryBudget, formatBytes, parseMemorySize } from "../runtime/memory-budget.js";
 
 export const MEMORY_BUDGET_FLAG = "--memory-budget";
@@ -32,6 +39,12 @@ export function memoryBudget(flag: string | undefined): MemoryBudget {
 export interface MemoryPlan extends BudgetFit {
   /** One line for stderr: the budget, the rows and the arena choice. */
   note: string;
+  /**
+   * Pairs per sweep chunk (at most `cap`) whose cached activations at `hooks` (two inputs a
+   * pair) fit beside the runtime calls; a power of two, so chunks of a smaller plan never
+   * straddle those of a larger one (the study's shards are whole chunks of 16).
+   */
+  pairsPerChunk(hooks: readonly HookName[], cap: number): number;
 }
 
 /**
@@ -43,7 +56,13 @@ export interface MemoryPlan extends BudgetFit {
 export function planMemory(model: HookedTST, cost: RowCost, budget: MemoryBudget, cap: number): MemoryPlan {
   const fit = fitToBudget(model, cost, budget.bytes, cap, MEMORY_BUDGET_FLAG, { strict: budget.strict });
   const note = `memory budget ${formatBytes(budget.bytes)}${budget.strict ? "" : " (default)"}: ${fit.rows} rows per call at ${formatBytes(cost.perRow)} a row, ONNX Runtime arena ${fit.arena ? "on" : "off"}`;
-  return { ...fit, note };
+  const pairsPerChunk = (hooks: readonly HookName[], cap: number) => {
+    // A default budget binds nothing but the rows (as before it existed): chunks stay at `cap`.
+    if (!budget.strict) return cap;
+    const pairs = unitsWithin(fit, budget.bytes, 2 * cachedBytes(model.config, hooks), cap);
+    return pairs >= cap ? cap : 2 ** Math.floor(Math.log2(pairs));
+  };
+  return { ...fit, note, pairsPerChunk };
 }
 
 /**

@@ -16,4 +16,11 @@ export interface GraphParts {
   readonly train: boolean;
   param(name: string, shape: Shape): Value;
   statistic(name: string, value: Value): void;
+  /**
+   * Train mode, conv stem: where its BatchNorm statistics come from ("batch": the call's rows;
+   * "fed": a whole batch's, for micro-batches, see `fedBatchNorm` in stems.ts).
+   */
+  readonly batchNormStats: "batch" | "fed";
+  /** A term added to the loss before differentiation (fed-statistics BatchNorm's corrections). */
+  lossTerm(value: Value): void;
 }

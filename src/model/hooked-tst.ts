@@ -299,6 +299,7 @@ function signature(options: TSTGraphOptions): unknown {
     mode: options.mode ?? "eval",
     dropout: options.dropout ?? null,
     gradients: options.gradients ?? null,
+    batchNormStats: options.batchNormStats ?? "batch",
   };
 }
 

@@ -4,6 +4,7 @@ import { formatBytes } from "../runtime/memory-budget.js";
 import { Runtime } from "../runtime/session.js";
 import type { TSTConfig } from "./config.js";
 import { HookedTST } from "./hooked-tst.js";
+import { type HookName, hookShape } from "./hooks.js";
 import { buildTSTGraph, type TSTGraphOptions } from "./tst-graph.js";
 
 /** What one runtime call of a graph holds: bytes that grow with the rows of the call, and the rest. */
@@ -116,6 +117,10 @@ const EXECUTOR_SLACK = 1.1;
 export interface BudgetFit {
   /** Rows per runtime call. */
   rows: number;
+  /** The cost the rows were fitted to (per row with the executor's slack). */
+  cost: RowCost;
+  /** What the process held when the fit was made (bytes, its resident set). */
+  inUse: number;
   /** The model on a runtime whose arena setting fits the budget, running `rows` rows per call. */
   model: HookedTST;
   /** ONNX Runtime's arena (and memory pattern) kept on. */
@@ -157,5 +162,33 @@ export function fitToBudget(
     moved = new HookedTST(model.config, model.params, meta, runtime);
   }
   moved.chunkSize = rows;
-  return { rows, model: moved, arena, binds: rows < cap || !arena };
+  return { rows, cost, inUse, model: moved, arena, binds: rows < cap || !arena };
+}
+
+/**
+ * How many units (e.g. a sweep's pairs, each holding `perUnit` bytes of cached activations on
+ * the host) a chunk may hold beside runtime calls of `fit.rows` rows within `budget`: at most
+ * `cap`, at least 1 (one unit is what the fit already allowed for).
+ *
+ * @example
+ * const pairs = unitsWithin(fit, 2 * 2 ** 30, 2 * cachedBytesPerInput, 16);
+ */
+export function unitsWithin(fit: BudgetFit, budget: number, perUnit: number, cap: number): number {
+  // Only the graph's values count twice with the arena on (freed blocks kept for reuse).
+  const call = fit.cost.fixed + (fit.arena ? 2 : 1) * fit.rows * fit.cost.perRow;
+  const units = Math.floor((budget - fit.inUse - call) / Math.max(1, perUnit));
+  return Math.max(1, Math.min(cap, units));
+}
+
+/**
+ * Bytes of one input row's cached activations at `hooks` (what the patching engine keeps on the
+ * host for each input of a chunk).
+ *
+ * @example
+ * const perInput = cachedBytes(model.config, ["blocks.0.attn.hook_z"]); // S × H × dh × 4
+ */
+export function cachedBytes(config: TSTConfig, hooks: readonly HookName[]): number {
+  let bytes = 0;
+  for (const h of hooks) bytes += 4 * (hookShape(config, h, 1) as number[]).reduce((a, b) => a * b, 1);
+  return bytes;
 }

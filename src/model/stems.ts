@@ -16,6 +16,7 @@ import {
   mul,
   pad,
   reduceMean,
+  reduceSum,
   relu,
   reshape,
   sqrt,
@@ -82,7 +83,8 @@ function convStem(parts: GraphParts, input: Value): Value {
     const bias = param(`${p}.bias`, [cout]);
     if (train) {
       h = conv1d(h, weight, bias, Math.floor(k / 2));
-      h = relu(convBatchNorm(parts, h, `embed.bn${i + 1}`, cout));
+      const norm = parts.batchNormStats === "fed" ? fedBatchNorm : convBatchNorm;
+      h = relu(norm(parts, h, `embed.bn${i + 1}`, cout));
     } else {
       const folded = foldBatchNorm(parts, weight, bias, `embed.bn${i + 1}`, cout);
       h = relu(conv1d(h, folded.weight, folded.bias, Math.floor(k / 2)));
@@ -125,5 +127,35 @@ function convBatchNorm(parts: GraphParts, h: Value, prefix: string, channels: nu
   parts.statistic(`bn:${prefix}.batch_mean`, mean);
   parts.statistic(`bn:${prefix}.batch_var`, variance);
   const normalised = div(sub(h, mean), sqrt(add(variance, g.scalar(BN_EPS))));
+  return add(mul(normalised, param(`${prefix}.weight`, [channels])), param(`${prefix}.bias`, [channels]));
+}
+
+// Train-mode BatchNorm normalising with a whole batch's statistics while the call holds only
+// some of its rows (a micro-batch). Forward: x̂ = (h − μ)/σ̂ with the fed μ and biased σ², so
+// the outputs are the whole batch's. Backward: through batch statistics the exact gradient is
+// dL/dh = γ/σ̂ · (g − mean(g) − x̂·mean(g·x̂)) with g = dL/dy and the means over the whole
+// batch's B×S positions (Ioffe & Szegedy 2015, §3; the same algebra as PyTorch's
+// batch_norm_backward). The fed statistics are constants to autodiff, which yields γ/σ̂·g
+// alone; the rest is added to the loss as the term
+//     Σ_positions Σ_c  grad_shift_c·h + grad_scale_c·(h − μ_c)²
+// with grad_shift = −γ·mean(g)/σ̂ and grad_scale = −γ·mean(g·x̂)/(2σ̂²) fed per channel, whose
+// derivative in h is exactly the missing −γ/σ̂·(mean(g) + x̂·mean(g·x̂)). It holds no
+// parameter, so γ and β get Σg·x̂ and Σg as before. mean(g) and mean(g·x̂) are those
+// gradients of β and γ over the whole batch divided by B×S, summed by the caller over the
+// micro-batches (src/train/micro-batch.ts). The layer still outputs the call's own statistics
+// (pre-normalisation), which the caller combines into the whole batch's μ and σ².
+function fedBatchNorm(parts: GraphParts, h: Value, prefix: string, channels: number): Value {
+  const { g, param } = parts;
+  const own = reduceMean(h, [0, 1], false);
+  const ownCentred = sub(h, own);
+  parts.statistic(`bn:${prefix}.batch_mean`, own);
+  parts.statistic(`bn:${prefix}.batch_var`, reduceMean(mul(ownCentred, ownCentred), [0, 1], false));
+  const mean = g.input(`bn:${prefix}.mean`, [channels]);
+  const variance = g.input(`bn:${prefix}.var`, [channels]);
+  const centred = sub(h, mean);
+  const shiftTerm = mul(h, g.input(`bn:${prefix}.grad_shift`, [channels]));
+  const scaleTerm = mul(mul(centred, centred), g.input(`bn:${prefix}.grad_scale`, [channels]));
+  parts.lossTerm(reduceSum(add(shiftTerm, scaleTerm), [0, 1, 2], false));
+  const normalised = div(centred, sqrt(add(variance, g.scalar(BN_EPS))));
   return add(mul(normalised, param(`${prefix}.weight`, [channels])), param(`${prefix}.bias`, [channels]));
 }

@@ -21,7 +21,9 @@
  *   residual add after W_O needs it) and `start:blocks.<l>.attn.hook_z`, and computes
  *   `hook_attn_out = z·W_Oᵀ + b_O` onward (see `startInputHooks` in hooks.ts);
  * - train mode: `labels` float32 [batch, K] (one-hot) and dropout keep-masks
- *   `dropout:blocks.<l>.<attn_dropout|dropout1|mlp_dropout|dropout2>`.
+ *   `dropout:blocks.<l>.<attn_dropout|dropout1|mlp_dropout|dropout2>`;
+ * - train mode with fed BatchNorm statistics: `loss_weight` [] and per BN layer [channels]
+ *   `bn:<layer>.mean|var|grad_shift|grad_scale` (see `fedBatchNorm`).
  *
  * Outputs: `logits`, each cached hook under its own name; train mode adds
  * `loss` (mean cross-entropy), `grad:<param>` for every trainable parameter
@@ -86,6 +88,12 @@ export interface TSTGraphOptions {
   dropout?: boolean;
   /** Train mode: add `grad:<param>` outputs (default true). */
   gradients?: boolean;
+  /**
+   * Train mode: where BatchNorm's statistics come from. "batch" (default): the call's own rows.
+   * "fed": a whole batch's, fed per layer with the corrections that make a micro-batch's
+   * gradients sum to the whole batch's (see `fedBatchNorm`; src/train/micro-batch.ts feeds them).
+   */
+  batchNormStats?: "batch" | "fed";
   /** Bake these inputs (parameters, `pre.shift`, `pre.scale`) into the graph as constants. */
   constants?: ReadonlyMap<string, Float32Array>;
 }
@@ -194,6 +202,7 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
   const minusInf = g.scalar(Number.NEGATIVE_INFINITY);
   const outputs: string[] = ["logits"];
   const bnOutputs: string[] = [];
+  const corrections: Value[] = []; // fed-statistics BatchNorm's loss terms (see fedBatchNorm in stems.ts)
 
   const parts: GraphParts = {
     g,
@@ -203,6 +212,10 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
     statistic(name, value) {
       g.output(name, value);
       bnOutputs.push(name);
+    },
+    batchNormStats: options.batchNormStats ?? "batch",
+    lossTerm(value) {
+      corrections.push(value);
     },
   };
   const tokenMask = mask === null ? null : tokenMaskOf(parts, mask);
@@ -336,7 +349,13 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
     g.output("loss", loss);
     outputs.push("loss", ...bnOutputs);
     if (options.gradients ?? true) {
-      const grads = grad(loss, paramValues);
+      // Fed statistics: this call's share of the whole batch's mean loss, plus the BN corrections.
+      let target = loss;
+      if (options.batchNormStats === "fed") {
+        target = mul(loss, g.input("loss_weight", []));
+        for (const term of corrections) target = add(target, term);
+      }
+      const grads = grad(target, paramValues);
       trainable.forEach((name, i) => {
         g.output(`grad:${name}`, grads[i]);
         outputs.push(`grad:${name}`);

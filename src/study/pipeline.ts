@@ -25,6 +25,7 @@ import { patchSanity } from "../diagnostics/patch-sanity.js";
 import { saturationFindings } from "../diagnostics/saturation.js";
 import { inputError } from "../errors.js";
 import type { HookedTST } from "../model/hooked-tst.js";
+import type { HookName } from "../model/hooks.js";
 import { importPth } from "../model/import-pth.js";
 import { loadModel, saveModel } from "../model/model-dir.js";
 import { buildPairs } from "../patching/build-pairs.js";
@@ -33,7 +34,7 @@ import { type ModelInputs, modelInputs } from "../patching/inputs.js";
 import { makePairs, type PairSet, pairsFromList } from "../patching/pairs.js";
 import { parsePairsFile } from "../patching/pairs-file.js";
 import { presetComponents } from "../patching/presets.js";
-import { sweep } from "../patching/sweep.js";
+import { cacheHooksFor, sweep } from "../patching/sweep.js";
 import type { Pair } from "../patching/types.js";
 import { DEFAULT_SESOI, type EffectMetricName } from "../stats/importance.js";
 import { checkpointPathOf, trainModel } from "../train/train-model.js";
@@ -98,10 +99,22 @@ export interface StudyOptions {
    * caller's `--memory-budget`. Absent: 256 rows, the default runtime. Results do not depend on it
    * beyond float rounding of batched runs, so it is not part of the configuration.
    */
+  /**
+   * Bytes the training stage stays within (the caller's `--memory-budget`): its batches run in
+   * micro-batches when they do not fit, to the same weights up to float32 rounding. Absent: none.
+   */
+  trainMemoryBudget?: number;
   memoryPlan?: (
     model: HookedTST,
     masked: boolean,
-  ) => { model: HookedTST; rows: number; note: string; binds: boolean };
+  ) => {
+    model: HookedTST;
+    rows: number;
+    note: string;
+    binds: boolean;
+    /** Pairs per sweep chunk (at most `cap`, a power of two) whose cached activations fit. */
+    pairsPerChunk(hooks: readonly HookName[], cap: number): number;
+  };
 }
 
 /** A stage that reads the finished results (e.g. the report). */
@@ -318,6 +331,9 @@ class StudyState {
           patience: this.config.training.patience,
           batchSize: this.config.training.batchSize,
           architecture: this.config.training.architecture,
+          memoryBudget: this.options.trainMemoryBudget,
+          onMicroBatch: (rows, batchSize) =>
+            this.options.log?.(`train: batches of ${batchSize} in micro-batches of ${rows} rows`),
           resume: existsSync(checkpointPathOf(dir)),
           signal: this.options.signal,
           onProgress: bar,
@@ -364,7 +380,11 @@ class StudyState {
   }
 
   /** The model and rows per runtime call under the caller's memory budget (planned once). */
-  private async planned(): Promise<{ model: HookedTST; rows: number }> {
+  private async planned(): Promise<{
+    model: HookedTST;
+    rows: number;
+    pairsPerChunk?: (hooks: readonly HookName[], cap: number) => number;
+  }> {
     if (this.plannedCache === null) {
       const model = await this.model();
       const plan = this.options.memoryPlan?.(model, (await this.inputs()).mask !== null);
@@ -539,7 +559,7 @@ class StudyState {
   }
 
   private async sweepStage(kind: StudyConfig["kinds"][number]): Promise<void> {
-    const { model, rows: batchRows } = await this.planned();
+    const { model, rows: batchRows, pairsPerChunk } = await this.planned();
     const { inputs, set } = await this.buildPairs();
     const stored = this.readJson<PairsState>(`${STATE}/pairs.json`);
     if (JSON.stringify(stored.pairs) !== JSON.stringify(set.pairs)) {
@@ -556,16 +576,22 @@ class StudyState {
         ? set.pairs
         : set.pairs.filter((_, i) => Math.floor(i / PAIRS_PER_CHUNK) % shard.count === shard.index);
     const { file, preset } = KIND_FILES[kind];
+    const components = presetComponents(model.config, preset, this.config.headMode);
+    // A power of two ≤ 16 under a budget: the chunks still tile the shards' 16-pair units.
+    const pairsPerBatch =
+      pairsPerChunk?.(cacheHooksFor(model, components), PAIRS_PER_CHUNK) ?? PAIRS_PER_CHUNK;
+    if (pairsPerBatch < PAIRS_PER_CHUNK)
+      this.options.log?.(`sweep ${kind}: ${pairsPerBatch} pairs per chunk`);
     mkdirSync(this.path("effects"), { recursive: true });
     const checkpoint = this.path(STATE, `sweep-${kind}.checkpoint`);
     const bar = this.options.progress?.(`sweep ${kind}`, "pairs");
     try {
       const result = await sweep(model, inputs, pairs, {
-        components: presetComponents(model.config, preset, this.config.headMode),
+        components,
         recoveryBasis: set.strategy === "cross-class" ? "logit_diff" : "p_true",
         checkpoint,
         fingerprint: configText(this.config),
-        pairsPerBatch: PAIRS_PER_CHUNK,
+        pairsPerBatch,
         batchRows,
         signal: this.options.signal,
         onProgress: bar,

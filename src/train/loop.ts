@@ -14,6 +14,7 @@ import {
   writeCheckpoint,
 } from "./checkpoint.js";
 import { logitMetrics } from "./classification-metrics.js";
+import { microBatchedStep } from "./micro-batch.js";
 import { RAdam } from "./radam.js";
 import { stratifiedSplit } from "./stratified-split.js";
 import { drawDropoutMasks, type StepOutput, trainStep } from "./tst-step.js";
@@ -37,6 +38,12 @@ export interface TrainLoopOptions {
   valFraction?: number;
   /** Stop after this many epochs without a lower validation loss (default 20). */
   patience?: number;
+  /**
+   * Rows per runtime call when a batch is larger (default: the whole batch in one call): the
+   * batch's step is computed in micro-batches whose gradients, BatchNorm statistics included,
+   * are the whole batch's up to float32 rounding (see micro-batch.ts), so the weights are too.
+   */
+  microBatch?: number;
   /** Seeds the split, the shuffling and the dropout masks (the weights are initialised by the caller). */
   seed?: number;
   /** Write a resumable checkpoint here after every epoch and when interrupted. */
@@ -97,7 +104,11 @@ export async function trainLoop(
     threads: model.runtime.threads,
   };
   const epochs = options.epochs ?? 100;
+  const microBatch = options.microBatch ?? settings.batchSize;
   validateOptions(settings, epochs, model, data);
+  if (!Number.isInteger(microBatch) || microBatch < 1) {
+    throw inputError(`microBatch must be a positive integer, got ${microBatch}`, { field: "microBatch" });
+  }
   const { seed } = settings;
   const masked = data.valid.some((v) => v === 0);
   const split =
@@ -180,7 +191,10 @@ export async function trainLoop(
       const stepStart = performance.now();
       const batch = gatherBatch(data, batches[k]);
       const masks = drawDropoutMasks(model, batch.size, streams.dropout(seed, pos.globalStep));
-      const out = await trainStep(model, batch, masks, masked);
+      const out =
+        microBatch < batch.size
+          ? await microBatchedStep(model, batch, masks, masked, microBatch)
+          : await trainStep(model, batch, masks, masked);
       const bad = nonFinite(out);
       if (bad !== null) throw diverged(bad, epoch + 1, k + 1, batches.length, pos, options.checkpointPath);
       optimizer.step(out.grads);

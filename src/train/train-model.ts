@@ -16,7 +16,6 @@ import { HookedTST } from "../model/hooked-tst.js";
 import { fitToBudget, tstRowCost } from "../model/memory-cost.js";
 import { saveModel } from "../model/model-dir.js";
 import { prepareInputs } from "../model/prepare-inputs.js";
-import { formatBytes } from "../runtime/memory-budget.js";
 import type { Runtime } from "../runtime/session.js";
 import { version } from "../version.js";
 import type { TrainData } from "./batches.js";
@@ -48,6 +47,8 @@ export interface TrainModelOptions extends Omit<TrainLoopOptions, "checkpointPat
   memoryBudget?: number;
   /** The budget is the default, not the user's: a batch that does not fit still trains. */
   memoryBudgetIsDefault?: boolean;
+  /** Told, before training, when a batch will run in micro-batches of `rows` rows. */
+  onMicroBatch?: (rows: number, batchSize: number) => void;
 }
 
 /** What `metrics.json` holds. */
@@ -86,6 +87,8 @@ export interface TrainModelResult {
   model: HookedTST;
   metrics: TrainMetrics;
   files: string[];
+  /** Rows per runtime call of a training step (the batch size unless a budget or the caller split it). */
+  microBatch: number;
 }
 
 /** The checkpoint file of a model directory being trained. */
@@ -106,15 +109,31 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const cwd = options.data?.cwd ?? process.cwd();
   const prepared = await prepareTraining(options);
   const { data, train, test } = prepared;
-  const model =
+  const batchSize = options.batchSize ?? 32;
+  const fit =
     options.memoryBudget === undefined
-      ? prepared.model
+      ? { model: prepared.model, rows: batchSize }
       : fitTrainingToBudget(
           prepared.model,
-          options.batchSize ?? 32,
+          batchSize,
           options.memoryBudget,
-          !(options.memoryBudgetIsDefault ?? false),
+          options.memoryBudgetIsDefault ?? false,
         );
+  const model = fit.model;
+  // A forced --micro-batch wins over the budget's (tests and measurements use it).
+  const microBatch = Math.min(options.microBatch ?? fit.rows, batchSize);
+  if (microBatch < batchSize && model.config.normKind === "batch") {
+    // Fed statistics (micro-batch.ts) exist for the conv stem's BatchNorm only; the encoder's
+    // masked BatchNorm over real tokens would need its own statistics pass per layer.
+    throw inputError(
+      `a batch of ${batchSize} rows would run in micro-batches of ${microBatch}, which keep BatchNorm exact only in the conv stem, not in encoder layers with --norm-kind batch`,
+      {
+        field: options.microBatch === undefined ? "memory-budget" : "micro-batch",
+        hint: "give a larger --memory-budget or a smaller --batch-size, or train with --norm-kind layer",
+      },
+    );
+  }
+  if (microBatch < batchSize) options.onMicroBatch?.(microBatch, batchSize);
   const normalize = options.normalize ?? "zscore";
   const seed = options.seed ?? 0;
   const seqLen = model.config.seqLen;
@@ -122,7 +141,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const checkpointPath = checkpointPathOf(out);
   if (!options.resume && existsSync(checkpointPath)) rmSync(checkpointPath);
   const created = mkdirSync(out, { recursive: true });
-  const result = await trainLoop(model, data, { ...options, seed, checkpointPath }).catch(
+  const result = await trainLoop(model, data, { ...options, seed, checkpointPath, microBatch }).catch(
     (error: unknown) => {
       // A run refused before its first checkpoint leaves no empty directory behind.
       if (created !== undefined && readdirSync(out).length === 0) rmSync(created, { recursive: true });
@@ -177,34 +196,27 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     files.push("model.onnx");
   }
   rmSync(checkpointPath, { force: true });
-  return { dir: out, model, metrics, files };
+  return { dir: out, model, metrics, files, microBatch };
 }
 
 /**
- * The model on a runtime that trains a batch within `budget` bytes (see `fitToBudget`). Splitting
- * a batch is not exact here: the conv stem's BatchNorm normalises with the whole batch's
- * statistics, so a batch that does not fit is an error naming the largest batch that does.
+ * The model on a runtime, and the rows per runtime call, that train within `budget` bytes (see
+ * `fitToBudget`): a batch whose forward+backward does not fit is split into micro-batches
+ * (exact, BatchNorm included: see micro-batch.ts), sized by the cost of the graph they run.
+ * Only when not even one row fits is it an input error. A default budget (half the free
+ * memory) only turns the arena off: micro-batches change the weights in the last bits, and a
+ * seed must give the same bytes whatever memory happens to be free.
  */
 function fitTrainingToBudget(
   model: HookedTST,
   batchSize: number,
   budget: number,
-  strict: boolean,
-): HookedTST {
-  const cost = tstRowCost(model.config, { mode: "train" });
+  isDefault: boolean,
+): { model: HookedTST; rows: number } {
+  const cost = tstRowCost(model.config, { mode: "train", batchNormStats: "fed" });
   const shorter = "train on series resampled to fewer steps";
-  const fit = fitToBudget(model, cost, budget, batchSize, "--memory-budget", { shorter, strict });
-  if (fit.rows < batchSize && strict) {
-    const need = process.memoryUsage().rss + cost.fixed + batchSize * cost.perRow;
-    throw inputError(
-      `a training batch of ${batchSize} rows needs about ${formatBytes(need)} (${formatBytes(cost.perRow)} a row for the forward and backward pass), more than the budget of ${formatBytes(budget)}`,
-      {
-        field: "--memory-budget",
-        hint: `give --batch-size ${fit.rows} or less, --memory-budget ${formatBytes(need)} or more, or ${shorter} (attention grows with steps²)`,
-      },
-    );
-  }
-  return fit.model;
+  const fit = fitToBudget(model, cost, budget, batchSize, "--memory-budget", { shorter, strict: !isDefault });
+  return { model: fit.model, rows: isDefault ? batchSize : fit.rows };
 }
 
 /** The freshly initialised model and its data, before training (what {@link trainModel} starts from). */

@@ -51,9 +51,49 @@ export async function trainStep(
   masks: ReadonlyMap<string, Uint8Array>,
   masked: boolean,
 ): Promise<StepOutput> {
+  const { session, outputs } = await model.compile({ mode: "train", mask: masked });
+  const feeds = trainFeeds(model, batch, masks, masked);
+  const result = await session.run(feeds, outputs);
+  const grads = new Map<string, Float32Array>();
+  const batchNorm: StepOutput["batchNorm"] = new Map();
+  for (const name of outputs) {
+    if (name.startsWith("grad:")) grads.set(name.slice(5), result[name].data as Float32Array);
+    else if (name.startsWith("bn:") && name.endsWith(".batch_mean")) {
+      const layer = name.slice(3, -".batch_mean".length);
+      batchNorm.set(layer, {
+        mean: result[name].data as Float32Array,
+        variance: result[`bn:${layer}.batch_var`].data as Float32Array,
+        // Encoder BatchNorms count the real tokens they averaged over; the conv stack's, B×S steps.
+        count:
+          result[`bn:${layer}.count`] === undefined
+            ? batch.size * model.config.seqLen
+            : (result[`bn:${layer}.count`].data as Float32Array)[0],
+      });
+    }
+  }
+  return {
+    loss: (result.loss.data as Float32Array)[0],
+    logits: result.logits.data as Float32Array,
+    grads,
+    batchNorm,
+  };
+}
+
+/**
+ * The feeds of a training graph for a batch: the weights, the batch's values, padding mask and
+ * one-hot labels, and its dropout masks (row-major with the batch first, `batch.size` rows).
+ *
+ * @example
+ * const feeds = trainFeeds(model, batch, masks, true);
+ */
+export function trainFeeds(
+  model: HookedTST,
+  batch: Batch,
+  masks: ReadonlyMap<string, Uint8Array>,
+  masked: boolean,
+): Record<string, HostTensor> {
   const { seqLen: S, channels: C, classes: K } = model.config;
   const B = batch.size;
-  const { session, outputs } = await model.compile({ mode: "train", mask: masked });
   const feeds: Record<string, HostTensor> = model.weightFeeds();
   feeds.x = { data: batch.x, dims: [B, S, C] };
   if (masked) feeds.mask = { data: batch.valid, dims: [B, S], dtype: "bool" };
@@ -68,28 +108,5 @@ export async function trainStep(
     }
     feeds[name] = { data: mask, dims: shape as number[], dtype: "bool" };
   }
-  const result = await session.run(feeds, outputs);
-  const grads = new Map<string, Float32Array>();
-  const batchNorm: StepOutput["batchNorm"] = new Map();
-  for (const name of outputs) {
-    if (name.startsWith("grad:")) grads.set(name.slice(5), result[name].data as Float32Array);
-    else if (name.startsWith("bn:") && name.endsWith(".batch_mean")) {
-      const layer = name.slice(3, -".batch_mean".length);
-      batchNorm.set(layer, {
-        mean: result[name].data as Float32Array,
-        variance: result[`bn:${layer}.batch_var`].data as Float32Array,
-        // Encoder BatchNorms count the real tokens they averaged over; the conv stack's, B×S steps.
-        count:
-          result[`bn:${layer}.count`] === undefined
-            ? B * S
-            : (result[`bn:${layer}.count`].data as Float32Array)[0],
-      });
-    }
-  }
-  return {
-    loss: (result.loss.data as Float32Array)[0],
-    logits: result.logits.data as Float32Array,
-    grads,
-    batchNorm,
-  };
+  return feeds;
 }

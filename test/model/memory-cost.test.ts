@@ -4,11 +4,19 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { memoryIO } from "../../src/cli/io.js";
 import { runCli } from "../../src/cli/main.js";
+import { planMemory } from "../../src/cli/memory-plan.js";
 import { InputError } from "../../src/errors.js";
 import { Graph } from "../../src/graph/ir.js";
 import { makeConfig } from "../../src/model/config.js";
 import { HookedTST } from "../../src/model/hooked-tst.js";
-import { fitToBudget, graphRowCost, rowsWithin, tstRowCost } from "../../src/model/memory-cost.js";
+import {
+  cachedBytes,
+  fitToBudget,
+  graphRowCost,
+  rowsWithin,
+  tstRowCost,
+  unitsWithin,
+} from "../../src/model/memory-cost.js";
 import { saveModel } from "../../src/model/model-dir.js";
 import { defaultMemoryBudget, parseMemorySize } from "../../src/runtime/memory-budget.js";
 
@@ -101,6 +109,37 @@ describe("fitting a model to a budget", () => {
   it("a default budget too small for one row still runs one row; a given one is an error", () => {
     expect(fitToBudget(model, cost, 1, 256, "--memory-budget", { strict: false }).rows).toBe(1);
     expect(() => fitToBudget(model, cost, 1, 256, "--memory-budget")).toThrow(/one row needs/);
+  });
+});
+
+describe("pairs per sweep chunk under a budget", () => {
+  it("fit what the runtime calls leave, at least 1, at most the cap; the arena counts the rows twice", () => {
+    const fit = { rows: 4, cost: { perRow: 100, fixed: 50 }, inUse: 300, arena: false };
+    const f = fit as Parameters<typeof unitsWithin>[0];
+    expect(unitsWithin(f, 1000, 50, 16)).toBe(5); // (1000 − 300 − 50 − 400) / 50
+    expect(unitsWithin(f, 1000, 50, 3)).toBe(3);
+    expect(unitsWithin(f, 800, 50, 16)).toBe(1);
+    expect(unitsWithin({ ...f, arena: true }, 1000, 50, 16)).toBe(1);
+  });
+
+  it("a pair caches its two inputs' hooks: the plan's chunks are a power of two that fits", () => {
+    const config = makeConfig({ channels: 1, seqLen: 2000, classes: 2 });
+    const hooks = ["blocks.0.hook_resid_pre", "blocks.0.attn.hook_z"] as const;
+    expect(cachedBytes(config, [...hooks])).toBe(2 * 2000 * config.dModel * 4);
+    const model = HookedTST.fromConfig(config, 0);
+    const cost = { perRow: 2 ** 20, fixed: 0 };
+    const perPair = 2 * cachedBytes(config, [...hooks]);
+    // Room for one row (with the executor's slack) and 11.5 pairs: chunks of 8.
+    const budget = process.memoryUsage().rss + 1.1 * 2 ** 20 + 11.5 * perPair;
+    const plan = planMemory(model, cost, { bytes: budget, strict: true }, 1);
+    expect(plan.pairsPerChunk([...hooks], 16)).toBe(8);
+    expect(planMemory(model, cost, { bytes: 2 ** 40, strict: true }, 1).pairsPerChunk([...hooks], 16)).toBe(
+      16,
+    );
+    // The default budget is a preference: it never shrinks the chunks.
+    expect(planMemory(model, cost, { bytes: budget, strict: false }, 1).pairsPerChunk([...hooks], 16)).toBe(
+      16,
+    );
   });
 });
 

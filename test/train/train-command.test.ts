@@ -65,6 +65,7 @@ describe("tspatch train", () => {
     [["--data", "other.ts"], "--data and --dataset name the same thing"],
     [["--memory-budget", "2 gigs"], "(--memory-budget)"],
     [["--memory-budget", "1MiB"], "one row needs"],
+    [["--micro-batch", "0"], "--micro-batch must be an integer in [1, 1048576]"],
   ])("rejects %j with exit 2 and a message", async (extra, message) => {
     const { code, err } = await cli([...common, ...extra]);
     expect(code).toBe(2);
@@ -105,6 +106,23 @@ describe("tspatch train", () => {
     const { logits } = await session.run({ x, mask });
     expect(logits.dims).toEqual([3, 2]);
     await session.release();
+  });
+
+  it("--micro-batch splits each batch and trains the same model (validation losses to 1e-5)", async () => {
+    const flags = [...common, "--batch-size", "16", "--seed", "2"];
+    const whole = await cli([...flags, "--out", "whole"]);
+    const micro = await cli([...flags, "--out", "micro", "--micro-batch", "5"]);
+    expect([whole.code, micro.code]).toEqual([0, 0]);
+    expect(micro.err).toContain("batches of 16 run in micro-batches of 5 rows");
+    expect(whole.err).not.toContain("micro-batches");
+    const losses = (out: string) =>
+      JSON.parse(readFileSync(join(dir, out, "metrics.json"), "utf8")).epochs.map(
+        (e: { valLoss: number }) => e.valLoss,
+      );
+    const want = losses("whole");
+    losses("micro").forEach((got: number, k: number) => {
+      expect(Math.abs(got - want[k])).toBeLessThan(1e-5 * want[k]);
+    });
   });
 
   it("Ctrl-C writes a checkpoint and exits 130; --resume finishes with the same weights", async () => {

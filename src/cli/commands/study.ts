@@ -167,6 +167,7 @@ export function register(program: Command, ctx: CommandContext): void {
       progress: (stage, unit) => progressBar(ctx.io, stage, { unit, quiet: flags.quiet }),
       log: flags.quiet ? undefined : (line) => ctx.io.stderr(`study: ${line}\n`),
       warn: (line) => ctx.io.stderr(`${line}\n`),
+      trainMemoryBudget: budget?.bytes,
       memoryPlan:
         budget === null
           ? undefined

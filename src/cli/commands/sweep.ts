@@ -15,7 +15,7 @@ import { forPatching } from "../../patching/inputs.js";
 import { RECOVERY_EPSILON } from "../../patching/metrics.js";
 import type { DirectionChoice } from "../../patching/pairs.js";
 import { parseComponents, parseGroups } from "../../patching/presets.js";
-import { type SweepResult, sweep } from "../../patching/sweep.js";
+import { cacheHooksFor, type SweepResult, sweep } from "../../patching/sweep.js";
 import { PAIR_STRATEGIES, type PairStrategy } from "../../patching/types.js";
 import { quantileSorted } from "../../stats/descriptives.js";
 import { checkOutputs, modelFiles } from "../check-outputs.js";
@@ -62,6 +62,8 @@ const DIRECTIONS = ["denoise", "noise", "both"];
 /** Larger runtime batches only cost memory (every run holds a full activation set). */
 const MAX_BATCH_ROWS = 65536;
 const MAX_PAIRS_PER_BATCH = 65536;
+/** Pairs per chunk unless --pairs-per-batch or the memory budget says fewer. */
+const DEFAULT_PAIRS_PER_BATCH = 16;
 
 /**
  * `tspatch sweep`: build pairs with a strategy (or read a pairs file), patch
@@ -112,7 +114,10 @@ export function register(program: Command, ctx: CommandContext): void {
       "--batch-rows <n>",
       "at most this many patched runs per runtime call (default 256, fewer when --memory-budget needs)",
     )
-    .option("--pairs-per-batch <n>", "pairs per chunk (and checkpoint step)", "16")
+    .option(
+      "--pairs-per-batch <n>",
+      "pairs per chunk (and checkpoint step; default 16, fewer when --memory-budget needs)",
+    )
     .option("--out <file.csv>", "effects CSV (written atomically)", "effects.csv")
     .option(
       "--checkpoint <file>",
@@ -157,12 +162,15 @@ export function register(program: Command, ctx: CommandContext): void {
         min: 1,
         max: MAX_BATCH_ROWS,
       });
-      const pairsPerBatch = parseNumericFlag(flags.pairsPerBatch ?? "16", {
-        flag: "--pairs-per-batch",
-        integer: true,
-        min: 1,
-        max: MAX_PAIRS_PER_BATCH,
-      });
+      const pairsPerBatchFlag =
+        flags.pairsPerBatch === undefined
+          ? undefined
+          : parseNumericFlag(flags.pairsPerBatch, {
+              flag: "--pairs-per-batch",
+              integer: true,
+              min: 1,
+              max: MAX_PAIRS_PER_BATCH,
+            });
       const out = resolve(ctx.io.cwd, flags.out);
       const checkpoint = resolve(ctx.io.cwd, flags.checkpoint ?? `${flags.out}.checkpoint`);
       const opened = await openModelAndData(ctx, { ...flags, quiet: false });
@@ -190,13 +198,18 @@ export function register(program: Command, ctx: CommandContext): void {
         batchRowsCap,
       );
       const model = plan.model;
-      if (plan.binds && !flags.quiet) ctx.io.stderr(`tspatch: ${plan.note}\n`);
       const components = [
         ...(flags.components.trim() === "" && flags.groups
           ? []
           : parseComponents(model.config, flags.components, headMode)),
         ...(flags.groups ? parseGroups(model.config, flags.groups, headMode) : []),
       ];
+      // Each pair of a chunk keeps its two inputs' cached activations until the chunk is done.
+      const pairsPerBatch =
+        pairsPerBatchFlag ?? plan.pairsPerChunk(cacheHooksFor(model, components), DEFAULT_PAIRS_PER_BATCH);
+      if ((plan.binds || pairsPerBatch < DEFAULT_PAIRS_PER_BATCH) && !flags.quiet) {
+        ctx.io.stderr(`tspatch: ${plan.note}, ${pairsPerBatch} pairs per chunk\n`);
+      }
       const classes = flags.classes?.split(",").map((l) => labelToIndex(requireLabels(inputs), l.trim()));
       const list = readPairsList(flags, inputs, ctx);
       const built = await buildPairs(model, inputs, {

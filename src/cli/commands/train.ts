@@ -41,6 +41,7 @@ interface TrainFlags extends ArchitectureFlags {
   normalize: string;
   threads?: string;
   memoryBudget?: string;
+  microBatch?: string;
   dataDir?: string;
   offline?: boolean;
   resume?: boolean;
@@ -87,7 +88,11 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--resume", "continue an interrupted run from <out>/checkpoint.safetensors")
     .option("--json", "print one JSON object per line (epochs and results) on stdout")
     .option("--quiet", "no progress output")
-    .option(...MEMORY_BUDGET_OPTION);
+    .option(...MEMORY_BUDGET_OPTION)
+    .option(
+      "--micro-batch <n>",
+      "rows per runtime call of a training step (default: what --memory-budget holds); the same weights up to float32 rounding",
+    );
   addArchitectureOptions(command).action(async (flags: TrainFlags) => {
     const settings = parseFlags(flags, ctx.io.cwd);
     checkDataDir(flags.dataDir, ctx.io.cwd);
@@ -163,6 +168,11 @@ async function trainOneSeed(
       runtime,
       memoryBudget: settings.memoryBudget.bytes,
       memoryBudgetIsDefault: !settings.memoryBudget.strict,
+      microBatch: settings.microBatch,
+      onMicroBatch: (rows, batchSize) =>
+        note(
+          `seed ${seed}: batches of ${batchSize} run in micro-batches of ${rows} rows (the same weights up to float32 rounding, at one more pass over the batch per BatchNorm layer)`,
+        ),
       signal: ctx.signal,
       data: { dataDir: flags.dataDir, env: io.env, cwd: io.cwd, download: flags.offline ? false : undefined },
       onProgress: (done, total, detail) => bar(done, total, detail),
@@ -271,6 +281,8 @@ function parseFlags(flags: TrainFlags, cwd: string) {
             `this machine has ${cores} cores; omit --threads to use them all`,
           ),
     memoryBudget: memoryBudget(flags.memoryBudget),
+    microBatch:
+      flags.microBatch === undefined ? undefined : int("micro-batch", flags.microBatch, 1, MAX_BATCH_SIZE),
   };
 }
 
