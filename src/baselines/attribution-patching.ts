@@ -53,7 +53,6 @@ export async function attributionPatching(
   options: AtpOptions = {},
 ): Promise<AtpEstimates> {
   const { layers: L, heads: H, seqLen: S, channels: C, dModel: D } = model.config;
-  const dh = D / H;
   const metric = options.metric ?? "dp_true";
   const z = (l: number) => `blocks.${l}.attn.hook_z` as HookName;
   const mlpOut = (l: number) => `blocks.${l}.hook_mlp_out` as HookName;
@@ -95,19 +94,15 @@ export async function attributionPatching(
       const p = c0 + i;
       const steps = overlapSteps(table, pair, S);
       for (let l = 0; l < L; l++) {
-        const zs = sources.act(pair.source, z(l));
-        const zt = rowOf(target.values, z(l), i);
-        const gz = rowOf(target.grads, z(l), i);
-        for (let s = 0; s < S; s++) {
-          if (steps[s] === 0) continue;
-          for (let h = 0; h < H; h++) {
-            let sum = 0;
-            const o = s * D + h * dh;
-            for (let d = 0; d < dh; d++) sum += gz[o + d] * (zs[o + d] - zt[o + d]);
-            heads[p * L * H + l * H + h] += sum;
-            if (headPositions !== null) headPositions[((p * L + l) * H + h) * S + s] = sum;
-          }
-        }
+        const terms = headTerms(
+          rowOf(target.grads, z(l), i),
+          sources.act(pair.source, z(l)),
+          rowOf(target.values, z(l), i),
+          steps,
+          H,
+        );
+        for (let h = 0; h < H; h++) heads[p * L * H + l * H + h] = terms.heads[h];
+        headPositions?.set(terms.positions, (p * L + l) * H * S);
         // hook_attn_out = z W_Oᵀ + b is linear in z, so its first-order term is exactly the sum of
         // the heads' (∂M/∂attn_out · Δz W_Oᵀ = ∂M/∂z · Δz): no gradient of attn_out is needed.
         for (let h = 0; h < H; h++) layers[p * L + l] += heads[p * L * H + l * H + h];
@@ -122,6 +117,39 @@ export async function attributionPatching(
     });
   }
   return { heads, layers, mlps, headPositions };
+}
+
+/**
+ * The first-order terms of one pair at one layer's `hook_z` (rows S × (H·dh), head h at dims
+ * h·dh … h·dh + dh − 1 of a step): per head, and per head × step (H × S, row-major),
+ * Σ ∂M/∂z · (z_source − z_target) over the head's dims at the patched steps.
+ *
+ * @example
+ * const { heads } = headTerms(gradZ, zSource, zTarget, steps, 8); // heads[3]: AtP of head 3
+ */
+export function headTerms(
+  grad: Float32Array,
+  source: Float32Array,
+  target: Float32Array,
+  steps: Uint8Array,
+  H: number,
+): { heads: Float64Array; positions: Float64Array } {
+  const S = steps.length;
+  const D = grad.length / S;
+  const dh = D / H;
+  const heads = new Float64Array(H);
+  const positions = new Float64Array(H * S);
+  for (let s = 0; s < S; s++) {
+    if (steps[s] === 0) continue;
+    for (let h = 0; h < H; h++) {
+      let sum = 0;
+      const o = s * D + h * dh;
+      for (let d = o; d < o + dh; d++) sum += grad[d] * (source[d] - target[d]);
+      heads[h] += sum;
+      positions[h * S + s] = sum;
+    }
+  }
+  return { heads, positions };
 }
 
 /** Σ over patched steps of grad · (source − target) for one row of an S × D hook. */
