@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../src/atomic-write.js";
 import { runBaselines } from "../src/baselines/index.js";
+import { withInterval } from "../src/cli/commands/pair-inputs.js";
 import { loadDataset } from "../src/data/registry.js";
 import type { HookedTST } from "../src/model/hooked-tst.js";
 import { loadModel } from "../src/model/model-dir.js";
@@ -47,8 +48,8 @@ const CASES: Record<string, { data: string; pth: string; published: { stability:
 };
 const out = join(import.meta.dirname, "..", "runs", "reference-stability");
 mkdirSync(out, { recursive: true });
-const f = (e: { estimate: number; ci: { low: number; high: number } } | null | undefined) =>
-  e ? `${e.estimate.toFixed(3)} [${e.ci.low.toFixed(3)}, ${e.ci.high.toFixed(3)}]` : "-";
+// As the CLI tables: "-" where there is no interval (fewer than 2 units).
+const f = withInterval;
 
 /** Stability, baselines and AtP-vs-exact tables of one model on its pairs. */
 async function compare(
