@@ -1,7 +1,8 @@
 /**
  * Baselines and stability cost. (1) Attribution patching of all 24 heads per pair against the
  * exact 24-head sweep, in the same run, on the study's denoise pairs of each reference checkpoint
- * (ROUNDS interleaved rounds after a warm-up; best / median pairs per second and their ratio).
+ * (ROUNDS interleaved rounds after a warm-up; best / median pairs per second and their ratio, and
+ * the same ratio of process CPU time).
  * (2) A full stability run (3 kinds × 3 strengths, the misclassified pairs in both directions)
  * and a full baseline run on the JapaneseVowels reference checkpoint: wall time and the process's
  * peak RSS after each (BENCH_BASELINES_ATP_ONLY=1 skips part 2). Nothing is asserted; on a loaded machine read the ratios, not the seconds.
@@ -39,9 +40,16 @@ export async function benchBaselines(): Promise<Record<string, unknown>> {
     const components = presetComponents(model.config, "heads");
     const atpRate: number[] = [];
     const exactRate: number[] = [];
-    const time = async (work: () => Promise<unknown>) => {
+    const atpCpu: number[] = [];
+    const exactCpu: number[] = [];
+    // Wall time and the process's CPU time (user + system, all threads): on a shared machine the
+    // CPU time is the steadier of the two, since waiting for a core is not counted.
+    const time = async (work: () => Promise<unknown>, cpu: number[]) => {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       await work();
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1e6);
       return pairs.pairs.length / ((performance.now() - t0) / 1000);
     };
     const atp = () => attributionPatching(model, inputs, pairs.pairs);
@@ -50,25 +58,29 @@ export async function benchBaselines(): Promise<Record<string, unknown>> {
     await exact();
     for (let r = 0; r < ROUNDS; r++) {
       if (r % 2 === 0) {
-        atpRate.push(await time(atp));
-        exactRate.push(await time(exact));
+        atpRate.push(await time(atp, atpCpu));
+        exactRate.push(await time(exact, exactCpu));
       } else {
-        exactRate.push(await time(exact));
-        atpRate.push(await time(atp));
+        exactRate.push(await time(exact, exactCpu));
+        atpRate.push(await time(atp, atpCpu));
       }
     }
     const a = minMedian(atpRate.map((v) => -v));
     const e = minMedian(exactRate.map((v) => -v));
+    const ac = minMedian(atpCpu);
+    const ec = minMedian(exactCpu);
     const row = {
       pairs: pairs.pairs.length,
       atpPairsPerS: -a.min,
       exactPairsPerS: -e.min,
       speedup: a.min / e.min,
       speedupMedian: a.median / e.median,
+      cpuSpeedup: ec.min / ac.min,
+      cpuSpeedupMedian: ec.median / ac.median,
     };
     results[c.name] = row;
     process.stdout.write(
-      `${c.name.padEnd(15)} ${row.pairs} pairs: AtP ${row.atpPairsPerS.toFixed(1)} pairs/s, exact ${row.exactPairsPerS.toFixed(1)} pairs/s, AtP ${row.speedup.toFixed(2)}× (median ${row.speedupMedian.toFixed(2)}×)\n`,
+      `${c.name.padEnd(15)} ${row.pairs} pairs: AtP ${row.atpPairsPerS.toFixed(1)} pairs/s, exact ${row.exactPairsPerS.toFixed(1)} pairs/s, AtP ${row.speedup.toFixed(2)}× (median ${row.speedupMedian.toFixed(2)}×); CPU time ${row.cpuSpeedup.toFixed(2)}× (median ${row.cpuSpeedupMedian.toFixed(2)}×)\n`,
     );
   }
 

@@ -1,20 +1,36 @@
 /**
- * Stability and baselines on the three reference checkpoints with the study's pairs
- * (study_pairs.csv, denoise and the reversed noise pairs), side by side with the published
- * values. Prints a Markdown table and writes the full results to runs/reference-stability/.
+ * Stability and baselines side by side with the published values, as Markdown tables; the full
+ * results go to runs/reference-stability/.
  *
- *   node --import tsx scripts/stability-baselines-reference.ts [JapaneseVowels PenDigits LSST]
+ * - Reference checkpoints, with the study's pairs (study_pairs.csv, denoise and the reversed
+ *   noise pairs):
+ *     node --import tsx scripts/stability-baselines-reference.ts [JapaneseVowels PenDigits LSST]
+ * - Models trained here with several seeds (`tspatch train --seeds 0,1,2 --out DIR`), each on its
+ *   own misclassified TEST inputs (both directions), then the seed comparison (per-layer
+ *   profiles; heads are not aligned across seeds):
+ *     node --import tsx scripts/stability-baselines-reference.ts --trained DIR --dataset JapaneseVowels
+ *   (the dataset's TEST file is read from the shared datasets folder).
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../src/atomic-write.js";
 import { runBaselines } from "../src/baselines/index.js";
+import { withInterval } from "../src/cli/commands/pair-inputs.js";
 import { loadDataset } from "../src/data/registry.js";
+import type { HookedTST } from "../src/model/hooked-tst.js";
 import { loadModel } from "../src/model/model-dir.js";
 import { buildPairs } from "../src/patching/build-pairs.js";
+import type { ModelInputs } from "../src/patching/inputs.js";
 import { modelInputs } from "../src/patching/inputs.js";
 import { parsePairsFile } from "../src/patching/pairs-file.js";
-import { DEFAULT_PERTURBATIONS, parsePerturbations, runStability } from "../src/stability/index.js";
+import type { Pair } from "../src/patching/types.js";
+import {
+  DEFAULT_PERTURBATIONS,
+  parsePerturbations,
+  runStability,
+  type SeedModel,
+  seedStability,
+} from "../src/stability/index.js";
 
 const SHARED = process.env.TSPATCH_SHARED ?? join(import.meta.dirname, "..", "..", "shared");
 const CASES: Record<string, { data: string; pth: string; published: { stability: number; ig: number } }> = {
@@ -32,21 +48,17 @@ const CASES: Record<string, { data: string; pth: string; published: { stability:
 };
 const out = join(import.meta.dirname, "..", "runs", "reference-stability");
 mkdirSync(out, { recursive: true });
-const f = (e: { estimate: number; ci: { low: number; high: number } } | null | undefined) =>
-  e ? `${e.estimate.toFixed(3)} [${e.ci.low.toFixed(3)}, ${e.ci.high.toFixed(3)}]` : "-";
-const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(CASES);
-for (const name of names) {
-  const c = CASES[name];
-  const ds = await loadDataset(join(SHARED, "datasets", c.data));
-  const { model } = loadModel(join(SHARED, "models", "reference", c.pth), { data: ds });
-  const inputs = modelInputs(model, ds);
-  const list = parsePairsFile(
-    readFileSync(join(SHARED, "models", "reference", "study_pairs.csv"), "utf8"),
-    "study_pairs.csv",
-    inputs.rows,
-    { dataset: name },
-  );
-  const { pairs } = await buildPairs(model, inputs, { strategy: "misclassified", direction: "both", list });
+// As the CLI tables: "-" where there is no interval (fewer than 2 units).
+const f = withInterval;
+
+/** Stability, baselines and AtP-vs-exact tables of one model on its pairs. */
+async function compare(
+  name: string,
+  model: HookedTST,
+  inputs: ModelInputs,
+  pairs: { pairs: readonly Pair[] },
+  published: { stability: number; ig: number },
+): Promise<void> {
   let t = performance.now();
   const stability = await runStability(model, inputs, pairs.pairs, {
     perturbations: parsePerturbations(DEFAULT_PERTURBATIONS),
@@ -55,11 +67,11 @@ for (const name of names) {
   t = performance.now();
   const baselines = await runBaselines(model, inputs, pairs.pairs, {});
   const baselineSeconds = (performance.now() - t) / 1000;
-  writeFileAtomic(join(out, `${name}.json`), JSON.stringify({ stability, baselines }));
+  writeFileAtomic(join(out, `${name.replaceAll("/", "_")}.json`), JSON.stringify({ stability, baselines }));
   console.log(
     `\n## ${name} (${pairs.pairs.length} pairs; stability ${stabilitySeconds.toFixed(1)} s, baselines ${baselineSeconds.toFixed(1)} s)`,
   );
-  console.log(`published: stability ρ ${c.published.stability}, IG ρ ${c.published.ig}`);
+  console.log(`published: stability ρ ${published.stability}, IG ρ ${published.ig}`);
   console.log(
     "| perturbation | accuracy | pairs kept | direction | Spearman ρ [95% CI] | Kendall τ [95% CI] | J@3 | J@5 | sig kept |",
   );
@@ -89,7 +101,7 @@ for (const name of names) {
   }
   const ig = baselines.integratedGradients;
   console.log(
-    `\nIG completeness: worst relative ${(ig.worstRelativeError * 100).toFixed(2)}% (|Δ| ≥ ${ig.minDelta}), worst absolute ${ig.worstAbsoluteError.toExponential(2)}; ${ig.steps} nodes`,
+    `\nIG completeness: worst relative ${(ig.worstRelativeError * 100).toFixed(2)}% (|Δ| ≥ ${ig.minDelta}), worst absolute ${ig.worstAbsoluteError.toExponential(2)}; nodes per (pair, layer) integral ${JSON.stringify(ig.stepsHistogram)}${ig.unconverged > 0 ? `, ${ig.unconverged} above the tolerance at the cap` : ""}`,
   );
   const nul = baselines.randomNull;
   if (nul)
@@ -97,4 +109,70 @@ for (const name of names) {
       `random null: ${nul.pvalues.filter((p) => p <= 0.05).length}/${nul.pvalues.length} heads with p ≤ 0.05 (${nul.draws} draws)`,
     );
   console.log(`seconds: ${JSON.stringify(baselines.seconds)}`);
+}
+
+const args = process.argv.slice(2);
+const flag = (f: string): string | undefined => {
+  const i = args.indexOf(f);
+  if (i < 0) return undefined;
+  const value = args[i + 1];
+  args.splice(i, 2);
+  return value;
+};
+const trained = flag("--trained");
+if (trained !== undefined) {
+  const dataset = flag("--dataset") ?? "JapaneseVowels";
+  const c = CASES[dataset];
+  if (c === undefined) throw new Error(`--dataset: one of ${Object.keys(CASES).join(", ")}`);
+  const ds = await loadDataset(join(SHARED, "datasets", dataset, `${dataset}_TEST.ts`));
+  const seeds: SeedModel[] = [];
+  for (const dir of readdirSync(trained)
+    .filter((d) => d.startsWith("seed-") && existsSync(join(trained, d, "config.json")))
+    .sort()) {
+    const { model } = loadModel(join(trained, dir), { data: ds });
+    const inputs = modelInputs(model, ds);
+    const built = await buildPairs(model, inputs, { strategy: "misclassified", direction: "both" });
+    let correct = 0;
+    built.predicted.forEach((k, r) => {
+      if (k === inputs.trueClass[r]) correct++;
+    });
+    console.log(`\n# ${dataset} ${dir}: TEST accuracy ${(correct / inputs.rows).toFixed(4)}`);
+    await compare(`${dataset}/${dir}`, model, inputs, built.pairs, c.published);
+    seeds.push({ label: dir, model, inputs, pairs: built.pairs.pairs });
+  }
+  const r = await seedStability(seeds);
+  console.log(`\n## Seed stability, ${dataset} (${seeds.length} seeds)\n${r.note}`);
+  console.log(
+    "\n| seed | direction | units | layer share (L0, L1, …) | significant heads | largest head mean per layer |",
+  );
+  console.log("|---|---|---|---|---|---|");
+  for (const p of r.profiles) {
+    console.log(
+      `| ${p.label} | ${p.direction} | ${p.units} | ${p.layerShare.map((v) => v.toFixed(3)).join(", ")} | ${p.significantHeads} | ${p.sortedLayerEffects.map((e) => e[0].toFixed(4)).join(", ")} |`,
+    );
+  }
+  console.log("\n| direction | layer share mean ± sd across seeds | largest difference |");
+  console.log("|---|---|---|");
+  for (const s of r.layerShareSummary) {
+    console.log(
+      `| ${s.direction} | ${s.mean.map((m, l) => `${m.toFixed(3)} ± ${s.sd[l].toFixed(3)}`).join(", ")} | ${s.maxDifference.toFixed(3)} |`,
+    );
+  }
+  writeFileAtomic(join(out, `${dataset}-seeds.json`), JSON.stringify(r));
+} else {
+  const names = args.length > 0 ? args : Object.keys(CASES);
+  for (const name of names) {
+    const c = CASES[name];
+    const ds = await loadDataset(join(SHARED, "datasets", c.data));
+    const { model } = loadModel(join(SHARED, "models", "reference", c.pth), { data: ds });
+    const inputs = modelInputs(model, ds);
+    const list = parsePairsFile(
+      readFileSync(join(SHARED, "models", "reference", "study_pairs.csv"), "utf8"),
+      "study_pairs.csv",
+      inputs.rows,
+      { dataset: name },
+    );
+    const built = await buildPairs(model, inputs, { strategy: "misclassified", direction: "both", list });
+    await compare(name, model, inputs, built.pairs, c.published);
+  }
 }

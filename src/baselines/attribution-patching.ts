@@ -6,8 +6,10 @@
  * summed over the entries the patch writes (N. Nanda, "Attribution Patching: Activation
  * Patching At Industrial Scale", 2023; A. Syed, C. Rager, A. Conmy, "Attribution Patching
  * Outperforms Automated Circuit Discovery", arXiv:2310.10348). One forward + backward pass of
- * the target gives the estimate for every head, attention layer, MLP and head × position at
- * once. Exact for a metric linear in the activation; it misses curvature, e.g. a saturated
+ * the target (the metric computed in the graph, gradients only w.r.t. the hooks, no parameter
+ * gradients) gives the estimate for every head, attention layer, MLP and head × position at
+ * once, for a batch of pairs per runtime call; one forward run of the sources gives the patch
+ * values. Exact for a metric linear in the activation; it misses curvature, e.g. a saturated
  * softmax (attention or output), which the comparison with exact patching shows.
  */
 import { hookGradients } from "../model/hook-gradients.js";
@@ -16,8 +18,6 @@ import type { HookName } from "../model/hooks.js";
 import { cacheRows, type InputTable } from "../patching/engine.js";
 import type { Pair } from "../patching/types.js";
 import { type BaselineMetric, gatherRows, metricOfPairs, overlapSteps } from "./pair-rows.js";
-
-const RESID_PRE_0: HookName = "blocks.0.hook_resid_pre";
 
 /** AtP estimates per pair (row-major, pairs first). */
 export interface AtpEstimates {
@@ -35,7 +35,7 @@ export interface AtpOptions {
   metric?: BaselineMetric;
   /** Also estimate every head at every time step (default false). */
   positions?: boolean;
-  /** Pairs per gradient call (default 64). */
+  /** Pairs per runtime call (default 128). */
   pairsPerBatch?: number;
 }
 
@@ -53,78 +53,103 @@ export async function attributionPatching(
   options: AtpOptions = {},
 ): Promise<AtpEstimates> {
   const { layers: L, heads: H, seqLen: S, channels: C, dModel: D } = model.config;
-  const dh = D / H;
   const metric = options.metric ?? "dp_true";
   const z = (l: number) => `blocks.${l}.attn.hook_z` as HookName;
-  const attnOut = (l: number) => `blocks.${l}.hook_attn_out` as HookName;
   const mlpOut = (l: number) => `blocks.${l}.hook_mlp_out` as HookName;
   const hooks: HookName[] = [];
-  for (let l = 0; l < L; l++) hooks.push(z(l), attnOut(l), mlpOut(l));
+  for (let l = 0; l < L; l++) hooks.push(z(l), mlpOut(l));
   const n = pairs.length;
   const heads = new Float64Array(n * L * H);
   const layers = new Float64Array(n * L);
   const mlps = new Float64Array(n * L);
   const headPositions = options.positions ? new Float64Array(n * L * H * S) : null;
-  const chunk = Math.max(1, options.pairsPerBatch ?? 64);
+  const chunk = Math.max(1, options.pairsPerBatch ?? 128);
   for (let c0 = 0; c0 < n; c0 += chunk) {
     const part = pairs.slice(c0, c0 + chunk);
-    // One forward run caches the sources' and targets' activations and the targets' logits (the
-    // metric's gradient needs them); the gradient run then starts at the targets' cached layer-0
-    // input, so the conv stack is not rerun and no hook value is fetched twice.
+    // Two runtime calls per batch of pairs: a forward run of the sources (their activations),
+    // and one forward+backward run of the targets that computes the metric in the graph and
+    // returns the targets' activations with their gradients.
     const sources = await cacheRows(
       model,
       table,
-      part.flatMap((p) => [p.source, p.target]),
-      [...hooks, RESID_PRE_0],
+      part.map((p) => p.source),
+      hooks,
     );
-    const { mask } = gatherRows(
+    const { x, mask } = gatherRows(
       table,
       part.map((p) => p.target),
       S,
       C,
     );
-    const K = model.config.classes;
-    const logits = new Float32Array(part.length * K);
-    const residPre = new Float32Array(part.length * S * D);
-    part.forEach((p, i) => {
-      logits.set(sources.logitsOf(p.target), i * K);
-      residPre.set(sources.act(p.target, RESID_PRE_0), i * S * D);
-    });
-    const target = await hookGradients(model, null, {
+    const target = await hookGradients(model, x, {
       hooks,
       metric: metricOfPairs(part, metric),
       mask,
-      logits,
-      startAt: { hook: RESID_PRE_0, value: residPre },
-      values: false,
+      metricInGraph: true,
+      chunkSize: part.length,
     });
+    const rowOf = (values: Partial<Record<HookName, Float32Array>>, hook: HookName, i: number) =>
+      (values[hook] as Float32Array).subarray(i * S * D, (i + 1) * S * D);
     part.forEach((pair, i) => {
       const p = c0 + i;
       const steps = overlapSteps(table, pair, S);
       for (let l = 0; l < L; l++) {
-        const zs = sources.act(pair.source, z(l));
-        const zt = sources.act(pair.target, z(l));
-        const gz = (target.grads[z(l)] as Float32Array).subarray(i * S * D, (i + 1) * S * D);
-        for (let s = 0; s < S; s++) {
-          if (steps[s] === 0) continue;
-          for (let h = 0; h < H; h++) {
-            let sum = 0;
-            const o = s * D + h * dh;
-            for (let d = 0; d < dh; d++) sum += gz[o + d] * (zs[o + d] - zt[o + d]);
-            heads[p * L * H + l * H + h] += sum;
-            if (headPositions !== null) headPositions[((p * L + l) * H + h) * S + s] = sum;
-          }
-        }
-        const gradOf = (hook: HookName) =>
-          (target.grads[hook] as Float32Array).subarray(i * S * D, (i + 1) * S * D);
-        const delta = (hook: HookName) =>
-          [sources.act(pair.source, hook), sources.act(pair.target, hook)] as const;
-        layers[p * L + l] = dotOver(gradOf(attnOut(l)), ...delta(attnOut(l)), steps, D);
-        mlps[p * L + l] = dotOver(gradOf(mlpOut(l)), ...delta(mlpOut(l)), steps, D);
+        const terms = headTerms(
+          rowOf(target.grads, z(l), i),
+          sources.act(pair.source, z(l)),
+          rowOf(target.values, z(l), i),
+          steps,
+          H,
+        );
+        for (let h = 0; h < H; h++) heads[p * L * H + l * H + h] = terms.heads[h];
+        headPositions?.set(terms.positions, (p * L + l) * H * S);
+        // hook_attn_out = z W_Oᵀ + b is linear in z, so its first-order term is exactly the sum of
+        // the heads' (∂M/∂attn_out · Δz W_Oᵀ = ∂M/∂z · Δz): no gradient of attn_out is needed.
+        for (let h = 0; h < H; h++) layers[p * L + l] += heads[p * L * H + l * H + h];
+        mlps[p * L + l] = dotOver(
+          rowOf(target.grads, mlpOut(l), i),
+          sources.act(pair.source, mlpOut(l)),
+          rowOf(target.values, mlpOut(l), i),
+          steps,
+          D,
+        );
       }
     });
   }
   return { heads, layers, mlps, headPositions };
+}
+
+/**
+ * The first-order terms of one pair at one layer's `hook_z` (rows S × (H·dh), head h at dims
+ * h·dh … h·dh + dh − 1 of a step): per head, and per head × step (H × S, row-major),
+ * Σ ∂M/∂z · (z_source − z_target) over the head's dims at the patched steps.
+ *
+ * @example
+ * const { heads } = headTerms(gradZ, zSource, zTarget, steps, 8); // heads[3]: AtP of head 3
+ */
+export function headTerms(
+  grad: Float32Array,
+  source: Float32Array,
+  target: Float32Array,
+  steps: Uint8Array,
+  H: number,
+): { heads: Float64Array; positions: Float64Array } {
+  const S = steps.length;
+  const D = grad.length / S;
+  const dh = D / H;
+  const heads = new Float64Array(H);
+  const positions = new Float64Array(H * S);
+  for (let s = 0; s < S; s++) {
+    if (steps[s] === 0) continue;
+    for (let h = 0; h < H; h++) {
+      let sum = 0;
+      const o = s * D + h * dh;
+      for (let d = o; d < o + dh; d++) sum += grad[d] * (source[d] - target[d]);
+      heads[h] += sum;
+      positions[h * S + s] = sum;
+    }
+  }
+  return { heads, positions };
 }
 
 /** Σ over patched steps of grad · (source − target) for one row of an S × D hook. */

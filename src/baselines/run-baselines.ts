@@ -22,8 +22,10 @@ import { BASELINE_STREAMS } from "./streams.js";
 
 export interface BaselineOptions {
   metric?: BaselineMetric;
-  /** Integrated-gradients quadrature nodes (default 64). */
+  /** Integrated-gradients quadrature nodes of the first pass (default 64; doubled per pair and layer until complete within 1%, cap 512). */
   igSteps?: number;
+  /** Integrated-gradients completeness tolerance (default 0.01; 0 = one pass with `igSteps` nodes). */
+  igTolerance?: number;
   /** Random-patching null draws per pair (default 49, smallest p 0.02; 0 = skip the null). */
   nullDraws?: number;
   /** Also compare AtP with exact patching per head × position (default false: L·H·S runs per pair). */
@@ -91,15 +93,21 @@ export interface BaselineResult {
   };
   readonly integratedGradients: {
     readonly heads: number[][];
+    /** Nodes of the first pass; `stepsHistogram` counts the (pair, layer) integrals per node count. */
     readonly steps: number;
+    readonly maxStepsUsed: number;
+    readonly stepsHistogram: Readonly<Record<number, number>>;
+    readonly tolerance: number;
+    readonly unconverged: number;
     readonly worstRelativeError: number;
     readonly worstAbsoluteError: number;
     readonly minDelta: number;
-    /** Per layer and pair: Σ_h IG_h and the metric difference it should equal. */
+    /** Per layer and pair: Σ_h IG_h, the metric difference it should equal, the nodes used. */
     readonly completeness: readonly {
       readonly layer: number;
       readonly sum: number[];
       readonly delta: number[];
+      readonly steps: number[];
     }[];
     readonly method: string;
   };
@@ -183,6 +191,7 @@ export async function runBaselines(
     integratedGradients(model, inputs, pairs, {
       metric,
       steps: options.igSteps,
+      tolerance: options.igTolerance,
       batchRows: options.batchRows,
     }),
   );
@@ -296,6 +305,10 @@ export async function runBaselines(
     integratedGradients: {
       heads: rowsOf(ig.heads, L * H),
       steps: ig.steps,
+      maxStepsUsed: ig.maxStepsUsed,
+      stepsHistogram: ig.stepsHistogram,
+      tolerance: ig.tolerance,
+      unconverged: ig.unconverged,
       worstRelativeError: ig.worstRelativeError,
       worstAbsoluteError: ig.worstAbsoluteError,
       minDelta: ig.minDelta,
@@ -303,6 +316,7 @@ export async function runBaselines(
         layer: c.layer,
         sum: Array.from(c.sum),
         delta: Array.from(c.delta),
+        steps: Array.from(c.steps),
       })),
       method: ig.method,
     },

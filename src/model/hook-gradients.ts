@@ -16,14 +16,30 @@ import { inputError } from "../errors.js";
 import { grad } from "../graph/autodiff.js";
 import type { Graph, Value } from "../graph/ir.js";
 import { toOnnx } from "../graph/onnx.js";
-import { mul, reduceSum } from "../graph/ops/index.js";
+import { add, mul, reduceSum, softmax } from "../graph/ops/index.js";
 import type { HostTensor } from "../runtime/session.js";
 import type { HookedTST, PatchValue } from "./hooked-tst.js";
 import { type HookName, hookShape, parseHook, startInputHooks } from "./hooks.js";
 import { buildTSTGraph, type PatchPoint } from "./tst-graph.js";
 
 /** A scalar metric of one row's logits and its gradient with respect to them (float64). */
-export type LogitMetric = (logits: Float64Array, row: number) => { value: number; gradient: Float64Array };
+export type LogitMetric = ((
+  logits: Float64Array,
+  row: number,
+) => { value: number; gradient: Float64Array }) & {
+  /**
+   * The same metric as fixed weights per row (batch × K each): M_b = Σ_k probability[b,k] ·
+   * softmax(logits_b)[k] + Σ_k logit[b,k] · logits_b[k]. With them the gradient graph computes
+   * M itself, so no forward run has to produce the logits first (see {@link hookGradients}).
+   */
+  readonly weights?: (batch: number, classes: number) => MetricWeights;
+};
+
+/** A metric as weights on the softmax and on the logits (batch × K each; null = all 0). */
+export interface MetricWeights {
+  readonly probability: Float32Array | null;
+  readonly logit: Float32Array | null;
+}
 
 /**
  * M_b = P(classes[b]) = softmax(logits_b)[y], with dM/dlogit_k = p_y (δ_yk − p_k) and 1 − p_y
@@ -33,7 +49,7 @@ export type LogitMetric = (logits: Float64Array, row: number) => { value: number
  * const metric = probabilityMetric(Int32Array.of(3, 3)); // P(class 3) for two rows
  */
 export function probabilityMetric(classes: ArrayLike<number>): LogitMetric {
-  return (logits, row) => {
+  const metric = (logits: Float64Array, row: number) => {
     const y = classes[row];
     let max = -Infinity;
     for (const v of logits) max = Math.max(max, v);
@@ -45,6 +61,11 @@ export function probabilityMetric(classes: ArrayLike<number>): LogitMetric {
     const gradient = p.map((pk, k) => (k === y ? p[y] * rest : -p[y] * pk));
     return { value: p[y], gradient };
   };
+  const weights = (batch: number, K: number): MetricWeights => ({
+    probability: oneHotRows(batch, K, (b) => [[classes[b], 1]]),
+    logit: null,
+  });
+  return Object.assign(metric, { weights });
 }
 
 /**
@@ -54,12 +75,31 @@ export function probabilityMetric(classes: ArrayLike<number>): LogitMetric {
  * const metric = logitDiffMetric([2], [5]);
  */
 export function logitDiffMetric(good: ArrayLike<number>, bad: ArrayLike<number>): LogitMetric {
-  return (logits, row) => {
+  const metric = (logits: Float64Array, row: number) => {
     const gradient = new Float64Array(logits.length);
     gradient[good[row]] += 1;
     gradient[bad[row]] -= 1;
     return { value: logits[good[row]] - logits[bad[row]], gradient };
   };
+  const weights = (batch: number, K: number): MetricWeights => ({
+    probability: null,
+    logit: oneHotRows(batch, K, (b) => [
+      [good[b], 1],
+      [bad[b], -1],
+    ]),
+  });
+  return Object.assign(metric, { weights });
+}
+
+/** batch × K weights, row b summing `entries(b)` ([class, weight] pairs). */
+function oneHotRows(
+  batch: number,
+  K: number,
+  entries: (row: number) => readonly (readonly [number, number])[],
+): Float32Array {
+  const out = new Float32Array(batch * K);
+  for (let b = 0; b < batch; b++) for (const [k, w] of entries(b)) out[b * K + k] += w;
+  return out;
 }
 
 export interface HookGradientOptions {
@@ -87,6 +127,13 @@ export interface HookGradientOptions {
   logits?: Float32Array;
   /** Fetch the hooks' values too (default true; false saves the copies when the caller has them). */
   values?: boolean;
+  /**
+   * Compute the metric inside the gradient graph from `metric.weights` (default false): one
+   * forward+backward run and no forward run before it; the logits and M come out of that run.
+   * Softmax's derivative is then taken in float32 (the host path takes it in float64 from the
+   * logits, which matters only for probabilities within ~1e-6 of 0 or 1).
+   */
+  metricInGraph?: boolean;
 }
 
 export interface HookGradientResult {
@@ -106,7 +153,8 @@ const compiled = new Map<string, { bytes: Uint8Array; outputs: string[] }>();
 
 /**
  * The metric per row and its gradient w.r.t. hooks: one forward run (the logits, skipped when
- * `options.logits` gives them), then one forward+backward run.
+ * `options.logits` gives them or `options.metricInGraph` computes the metric in the graph), then
+ * one forward+backward run.
  *
  * @example
  * const r = await hookGradients(model, x, { hooks: ["blocks.0.attn.hook_z"], metric: probabilityMetric(y), mask });
@@ -127,8 +175,16 @@ export async function hookGradients(
   }
   let mask = options.mask ?? null;
   if (mask?.every((m) => m !== 0)) mask = null;
-  const forward =
-    options.logits !== undefined
+  const inGraph = options.metricInGraph === true && options.logits === undefined;
+  const weightsOf = options.metric.weights;
+  if (inGraph && weightsOf === undefined) {
+    throw inputError("metricInGraph needs a metric with weights (probabilityMetric, logitDiffMetric)", {
+      field: "metricInGraph",
+    });
+  }
+  const forward = inGraph
+    ? null
+    : options.logits !== undefined
       ? { logits: options.logits, batch: options.logits.length / K }
       : await model.run(start === undefined ? x : null, {
           mask,
@@ -136,14 +192,25 @@ export async function hookGradients(
           patch: options.patch,
           chunkSize: options.chunkSize,
         });
-  const batch = forward.batch;
+  const batch =
+    forward?.batch ??
+    (start === undefined || startHook === undefined
+      ? (x as Float32Array).length / (S * C)
+      : start.value.length / (hookShape(config, startHook, 1) as number[]).reduce((a, b) => a * b, 1));
   const metric = new Float64Array(batch);
-  const logitWeights = new Float32Array(batch * K);
-  for (let b = 0; b < batch; b++) {
-    const row = Float64Array.from(forward.logits.subarray(b * K, (b + 1) * K));
-    const m = options.metric(row, b);
-    metric[b] = m.value;
-    logitWeights.set(m.gradient, b * K);
+  let logitWeights: Float32Array = new Float32Array(batch * K);
+  let probabilityWeights: Float32Array | null = null;
+  if (forward === null) {
+    const w = (weightsOf as NonNullable<LogitMetric["weights"]>)(batch, K);
+    logitWeights = w.logit ?? logitWeights;
+    probabilityWeights = w.probability ?? new Float32Array(batch * K);
+  } else {
+    for (let b = 0; b < batch; b++) {
+      const row = Float64Array.from(forward.logits.subarray(b * K, (b + 1) * K));
+      const m = options.metric(row, b);
+      metric[b] = m.value;
+      logitWeights.set(m.gradient, b * K);
+    }
   }
 
   const patches = Object.entries(options.patch ?? {}).map(([name, p]) => {
@@ -167,10 +234,14 @@ export async function hookGradients(
     startHook ?? null,
     points,
     withValues,
+    inGraph,
   ]);
   let entry = compiled.get(key);
   if (entry === undefined) {
-    const g = gradientGraph(model, hooks, !!options.wrtInput, mask !== null, startHook, points, withValues);
+    const g = gradientGraph(model, hooks, !!options.wrtInput, mask !== null, startHook, points, {
+      withValues,
+      inGraph,
+    });
     entry = { bytes: toOnnx(g.graph, { outputs: g.outputs }), outputs: g.outputs };
     compiled.set(key, entry);
   }
@@ -182,7 +253,7 @@ export async function hookGradients(
   );
   const result: HookGradientResult = {
     metric,
-    logits: forward.logits,
+    logits: forward?.logits ?? new Float32Array(batch * K),
     grads: {},
     values: {},
     inputGrad: options.wrtInput ? new Float32Array(batch * S * C) : null,
@@ -222,7 +293,15 @@ export async function hookGradients(
       };
     }
     feeds["metric:logit_weights"] = { data: slice(logitWeights, K), dims: [n, K] };
+    if (probabilityWeights !== null) {
+      feeds["metric:probability_weights"] = { data: slice(probabilityWeights, K), dims: [n, K] };
+    }
     const out = await session.run(feeds, entry.outputs);
+    if (inGraph) {
+      const m = out.metric.data as Float32Array;
+      for (let i = 0; i < n; i++) metric[r0 + i] = m[i];
+      result.logits.set(out.logits.data as Float32Array, r0 * K);
+    }
     for (const h of hooks) {
       const w = per.get(h) as number;
       (result.grads[h] as Float32Array).set(out[`grad:${h}`].data as Float32Array, r0 * w);
@@ -233,7 +312,10 @@ export async function hookGradients(
   return result;
 }
 
-/** The eval graph plus L = Σ G ⊙ logits and its reverse pass. */
+/**
+ * The eval graph plus L = Σ G ⊙ logits and its reverse pass; with `inGraph`, L = Σ_b M_b with
+ * M_b = Σ P ⊙ softmax(logits_b) + Σ G ⊙ logits_b computed in the graph (outputs `metric`, `logits`).
+ */
 function gradientGraph(
   model: HookedTST,
   hooks: readonly HookName[],
@@ -241,18 +323,25 @@ function gradientGraph(
   masked: boolean,
   startAt: HookName | undefined,
   patch: readonly PatchPoint[],
-  withValues: boolean,
+  mode: { withValues: boolean; inGraph: boolean },
 ): { graph: Graph; outputs: string[] } {
   const K = model.config.classes;
   const built = buildTSTGraph(model.config, { mask: masked, cache: hooks, startAt, patch });
   const g = built.graph;
   const logits = g.outputs.get("logits") as Value;
   const weights = g.input("metric:logit_weights", ["batch", K]);
-  const total = reduceSum(mul(logits, weights), [0, 1], false);
+  let perRow = reduceSum(mul(logits, weights), [1], false);
+  if (mode.inGraph) {
+    const probability = g.input("metric:probability_weights", ["batch", K]);
+    perRow = add(perRow, reduceSum(mul(softmax(logits, 1), probability), [1], false));
+    g.output("metric", perRow);
+  }
+  const total = reduceSum(perRow, [0], false);
   const wrt = hooks.map((h) => g.outputs.get(h) as Value);
   if (wrtInput) wrt.push(g.getInput("x") as Value);
   const grads = grad(total, wrt);
-  const outputs: string[] = withValues ? [...hooks] : [];
+  const outputs: string[] = mode.withValues ? [...hooks] : [];
+  if (mode.inGraph) outputs.push("metric", "logits");
   hooks.forEach((h, i) => {
     g.output(`grad:${h}`, grads[i]);
     outputs.push(`grad:${h}`);

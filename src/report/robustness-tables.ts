@@ -97,7 +97,7 @@ export function baselineTables(results: StudyResults): Table[] {
       columns: [col("baseline", "text"), col("direction", "text"), ...agreementColumns],
       rows: b.agreement.map((a) => [a.baseline, a.direction, ...agreementCells(a)]),
       notes: [
-        `Integrated gradients: ${ig.steps} nodes; completeness worst relative error ${ig.worst_relative_error.toPrecision(3)} (absolute ${ig.worst_absolute_error.toPrecision(3)}).`,
+        `Integrated gradients: up to ${ig.steps} nodes (${ig.method}); completeness worst relative error ${ig.worst_relative_error.toPrecision(3)} (absolute ${ig.worst_absolute_error.toPrecision(3)}).`,
       ],
     },
     {

@@ -439,6 +439,7 @@ export interface BaselinesSection {
   }[];
   /** Integrated gradients' completeness check (Σ attributions vs metric difference). */
   integrated_gradients: {
+    /** Most Gauss–Legendre nodes any (pair, layer) integral used (the method says how they adapted). */
     steps: number;
     worst_relative_error: number;
     worst_absolute_error: number;

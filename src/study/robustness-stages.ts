@@ -16,8 +16,20 @@ import type { StudyConfig } from "./config.js";
 import type { AgreementStats, BaselinesSection, Estimate, StabilitySection } from "./results-schema.js";
 
 /** The quick study's reduced grids: one perturbation × one strength, few null draws, few IG nodes. */
-const QUICK = { perturbations: ["gaussian:0.1"], resamplingDraws: 100, igSteps: 8, nullDraws: 5 };
-const FULL = { perturbations: DEFAULT_PERTURBATIONS, resamplingDraws: 1000, igSteps: 64, nullDraws: 49 };
+const QUICK = {
+  perturbations: ["gaussian:0.1"],
+  resamplingDraws: 100,
+  igSteps: 8,
+  igTolerance: 0,
+  nullDraws: 5,
+};
+const FULL = {
+  perturbations: DEFAULT_PERTURBATIONS,
+  resamplingDraws: 1000,
+  igSteps: 64,
+  igTolerance: 0.01,
+  nullDraws: 49,
+};
 
 /** Heads whose null distribution results.json keeps for fig5 (the largest observed effects). */
 const NULL_HISTOGRAM_HEADS = 4;
@@ -131,6 +143,7 @@ export async function baselinesSection(
   const r = await runBaselines(model, inputs, pairs, {
     metric: robustnessMetric(config),
     igSteps: g.igSteps,
+    igTolerance: g.igTolerance,
     nullDraws: g.nullDraws,
     resamples: Math.min(config.bootstrapResamples, AGREEMENT_RESAMPLES_CAP),
     seed: config.seeds.stats,
@@ -158,7 +171,7 @@ export async function baselinesSection(
           .sort((a, b) => nul.observed[b] - nul.observed[a] || a - b)
           .slice(0, NULL_HISTOGRAM_HEADS);
   return {
-    method: `on the study's pairs: attention statistics, attribution patching (gradient × activation difference at hook_z), integrated gradients (${r.integratedGradients.steps} Gauss–Legendre nodes) and a random-patching null (${g.nullDraws} draws per pair), each compared with exact patching`,
+    method: `on the study's pairs: attention statistics, attribution patching (gradient × activation difference at hook_z), ${r.integratedGradients.method}, and a random-patching null (${g.nullDraws} draws per pair), each compared with exact patching`,
     heads: [...r.names.heads],
     agreement: r.agreement.map((a) => ({
       baseline: a.baseline,
@@ -173,7 +186,7 @@ export async function baselinesSection(
       flagged: c.flagged.map((f) => ({ ...f })),
     })),
     integrated_gradients: {
-      steps: r.integratedGradients.steps,
+      steps: r.integratedGradients.maxStepsUsed,
       worst_relative_error: r.integratedGradients.worstRelativeError,
       worst_absolute_error: r.integratedGradients.worstAbsoluteError,
       method: r.integratedGradients.method,

@@ -2,12 +2,18 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { attentionScores } from "../../src/baselines/attention-scores.js";
-import { attributionPatching } from "../../src/baselines/attribution-patching.js";
+import { attributionPatching, headTerms } from "../../src/baselines/attribution-patching.js";
 import { gaussLegendre } from "../../src/baselines/gauss-legendre.js";
 import { integratedGradients } from "../../src/baselines/integrated-gradients.js";
+import { overlapSteps } from "../../src/baselines/pair-rows.js";
 import { randomPatchingNull } from "../../src/baselines/random-null.js";
 import { runBaselines } from "../../src/baselines/run-baselines.js";
+import { grad } from "../../src/graph/autodiff.js";
+import type { Value } from "../../src/graph/ir.js";
+import { mul, reduceSum } from "../../src/graph/ops/index.js";
 import { HookedTST } from "../../src/model/hooked-tst.js";
+import { buildTSTGraph } from "../../src/model/tst-graph.js";
+import { cacheRows } from "../../src/patching/engine.js";
 import { presetComponents } from "../../src/patching/presets.js";
 import { rowEffect, sweep } from "../../src/patching/sweep.js";
 import type { Pair } from "../../src/patching/types.js";
@@ -86,6 +92,97 @@ describe("attribution patching", () => {
     expect(error[1].worst / error[1].scale).toBeGreaterThan(10 * (error[0].worst / error[0].scale));
   });
 
+  it("equals the exact effect of every head when the metric is linear in z", async () => {
+    // The network after hook_z is never linear in z (post-norm LayerNorms, the MLP's ReLU, the
+    // max-pool; a LayerNorm cannot be made linear by any choice of weights), so the metric is
+    // made linear instead: M = Σ C ⊙ hook_attn_out of the last layer, attn_out = z W_Oᵀ + b_O
+    // through the model's own graph from hook_z (its head layout and W_O), C a fixed pattern of
+    // both signs. ∂M/∂z comes from the project's autodiff, the estimate from headTerms (what
+    // attributionPatching sums per head), the exact effect of each head from runs of the same
+    // graph with that head's slice of z taken from the source at the steps real in both inputs
+    // (pairs of different lengths, so the step mask matters). A first-order estimate of a linear
+    // metric has no remainder: the two agree to float32 rounding, and a wrong sign, head slice,
+    // step mask or gradient would not.
+    const { model, inputs } = await smallModel();
+    const { seqLen: S, dModel: D, heads: H, layers: L } = model.config;
+    const dh = D / H;
+    const z = `blocks.${L - 1}.attn.hook_z` as const;
+    const residPre = `blocks.${L - 1}.hook_resid_pre` as const;
+    const attnOut = `blocks.${L - 1}.hook_attn_out` as const;
+    const pairs = somePairs(inputs, 3);
+    expect(pairs.some((p) => inputs.lengths[p.source] !== inputs.lengths[p.target])).toBe(true);
+    const cache = await cacheRows(
+      model,
+      inputs,
+      pairs.flatMap((p) => [p.source, p.target]),
+      [z, residPre],
+    );
+
+    const { graph: g } = buildTSTGraph(model.config, { startAt: z, cache: [attnOut] });
+    const weights = g.input("metric:c", ["batch", S, D]);
+    const perRow = reduceSum(mul(g.outputs.get(attnOut) as Value, weights), [1, 2], false);
+    const [gradZ] = grad(reduceSum(perRow, [0], false), [g.getInput(`start:${z}`) as Value]);
+    g.output("metric", perRow);
+    g.output("grad", gradZ);
+    const session = await model.runtime.compile(g, ["metric", "grad"]);
+
+    // Rows per pair: the target, then the target with head h's slice from the source (h = 0..H−1).
+    const rows = pairs.length * (1 + H);
+    const zFeed = new Float32Array(rows * S * D);
+    const residFeed = new Float32Array(rows * S * D);
+    const c = Float32Array.from({ length: rows * S * D }, (_, i) => Math.sin(1 + (((i % (S * D)) * 7) % 61)));
+    const stepsOf = pairs.map((p) => overlapSteps(inputs, p, S));
+    pairs.forEach((pair, i) => {
+      const zs = cache.act(pair.source, z);
+      const zt = cache.act(pair.target, z);
+      for (let k = 0; k <= H; k++) {
+        const r = i * (1 + H) + k;
+        zFeed.set(zt, r * S * D);
+        residFeed.set(cache.act(pair.target, residPre), r * S * D);
+        if (k === 0) continue;
+        const h = k - 1;
+        for (let s = 0; s < S; s++) {
+          if (stepsOf[i][s] === 0) continue;
+          const o = s * D + h * dh;
+          zFeed.set(zs.subarray(o, o + dh), r * S * D + o);
+        }
+      }
+    });
+    const out = await session.run({
+      ...model.weightFeeds(),
+      [`start:${z}`]: { data: zFeed, dims: [rows, S, H, dh] },
+      [`start:${residPre}`]: { data: residFeed, dims: [rows, S, D] },
+      "metric:c": { data: c, dims: [rows, S, D] },
+    });
+    const metric = out.metric.data as Float32Array;
+    const gz = out.grad.data as Float32Array;
+    const exact: number[] = [];
+    const estimate: number[] = [];
+    pairs.forEach((pair, i) => {
+      const r0 = i * (1 + H);
+      const terms = headTerms(
+        gz.subarray(r0 * S * D, (r0 + 1) * S * D),
+        cache.act(pair.source, z),
+        cache.act(pair.target, z),
+        stepsOf[i],
+        H,
+      );
+      for (let h = 0; h < H; h++) {
+        exact.push(metric[r0 + 1 + h] - metric[r0]);
+        estimate.push(terms.heads[h]);
+        const perStep = terms.positions.subarray(h * S, (h + 1) * S).reduce((a, b) => a + b, 0);
+        expect(perStep).toBeCloseTo(terms.heads[h], 10);
+      }
+    });
+    const scale = Math.max(...exact.map(Math.abs));
+    // Effects of both signs, distinct per head: a sign error or a shifted head slice shows.
+    expect(exact.some((e) => e > 0.05 * scale) && exact.some((e) => e < -0.05 * scale)).toBe(true);
+    expect(new Set(exact.map((e) => e.toFixed(4))).size).toBe(exact.length);
+    exact.forEach((e, j) => {
+      expect(Math.abs(estimate[j] - e)).toBeLessThan(1e-4 * scale);
+    });
+  });
+
   it.skipIf(!haveShared)("matches the PyTorch AtP of every head on a reference pair", async () => {
     const fixture = JSON.parse(
       readFileSync(
@@ -131,6 +228,34 @@ describe("integrated gradients", () => {
       const layer = k % model.config.layers;
       const p = Math.floor(k / model.config.layers);
       expect(Math.abs(ig.completeness[layer].delta[p] - rowEffect(row, "dpTrue"))).toBeLessThan(1e-5);
+    });
+  });
+
+  it("doubles the nodes of the integrals that miss the tolerance, and only those", async () => {
+    const { model, inputs } = await smallModel();
+    const pairs = sameLengthPairs(inputs, 3);
+    // The random model's effects are small (|Δ| ≈ 1e-6 … 1e-3) and nearly linear along the path:
+    // a tight tolerance makes one node too few for some integrals, not for all.
+    const tolerance = 1e-3;
+    const minDelta = 1e-4;
+    const bound = (delta: number) => tolerance * Math.max(Math.abs(delta), minDelta);
+    const once = await integratedGradients(model, inputs, pairs, { steps: 1, tolerance: 0, minDelta });
+    expect(once.stepsHistogram).toEqual({ 1: pairs.length * model.config.layers });
+    expect(once.unconverged).toBe(0);
+    const adaptive = await integratedGradients(model, inputs, pairs, { steps: 1, tolerance, minDelta });
+    expect(once.worstRelativeError).toBeGreaterThan(tolerance);
+    expect(adaptive.worstRelativeError).toBeLessThan(tolerance);
+    expect(adaptive.unconverged).toBe(0);
+    expect(Object.keys(adaptive.stepsHistogram).length).toBeGreaterThan(1);
+    adaptive.completeness.forEach((c, l) => {
+      const coarse = once.completeness[l];
+      c.steps.forEach((k, p) => {
+        expect(Math.abs(c.sum[p] - c.delta[p])).toBeLessThanOrEqual(bound(c.delta[p]));
+        // Doubled only where one node missed the tolerance.
+        expect(k > 1).toBe(Math.abs(coarse.sum[p] - coarse.delta[p]) > bound(coarse.delta[p]));
+        // Δ does not depend on the nodes.
+        expect(c.delta[p]).toBe(coarse.delta[p]);
+      });
     });
   });
 

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { hookGradients, probabilityMetric } from "../../src/model/hook-gradients.js";
+import { hookGradients, logitDiffMetric, probabilityMetric } from "../../src/model/hook-gradients.js";
 import type { HookName } from "../../src/model/hooks.js";
 import { haveShared, referenceModel } from "../patching/reference-models.js";
+import { smallModel } from "./fixtures.js";
 
 interface GradientFixture {
   source: number;
@@ -64,4 +65,44 @@ describe.skipIf(!haveShared)("hook gradients match PyTorch autograd on the refer
       });
     });
   }
+});
+
+describe("the metric computed inside the gradient graph", () => {
+  it("gives the host path's metric, logits and gradients for P(true) and the logit difference", async () => {
+    const { model, inputs } = await smallModel();
+    const { seqLen: S, channels: C } = model.config;
+    const rows = [3, 40, 77, 150];
+    const x = new Float32Array(rows.length * S * C);
+    const mask = new Uint8Array(rows.length * S);
+    rows.forEach((r, i) => {
+      x.set(inputs.x.subarray(r * S * C, (r + 1) * S * C), i * S * C);
+      mask.set((inputs.mask as Uint8Array).subarray(r * S, (r + 1) * S), i * S);
+    });
+    const hooks: HookName[] = ["blocks.0.attn.hook_z", "blocks.1.hook_mlp_out"];
+    const metrics = [
+      probabilityMetric(rows.map((r) => inputs.trueClass[r])),
+      logitDiffMetric(
+        rows.map((r) => inputs.trueClass[r]),
+        rows.map((r) => (inputs.trueClass[r] + 4) % 9),
+      ),
+    ];
+    for (const metric of metrics) {
+      const host = await hookGradients(model, x, { hooks, metric, mask });
+      const graph = await hookGradients(model, x, { hooks, metric, mask, metricInGraph: true });
+      rows.forEach((_, i) => {
+        expect(Math.abs(graph.metric[i] - host.metric[i])).toBeLessThan(
+          1e-6 * Math.max(1, Math.abs(host.metric[i])),
+        );
+      });
+      expect(relativeError(graph.logits, Array.from(host.logits))).toBeLessThan(1e-6);
+      for (const h of hooks) {
+        expect(
+          relativeError(graph.grads[h] as Float32Array, Array.from(host.grads[h] as Float32Array)),
+        ).toBeLessThan(1e-4);
+        expect(
+          relativeError(graph.values[h] as Float32Array, Array.from(host.values[h] as Float32Array)),
+        ).toBeLessThan(1e-6);
+      }
+    }
+  });
 });
