@@ -296,6 +296,7 @@ export function register(program: Command, ctx: CommandContext): void {
         snr_db: strategy === "noised" && list === undefined ? snrDb : null,
         seconds: Number(seconds.toFixed(3)),
         phase_seconds: phases.seconds(),
+        phase_cpu_seconds: phases.cpuSeconds(),
         pairs_per_second: Number(((pairs.length - result.resumedPairs) / seconds).toFixed(3)),
         note: "denoise and noise rows answer different questions; analyse them separately (column direction)",
         diagnostics,
