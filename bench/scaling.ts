@@ -31,7 +31,7 @@ import { Rng } from "../src/random/rng.js";
 import { specToSvg, svgToPng } from "../src/report/render-figure.js";
 import { Runtime } from "../src/runtime/session.js";
 import { writeSynthetic } from "./memory.js";
-import { REPO, THREADS } from "./setup.js";
+import { REPO, spreadPairsCsv, THREADS } from "./setup.js";
 import { minMedian } from "./torch-server.js";
 
 type Axis = "pairs" | "seqLen" | "layers" | "heads" | "dModel";
@@ -204,19 +204,6 @@ function pairsFor(axis: Axis, value: number, c: TSTConfig, budget: number): numb
   return Math.max(2, Math.min(100, Math.round(budget / sweepFlops(c, 1, 0))));
 }
 
-function pairsCsv(n: number, rows: number): { csv: string; distinct: number } {
-  const out = ["source,target"];
-  const used = new Set<number>();
-  for (let i = 0; out.length <= n; i++) {
-    const source = (i * 7919) % rows;
-    const target = (i * 104729 + 1) % rows;
-    if (source === target) continue;
-    out.push(`${source},${target}`);
-    used.add(source).add(target);
-  }
-  return { csv: `${out.join("\n")}\n`, distinct: used.size };
-}
-
 export async function benchScaling(flags: readonly string[] = []): Promise<Measured[]> {
   const quick = flags.includes("--quick");
   const budget = quick ? 4e9 : 2e10;
@@ -265,7 +252,7 @@ async function measure(p: Point, work: string, runtime: Runtime): Promise<Measur
   const labelMap = { kind: "dense" as const, classes: ["a", "b"], outputs: 2 };
   const model = HookedTST.fromConfig(p.config, 0, { labelMap });
   saveModel(model, modelDir);
-  const { csv, distinct } = pairsCsv(p.pairs, p.rows);
+  const { csv, distinct } = spreadPairsCsv(p.pairs, p.rows);
   const pairsFile = join(dir, "pairs.csv");
   writeFileSync(pairsFile, csv);
   const argv = ["sweep", "--model", modelDir, "--data", data, "--pairs-file", pairsFile];

@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REFERENCE_CASES, REPO, SHARED, THREADS } from "./setup.js";
+import { REFERENCE_CASES, REPO, SHARED, spreadPairsCsv, THREADS } from "./setup.js";
 import { minMedian, TorchServer } from "./torch-server.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -41,7 +41,7 @@ export async function benchSweepCommand(): Promise<void> {
       const data = join(SHARED, c.test);
       const pairsFile = join(work, `${c.name}-pairs.csv`);
       const rows = c.name === "LSST" ? 2466 : 370;
-      writeFileSync(pairsFile, pairsCsv(PAIRS, rows));
+      writeFileSync(pairsFile, spreadPairsCsv(PAIRS, rows).csv);
       const argv = [
         "sweep",
         ...["--model", join(SHARED, "models/reference", c.pth), "--data", data],
@@ -87,17 +87,6 @@ export async function benchSweepCommand(): Promise<void> {
     "| model | wall | CPU | start-up | open | pairs | sanity | sweep | write | study loop ms/pair | study loop ÷ command (goal 20×) |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
   );
   process.stdout.write(`${lines.join("\n")}\n`);
-}
-
-/** `n` distinct-row pairs spread over `rows` rows (fixed arithmetic steps: no randomness needed). */
-function pairsCsv(n: number, rows: number): string {
-  const out = ["source,target"];
-  for (let i = 0; out.length <= n; i++) {
-    const source = (i * 7919) % rows;
-    const target = (i * 104729 + 1) % rows;
-    if (source !== target) out.push(`${source},${target}`);
-  }
-  return `${out.join("\n")}\n`;
 }
 
 const TIME = "/usr/bin/time";
