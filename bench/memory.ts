@@ -130,7 +130,13 @@ export async function benchMemory(): Promise<void> {
 const TIME = "/usr/bin/time";
 
 /** A univariate two-class .ts file: noisy sines whose frequency depends on the class. */
-function writeSynthetic(dir: string, length: number, cases: number, seed: number, split = "TEST"): string {
+export function writeSynthetic(
+  dir: string,
+  length: number,
+  cases: number,
+  seed: number,
+  split = "TEST",
+): string {
   const rng = new Rng(seed);
   const lines = [
     `@problemName Synth${length}`,

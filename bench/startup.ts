@@ -10,6 +10,8 @@ import { REFERENCE_CASES, REPO, SHARED } from "./setup.js";
  * filled by the cold run), interleaved round by round so that machine load hits both alike. The
  * ratio cold/warm is the figure; wall and CPU seconds are printed beside it. CPU time comes from
  * /usr/bin/time when it exists (it is steadier than wall time on a shared machine).
+ * BENCH_BASE=<another checkout, built>: also times that checkout's warm run in the same rounds
+ * (before/after a change, under the same load).
  */
 export async function benchStartup(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -48,13 +50,15 @@ export async function benchStartup(): Promise<void> {
         ...["--out", join(work, "effects.csv"), "--quiet"],
       ];
     }
+    const base = process.env.BENCH_BASE;
     process.stdout.write(`${rounds} interleaved rounds; seconds are medians (wall / CPU)\n`);
     process.stdout.write(
-      "| command | cold wall | warm wall | cold CPU | warm CPU | cold/warm (wall) | cold/warm (CPU) |\n|---|---|---|---|---|---|---|\n",
+      `| command | cold wall | warm wall | cold CPU | warm CPU | cold/warm (wall) | cold/warm (CPU) |${base ? " base warm wall | base warm CPU | base/warm (CPU) |" : ""}\n|---|---|---|---|---|---|---|${base ? "---|---|---|" : ""}\n`,
     );
     for (const [name, argv] of Object.entries(commands)) {
       const cold: Timing[] = [];
       const warm: Timing[] = [];
+      const before: Timing[] = [];
       const warmCache = join(work, "warm-cache");
       run(argv, { TSPATCH_CACHE: warmCache });
       for (let r = 0; r < rounds; r++) {
@@ -62,13 +66,16 @@ export async function benchStartup(): Promise<void> {
         cold.push(run(argv, { TSPATCH_CACHE: coldCache }));
         rmSync(coldCache, { recursive: true, force: true });
         warm.push(run(argv, { TSPATCH_CACHE: warmCache }));
+        if (base) before.push(run(argv, { TSPATCH_CACHE: warmCache }, base));
       }
       const cw = median(cold.map((t) => t.wall));
       const ww = median(warm.map((t) => t.wall));
       const cc = median(cold.map((t) => t.cpu));
       const wc = median(warm.map((t) => t.cpu));
+      const bw = median(before.map((t) => t.wall));
+      const bc = median(before.map((t) => t.cpu));
       process.stdout.write(
-        `| ${name} | ${cw.toFixed(2)} | ${ww.toFixed(2)} | ${fmt(cc)} | ${fmt(wc)} | ${(cw / ww).toFixed(2)}× | ${Number.isNaN(cc) ? "–" : `${(cc / wc).toFixed(2)}×`} |\n`,
+        `| ${name} | ${cw.toFixed(2)} | ${ww.toFixed(2)} | ${fmt(cc)} | ${fmt(wc)} | ${(cw / ww).toFixed(2)}× | ${Number.isNaN(cc) ? "–" : `${(cc / wc).toFixed(2)}×`} |${base ? ` ${bw.toFixed(2)} | ${fmt(bc)} | ${(bc / wc).toFixed(2)}× |` : ""}\n`,
       );
     }
   } finally {
@@ -83,8 +90,8 @@ interface Timing {
 
 const TIME = "/usr/bin/time";
 
-function run(argv: string[], env: Record<string, string>): Timing {
-  const cli = join(REPO, "bin/tspatch.js");
+function run(argv: string[], env: Record<string, string>, checkout = REPO): Timing {
+  const cli = join(checkout, "bin/tspatch.js");
   const useTime = existsSync(TIME);
   const command = useTime ? TIME : process.execPath;
   const args = useTime ? ["-f", "TSPATCH_CPU %U %S", process.execPath, cli, ...argv] : [cli, ...argv];

@@ -1,41 +1,48 @@
-import { Command, CommanderError } from "commander";
+import type * as Commander from "commander";
+import { requireCommonJs } from "../commonjs.js";
 import { InputError, InterruptedError } from "../errors.js";
 import { asInputError } from "../fs-error.js";
 import { version } from "../version.js";
-import { register as baselinesCommand } from "./commands/baselines.js";
-import { register as datasetsCommand } from "./commands/datasets.js";
-import { register as evalCommand } from "./commands/eval.js";
-import { register as exportCommand } from "./commands/export.js";
-import { register as importPthCommand } from "./commands/import-pth.js";
-import { register as mergeCommand } from "./commands/merge.js";
-import { register as patchCommand } from "./commands/patch.js";
-import { register as reportCommand } from "./commands/report.js";
-import { register as stabilityCommand } from "./commands/stability.js";
-import { register as statsCommand } from "./commands/stats.js";
-import { register as studyCommand } from "./commands/study.js";
-import { register as sweepCommand } from "./commands/sweep.js";
-import { register as trainCommand } from "./commands/train.js";
 import type { CommandContext } from "./context.js";
 import { type CliIO, processIO } from "./io.js";
 
 /** Each command file exports one `register` that adds itself to the program. */
-type Register = (program: Command, ctx: CommandContext) => void;
+type Register = (program: Commander.Command, ctx: CommandContext) => void;
 
-const commands: Register[] = [
-  studyCommand,
-  mergeCommand,
-  datasetsCommand,
-  trainCommand,
-  evalCommand,
-  exportCommand,
-  importPthCommand,
-  patchCommand,
-  sweepCommand,
-  statsCommand,
-  reportCommand,
-  stabilityCommand,
-  baselinesCommand,
-];
+/**
+ * The commands, in the order `--help` lists them, each loaded only when needed: a command's
+ * module pulls in its whole import graph (the report's Vega, the statistics' special functions,
+ * the model and runtime), and compiling modules a command never uses was most of a small
+ * command's start-up.
+ */
+const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
+  study: () => import("./commands/study.js"),
+  merge: () => import("./commands/merge.js"),
+  datasets: () => import("./commands/datasets.js"),
+  train: () => import("./commands/train.js"),
+  eval: () => import("./commands/eval.js"),
+  export: () => import("./commands/export.js"),
+  "import-pth": () => import("./commands/import-pth.js"),
+  patch: () => import("./commands/patch.js"),
+  sweep: () => import("./commands/sweep.js"),
+  stats: () => import("./commands/stats.js"),
+  report: () => import("./commands/report.js"),
+  stability: () => import("./commands/stability.js"),
+  baselines: () => import("./commands/baselines.js"),
+};
+
+/** The command `argv` names (its first word), none for the version, every command for help and typos. */
+async function commandsFor(argv: readonly string[]): Promise<Register[]> {
+  const first = argv[0] ?? "";
+  const named =
+    first === "-V" || first === "--version"
+      ? []
+      : Object.hasOwn(COMMANDS, first)
+        ? [first]
+        : Object.keys(COMMANDS);
+  const modules = await Promise.all(named.map((name) => COMMANDS[name]()));
+  return modules.map((m) => m.register);
+}
 
 /**
  * Run the CLI with `argv` (without `node` and the script name) and return the
@@ -49,6 +56,7 @@ export async function runCli(
   io: CliIO = processIO(),
   options: { signal?: AbortSignal } = {},
 ): Promise<number> {
+  const { Command } = requireCommonJs("commander") as typeof Commander;
   const ctx: CommandContext = { io, exitCode: 0, signal: options.signal };
   const program = new Command("tspatch")
     .description("Activation patching for time-series Transformer classifiers.")
@@ -59,8 +67,8 @@ export async function runCli(
       writeOut: (text) => io.stdout(text),
       writeErr: (text) => io.stderr(text),
     });
-  for (const register of commands) register(program, ctx);
   try {
+    for (const register of await commandsFor(argv)) register(program, ctx);
     await program.parseAsync(argv, { from: "user" });
     return ctx.exitCode;
   } catch (error) {
@@ -70,7 +78,7 @@ export async function runCli(
 
 function reportError(thrown: unknown, io: CliIO): number {
   const error = asInputError(thrown);
-  if (error instanceof CommanderError) {
+  if (error instanceof (requireCommonJs("commander") as typeof Commander).CommanderError) {
     // Help and version exit through here with code 0; usage errors were already printed.
     return error.exitCode === 0 ? 0 : 2;
   }

@@ -10,6 +10,7 @@ import { parseArff } from "./arff-format.js";
 import type { Dataset } from "./dataset.js";
 import { type DownloadOptions, downloadDataset } from "./download.js";
 import { encodeLabels, type LabelMap, type LabelMapKind } from "./labels.js";
+import { cachedParse } from "./parsed-cache.js";
 import { type DataOrigin, searchPath } from "./search-path.js";
 import { dataFileTooLarge, MAX_DATA_FILE_BYTES } from "./text-input.js";
 import { parseTs } from "./ts-format.js";
@@ -98,9 +99,10 @@ export async function readDatasetFile(
     });
   }
   const parseOptions = { file: path, name: options.name, labelMap: options.labelMap };
-  if (/\.arff$/i.test(full) || (!/\.ts$/i.test(full) && looksLikeArff(bytes)))
-    return parseArff(bytes, parseOptions);
-  return parseTs(bytes, parseOptions);
+  const arff = /\.arff$/i.test(full) || (!/\.ts$/i.test(full) && looksLikeArff(bytes));
+  return cachedParse(bytes, { ...parseOptions, arff }, () =>
+    arff ? parseArff(bytes, parseOptions) : parseTs(bytes, parseOptions),
+  );
 }
 
 function looksLikeArff(bytes: Uint8Array): boolean {

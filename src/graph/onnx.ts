@@ -1,10 +1,17 @@
-import onnxProto from "onnx-proto";
+import type onnxProto from "onnx-proto";
+import { requireCommonJs } from "../commonjs.js";
 import type { AttrValue, DType, Graph, Node, Shape, Value } from "./ir.js";
 import { type Fusion, type FusionWriter, MS_DOMAIN, planFusions } from "./onnx-fusions.js";
 import { ONNX_ELEMENT_TYPE } from "./ops/cast.js";
 import { opDefs } from "./ops/registry.js";
 
-const { onnx } = onnxProto;
+let schema: typeof onnxProto.onnx | undefined;
+
+/** The ONNX protobuf classes, loaded with the first graph written (a warm cache may need none). */
+function onnxSchema(): typeof onnxProto.onnx {
+  schema ??= (requireCommonJs("onnx-proto") as typeof onnxProto).onnx;
+  return schema;
+}
 
 /** The ONNX opset the IR emits (ReduceSum takes axes as an input from 13; LayerNormalization exists from 17). */
 export const OPSET = 17;
@@ -54,6 +61,7 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
   const nameOf = (v: Value): string =>
     inputNames.get(v.id) ?? (v.kind === "constant" ? `c${v.id}` : `v${v.id}`);
 
+  const onnx = onnxSchema();
   const nodes: onnxProto.onnx.INodeProto[] = [];
   const initializers: onnxProto.onnx.ITensorProto[] = [];
   let temps = 0;
@@ -176,7 +184,7 @@ function tensorProto(
 // Integer numbers become INT attributes, other numbers FLOAT: ops pass floats
 // (epsilon, alpha) that are never whole numbers, or say so by passing a FLOAT list.
 function attribute(name: string, value: AttrValue): onnxProto.onnx.IAttributeProto {
-  const T = onnx.AttributeProto.AttributeType;
+  const T = onnxSchema().AttributeProto.AttributeType;
   if (typeof value === "boolean") return { name, type: T.INT, i: value ? 1 : 0 };
   if (typeof value === "string") return { name, type: T.STRING, s: new TextEncoder().encode(value) };
   if (typeof value === "number") {

@@ -1,6 +1,7 @@
 import { types } from "node:util";
-import { Parser } from "pickleparser";
+import type { Parser as PickleParser } from "pickleparser";
 import { FileTooLarge, readFileBounded } from "../bounded-read.js";
+import { requireCommonJs } from "../commonjs.js";
 import { InputError, inputError } from "../errors.js";
 import { asInputError } from "../fs-error.js";
 import { openZip } from "../zip-archive.js";
@@ -36,7 +37,7 @@ export interface PthTensor {
 }
 
 // pickleparser's option types are not exported from its entry point
-type ParserOptions = NonNullable<ConstructorParameters<typeof Parser>[0]>;
+type ParserOptions = NonNullable<ConstructorParameters<typeof PickleParser>[0]>;
 type NameResolver = NonNullable<ParserOptions["nameResolver"]>;
 type PersistentResolver = NonNullable<ParserOptions["persistentResolver"]>;
 
@@ -270,6 +271,7 @@ function unpickle(pkl: Uint8Array): unknown {
   const persistentResolver: PersistentResolver = {
     resolve: (pid: unknown) => new StorageRecord(Array.isArray(pid) ? [...pid] : [pid]),
   };
+  const { Parser } = requireCommonJs("pickleparser") as { Parser: typeof PickleParser };
   const parser = new Parser({ nameResolver, persistentResolver, unpicklingTypeOfDictionary: "Map" });
   return parser.parse(pkl);
 }

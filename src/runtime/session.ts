@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
-import { createRequire } from "node:module";
 import { arch, availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import type ort from "onnxruntime-node";
 import { cacheDirectory } from "../cache-dir.js";
+import { requireCommonJs } from "../commonjs.js";
 import type { Graph } from "../graph/ir.js";
 import { toOnnx } from "../graph/onnx.js";
 
@@ -61,12 +61,11 @@ let ortModule: Promise<Ort> | undefined;
 
 /** ONNX Runtime's binding, loaded with the first session: commands that never run a graph skip it. */
 function loadOrt(): Promise<Ort> {
-  // The package is CommonJS: Node's ESM gives its exports as `default`, some loaders (tsx) as the namespace.
-  ortModule ??= import("onnxruntime-node").then((m) => (m.default ?? m) as Ort);
+  ortModule ??= Promise.resolve().then(() => requireCommonJs("onnxruntime-node") as Ort);
   return ortModule;
 }
 
-const ORT_VERSION: string = createRequire(import.meta.url)("onnxruntime-node/package.json").version;
+const ORT_VERSION: string = (requireCommonJs("onnxruntime-node/package.json") as { version: string }).version;
 
 /**
  * Compiles IR graphs into ONNX Runtime sessions, once per graph signature

@@ -25,6 +25,7 @@ import { parseChoice } from "../flags.js";
 import { MEMORY_BUDGET_OPTION, memoryBudget, patchedRunCost, planMemory } from "../memory-plan.js";
 import { openModelAndData } from "../model-data.js";
 import { parseNumericFlag } from "../numeric-flag.js";
+import { phaseClock } from "../phase-clock.js";
 import { progressBar } from "../progress.js";
 import { readPairsList } from "./pair-inputs.js";
 import { ALIGN_HELP, parseHeadMode } from "./patch.js";
@@ -173,7 +174,9 @@ export function register(program: Command, ctx: CommandContext): void {
             });
       const out = resolve(ctx.io.cwd, flags.out);
       const checkpoint = resolve(ctx.io.cwd, flags.checkpoint ?? `${flags.out}.checkpoint`);
+      const phases = phaseClock(started);
       const opened = await openModelAndData(ctx, { ...flags, quiet: false });
+      phases.mark("open");
       const inputs = forPatching(opened.inputs);
       const modelPath = resolve(ctx.io.cwd, flags.model);
       checkOutputs({
@@ -222,12 +225,14 @@ export function register(program: Command, ctx: CommandContext): void {
         maxSourcesPerTarget: maxSources,
         maxTargetsPerClass,
       });
+      phases.mark("pairs");
       const recoveryBasis = built.pairs.strategy === "cross-class" ? "logit_diff" : "p_true";
       if (existsSync(checkpoint)) ctx.io.stderr(`tspatch: resuming from ${checkpoint}\n`);
       // A few seconds on 3 pairs; not interruptible, so Ctrl-C always lands in the checkpointed sweep.
       const sanity = await patchSanity(model, built.inputs, built.pairs.pairs, components, {
         lengths: built.inputs.lengths,
       });
+      phases.mark("sanity");
       if (reportFindings(ctx, sanity)) return;
       const bar = progressBar(ctx.io, "sweep", { unit: "pairs", quiet: flags.quiet });
       const result = await sweep(model, built.inputs, built.pairs.pairs, {
@@ -252,6 +257,7 @@ export function register(program: Command, ctx: CommandContext): void {
         throw error;
       });
       bar.finish();
+      phases.mark("sweep");
       if (result.grouping.pairsPerBatch !== pairsPerBatch || result.grouping.batchRows !== plan.rows) {
         ctx.io.stderr(
           `tspatch: resumed with the checkpoint's grouping (--pairs-per-batch ${result.grouping.pairsPerBatch} --batch-rows ${result.grouping.batchRows}), so the results match an uninterrupted run\n`,
@@ -259,6 +265,7 @@ export function register(program: Command, ctx: CommandContext): void {
       }
       writeFileAtomic(out, effectsLongCsv(result.rows, inputs.labelMap));
       rmSync(checkpoint, { force: true });
+      phases.mark("write");
       const seconds = (performance.now() - started) / 1000;
       const pairs = built.pairs.pairs;
       const diagnostics = [
@@ -301,6 +308,8 @@ export function register(program: Command, ctx: CommandContext): void {
         seed,
         snr_db: strategy === "noised" && list === undefined ? snrDb : null,
         seconds: Number(seconds.toFixed(3)),
+        phase_seconds: phases.seconds(),
+        phase_cpu_seconds: phases.cpuSeconds(),
         pairs_per_second: Number(((pairs.length - result.resumedPairs) / seconds).toFixed(3)),
         note: "denoise and noise rows answer different questions; analyse them separately (column direction)",
         diagnostics,
