@@ -39,7 +39,8 @@ export interface StudyConfig {
   /** noised strategy: SNR in dB. */
   snrDb: number;
   quick: boolean;
-  /** Optional stages: stability of the head ranking, baselines against exact patching. */
+  /** Optional stages: sensitivity to the metric and pair strategy, stability of the head ranking, baselines against exact patching. */
+  sensitivity: boolean;
   stability: boolean;
   baselines: boolean;
 }
@@ -69,6 +70,7 @@ export function defaultStudyConfig(): StudyConfig {
     sesoi: null,
     snrDb: 10,
     quick: false,
+    sensitivity: false,
     stability: false,
     baselines: false,
   };
