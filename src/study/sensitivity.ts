@@ -271,7 +271,8 @@ async function strategyDesign(
   } catch (error) {
     // A strategy without pairs (e.g. no misclassified input) is a finding, not a failed study.
     if (!(error instanceof InputError)) throw error;
-    return { strategy, pairs: [], lines: [], message: error.message };
+    const message = error.message.split("\n")[0];
+    return { strategy, pairs: [], lines: [], message: message.replace(` (${error.field})`, "") };
   }
   if (built.pairs.length === 0) {
     return { strategy, pairs: [], lines: [], message: `the ${strategy} strategy found no pairs` };

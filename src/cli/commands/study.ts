@@ -118,7 +118,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--quick", "a small study (few epochs, pairs and resamples), for trying it out and for tests")
     .option(
       "--sensitivity",
-      "also analyse the heads under every metric (dp_true, logit_diff, recovery, kl) and pair strategy (misclassified, cross-class, noised), with the agreement of their rankings, as a sensitivity section beside the plan (default: off)",
+      "also analyse the heads under every metric (dp_true, logit_diff, recovery, kl) and pair strategy (misclassified, cross-class, noised), with the agreement of their rankings, as a sensitivity section beside the plan (default: on; off under --quick and with the compatibility switches)",
     )
     .option("--no-sensitivity", "leave the sensitivity stage out")
     .option(
