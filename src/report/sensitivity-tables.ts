@@ -29,7 +29,7 @@ export function sensitivityTables(results: StudyResults): Table[] {
         col("important", "int"),
         col("negligible", "int"),
         col("inconclusive", "int"),
-        col("top heads (largest |mean| first)", "text"),
+        col("top heads (largest effect first)", "text"),
       ],
       rows: s.variants.map((v): Cell[] => [
         v.direction,
@@ -50,7 +50,7 @@ export function sensitivityTables(results: StudyResults): Table[] {
     },
     {
       id: "sensitivity-agreement",
-      title: "Agreement of the head rankings (by |mean|) between every two variants",
+      title: "Agreement of the head rankings (by |mean|; KL by the smallest mean) between every two variants",
       columns: [
         col("direction", "text"),
         col("variant a", "text"),

@@ -6,7 +6,7 @@
  * correction and unit; its counts (significant, important, negligible, inconclusive) and top heads
  * are reported, and the head rankings of every two variants are compared (Spearman ρ of |mean|
  * with a bootstrap CI over units, stats/ranking-agreement.ts: the metrics of one strategy share
- * their units and are resampled together).
+ * their units and are resampled together; KL, a distance to the source, is ranked by −mean).
  *
  * The plan's strategy reuses the study's head sweep (all its metrics are in every row); the other
  * strategies get new pairs from the study's pair builders and a head sweep. Their targets are
@@ -173,13 +173,17 @@ export async function sensitivityFromDesigns(
             negligible: c.negligible,
             inconclusive: c.inconclusive,
           },
-          top: topNames(report.tests.map((t) => ({ name: t.name, mean: t.mean }))),
+          top:
+            metric === "kl"
+              ? closestToSource(report.tests)
+              : topNames(report.tests.map((t) => ({ name: t.name, mean: t.mean }))),
         });
         ranked.push({
           name: base.name,
           design: design.strategy,
           components: table.names,
           values: table.values,
+          rank: metric === "kl" ? "lower" : "magnitude",
         });
       }
     }
@@ -204,7 +208,7 @@ export async function sensitivityFromDesigns(
   }
   const planTargets = config.maxTargetsPerClass ?? TARGETS_PER_CLASS;
   return {
-    method: `the plan's head analysis (${plan.test} test, ${plan.correction} over each direction's heads, unit and SESOI rule as planned) under each metric (${STUDY_METRICS.join(", ")}) and each pair strategy (${SENSITIVITY_STRATEGIES.join(", ")}); head rankings (by |mean|) compared between every two variants by Spearman ρ with a bootstrap CI over units`,
+    method: `the plan's head analysis (${plan.test} test, ${plan.correction} over each direction's heads, unit and SESOI rule as planned) under each metric (${STUDY_METRICS.join(", ")}) and each pair strategy (${SENSITIVITY_STRATEGIES.join(", ")}); head rankings (by |mean|; KL by the smallest mean) compared between every two variants by Spearman ρ with a bootstrap CI over units`,
     plan_variant: variantName(planStrategy, plan.metric),
     metrics: [...STUDY_METRICS],
     strategies: designs.map((d) => d.strategy),
@@ -214,10 +218,23 @@ export async function sensitivityFromDesigns(
       `the ${planStrategy} variants reuse the study's head sweep; the other strategies' pairs come from the study's pair builders with ${config.maxSourcesPerTarget} sources per target and up to ${planTargets} targets per class, same seed`,
       "SESOI: the plan's for its metric, each other metric's default (ΔP 0.01, logit difference 0.1, recovery 0.05, KL 0.01 nats)",
       `statistics of the variants use ${resamples} bootstrap resamples (the plan's count, capped); the plan's own numbers are in Results`,
-      "KL divergence is never negative, so its test of zero rejects for any head that moves the output at all: compare its ranking, not its counts",
+      "KL is KL(P_source ‖ P_patched), the distance to the source left after patching: its heads are ranked by the smallest mean (top heads: closest to the source), and since it is never negative its test of zero rejects for almost every head: compare its ranking, not its counts",
       "these variants are a sensitivity analysis: the plan's analysis, fixed before any effect was seen, stays the study's result",
     ],
   };
+}
+
+/**
+ * KL(P_source ‖ P_patched) is a distance left after patching, not a change: the heads that matter
+ * bring the output closest to the source, so they have the smallest mean (up to five, smallest first).
+ */
+function closestToSource(tests: readonly { name: string; mean: number }[]): string[] {
+  return tests
+    .map((t, index) => ({ ...t, index }))
+    .filter((t) => Number.isFinite(t.mean))
+    .sort((a, b) => a.mean - b.mean || a.index - b.index)
+    .slice(0, 5)
+    .map((t) => t.name);
 }
 
 function variantName(strategy: string, metric: StudyMetric): string {

@@ -12,8 +12,9 @@ import { sensitivityFromDesigns } from "../../src/study/sensitivity.js";
 
 /**
  * Denoise effects of 8 heads on 6 targets (2 sources each) where ΔP(true) grows with the head
- * index, the logit difference shrinks with it (the opposite ranking), KL follows ΔP(true) on
- * another scale (the same ranking), and recovery is undefined everywhere.
+ * index, the logit difference shrinks with it (the opposite ranking), KL to the source shrinks
+ * with it (the same ranking: a head that matters leaves the output closest to the source), and
+ * recovery is undefined everywhere.
  */
 function constructedLines(): { pairs: Pair[]; lines: EffectLine[] } {
   const pairs: Pair[] = [];
@@ -42,7 +43,7 @@ function constructedLines(): { pairs: Pair[]; lines: EffectLine[] } {
             recovery: null,
             logit_diff: 1,
             d_logit_diff: 0.3 * (8 - head) + wobble,
-            kl_source: 0.02 * (head + 1) + Math.abs(wobble) / 10,
+            kl_source: 0.02 * (8 - head) + Math.abs(wobble) / 10,
           },
           align: "overlap",
           overlap: 1,
@@ -100,6 +101,7 @@ describe("sensitivity of the head analysis to the metric and the pair strategy",
     expect(planned[0].counts?.total).toBe(8);
     expect(planned[0].top).toEqual(["L1H3", "L1H2", "L1H1", "L1H0", "L0H3"]);
     expect(section.variants.find((v) => v.metric === "logit_diff")?.top[0]).toBe("L0H0");
+    expect(section.variants.find((v) => v.metric === "kl")?.top[0]).toBe("L1H3");
     expect(
       await sensitivityFromDesigns(
         [{ strategy: "misclassified", pairs, lines, message: null }],

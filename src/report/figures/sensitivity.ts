@@ -87,7 +87,7 @@ export function sensitivitySpec(
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
       text: "Agreement of the head rankings between analysis variants",
-      subtitle: `Spearman ρ of the heads' |mean| (top) with its ${percent(options.level)} bootstrap CI over units (below), one panel per direction`,
+      subtitle: `Spearman ρ (top) with its ${percent(options.level)} bootstrap CI over units (below); heads ranked by |mean|, KL to the source by its smallest mean`,
     },
     // One panel per direction, each with its own variants (a strategy without pairs in a direction
     // leaves no empty row), and one shared colour scale.
@@ -133,7 +133,7 @@ export function sensitivityFigureSpecs(results: StudyResults): FigureSpec[] {
     {
       id: "fig6-sensitivity",
       title: "Figure 6. Sensitivity of the head ranking to the metric and the pair strategy",
-      caption: `Each cell compares the head rankings of two analysis variants (rows and columns: pair strategy · metric; the plan is ${s.plan_variant}): Spearman ρ of the heads' |mean| effects, with its ${percent(s.agreement[0].rho.ci.level)} bootstrap CI over units. Light cells (ρ near 1): the two choices find the same heads; dark cells (ρ near 0 or below): the conclusion depends on the choice. Variants with no pairs are left out (see the table).`,
+      caption: `Each cell compares the head rankings of two analysis variants (rows and columns: pair strategy · metric; the plan is ${s.plan_variant}): Spearman ρ of the head rankings (by |mean| effect; KL to the source, a distance left after patching, by its smallest mean), with its ${percent(s.agreement[0].rho.ci.level)} bootstrap CI over units. Light cells (ρ near 1): the two choices find the same heads; dark cells (ρ near 0 or below): the conclusion depends on the choice. Variants with no pairs are left out (see the table).`,
       spec: sensitivitySpec(cells, order, { level: s.agreement[0].rho.ci.level }),
     },
   ];
