@@ -47,6 +47,8 @@ import {
 /** Targets per class of the added strategies when the study takes all (see the file comment). */
 export const TARGETS_PER_CLASS = 5;
 
+const CROSS_CLASS_DENOISE_ONLY = "cross-class pairs are ordered (A→B and B→A are both sampled): denoise only";
+
 /** Bootstrap resamples of the variants' statistics and of ρ: the plan's count, capped. */
 const RESAMPLES_CAP = 2000;
 
@@ -121,7 +123,7 @@ export async function sensitivityFromDesigns(
         design.message ??
         (pairs.length === 0
           ? design.strategy === "cross-class"
-            ? "cross-class pairs are ordered (A→B and B→A are both sampled): denoise only"
+            ? CROSS_CLASS_DENOISE_ONLY
             : `the ${design.strategy} strategy found no ${direction} pairs`
           : null);
       const units = new Set(pairs.map((p) => unitOf(direction, p))).size;
@@ -216,7 +218,7 @@ export async function sensitivityFromDesigns(
     agreement,
     notes: [
       `the ${planStrategy} variants reuse the study's head sweep; the other strategies' pairs come from the study's pair builders with ${config.maxSourcesPerTarget} sources per target and up to ${planTargets} targets per class, same seed`,
-      "SESOI: the plan's for its metric, each other metric's default (ΔP 0.01, logit difference 0.1, recovery 0.05, KL 0.01 nats)",
+      `SESOI: the plan's for its metric, each other metric's default (${STUDY_METRICS.map((m) => `${m} ${sesoiOf(m, { ...plan, sesoi: null })}`).join(", ")})`,
       `statistics of the variants use ${resamples} bootstrap resamples (the plan's count, capped); the plan's own numbers are in Results`,
       "KL is KL(P_source ‖ P_patched), the distance to the source left after patching: its heads are ranked by the smallest mean (top heads: closest to the source), and since it is never negative its test of zero rejects for almost every head: compare its ranking, not its counts",
       "these variants are a sensitivity analysis: the plan's analysis, fixed before any effect was seen, stays the study's result",
@@ -264,7 +266,7 @@ async function strategyDesign(
       strategy,
       pairs: [],
       lines: [],
-      message: "cross-class pairs are ordered (A→B and B→A are both sampled): denoise only",
+      message: CROSS_CLASS_DENOISE_ONLY,
     };
   }
   const options = {

@@ -148,6 +148,17 @@ describe("tspatch study --sensitivity (quick)", () => {
     const crossNoise = s?.variants.filter((v) => v.strategy === "cross-class" && v.direction === "noise");
     for (const v of crossNoise ?? []) expect(v.message).toMatch(/denoise only/);
     expect(s?.agreement.length).toBeGreaterThan(0);
+    // The plan's variant is the plan's analysis: the same counts as its Results.
+    for (const d of results.directions) {
+      const heads = d.kinds.find((k) => k.kind === "head");
+      const planned = s?.variants.find((v) => v.plan && v.direction === d.direction);
+      expect(planned?.counts).toEqual({
+        total: heads?.counts.total,
+        significant: heads?.counts.corrected,
+        ...heads?.counts.status,
+      });
+      expect(planned?.top).toEqual(heads?.top);
+    }
     const page = text("q", "report.html");
     expect(page).toContain('<section id="sensitivity">');
     expect(page).toContain("Sensitivity analysis");
