@@ -9,6 +9,7 @@
  */
 import type { PairSet } from "../patching/pairs.js";
 import type { Direction, Pair } from "../patching/types.js";
+import { pairClusters } from "../stats/pair-clusters.js";
 import type { Finding } from "./finding.js";
 
 /** Fewer units than this in a family is a warning (tests and CIs are unreliable below it). */
@@ -163,24 +164,7 @@ function countBy(values: readonly number[]): Map<number, number> {
   return counts;
 }
 
-/** Connected components of the bipartite source–target graph (union–find over input rows). */
+/** Connected groups of pairs linked by a shared input. */
 function clusterCount(pairs: readonly Pair[]): number {
-  const parent = new Map<string, string>();
-  const find = (x: string): string => {
-    let root = x;
-    while (parent.get(root) !== root) root = parent.get(root) as string;
-    parent.set(x, root);
-    return root;
-  };
-  const add = (x: string) => {
-    if (!parent.has(x)) parent.set(x, x);
-  };
-  for (const p of pairs) {
-    const s = String(p.source);
-    const t = String(p.target);
-    add(s);
-    add(t);
-    parent.set(find(s), find(t));
-  }
-  return new Set([...parent.keys()].map(find)).size;
+  return new Set(pairClusters(pairs)).size;
 }

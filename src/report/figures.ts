@@ -7,6 +7,7 @@ import { effectSizeSpec } from "./figures/effect-sizes.js";
 import { headImportanceSpec } from "./figures/head-importance.js";
 import { type PipelineStage, pipelineSpec } from "./figures/pipeline.js";
 import { positionMapSpec } from "./figures/position-map.js";
+import { sensitivityFigureSpecs } from "./figures/sensitivity.js";
 import { CORRECTION_LABELS, effectLabel, percent, TEST_LABELS } from "./labels.js";
 import { specToSvg, svgToPng } from "./render-figure.js";
 import { robustnessFigureSpecs } from "./robustness-figures.js";
@@ -121,7 +122,7 @@ export function figureSpecs(results: StudyResults): FigureSpec[] {
       ),
     });
   }
-  specs.push(...robustnessFigureSpecs(results));
+  specs.push(...robustnessFigureSpecs(results), ...sensitivityFigureSpecs(results));
   return specs;
 }
 

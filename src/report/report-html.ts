@@ -5,13 +5,13 @@ import { CORRECTION_LABELS, METRIC_LABELS } from "./labels.js";
 import { REPORT_CSS } from "./report-style.js";
 import { dataModelSection } from "./sections/data-model.js";
 import { diagnosticsSection } from "./sections/diagnostics.js";
-import { extensionIds, extensionSection, extensionTitle } from "./sections/extensions.js";
 import { limitationsSection } from "./sections/limitations.js";
 import { methodsSection } from "./sections/methods.js";
 import { publishedSection } from "./sections/published.js";
 import { rerunSection } from "./sections/rerun.js";
 import { resultsSection } from "./sections/results.js";
 import { baselinesHtml, stabilityHtml } from "./sections/robustness.js";
+import { sensitivityHtml } from "./sections/sensitivity.js";
 import { summarySection } from "./sections/summary.js";
 
 export interface ReportOptions {
@@ -34,13 +34,14 @@ export function renderReport(
   options: ReportOptions = {},
 ): string {
   const runName = options.runName ?? `runs/${results.data.name}`;
-  const extensions = extensionIds(results);
   const published = publishedSection(results);
   const robustness: [string, string, SafeHtml][] = [];
   const stability = stabilityHtml(results, figures);
   const baselines = baselinesHtml(results, figures);
   if (stability !== null) robustness.push(["stability", "Stability", stability]);
   if (baselines !== null) robustness.push(["baselines", "Baselines", baselines]);
+  const sensitivity = sensitivityHtml(results, figures);
+  if (sensitivity !== null) robustness.push(["sensitivity", "Sensitivity analysis", sensitivity]);
   const diagnostics = diagnosticsSection(results);
   const sections: [string, string, SafeHtml][] = [
     ["summary", "Summary", summarySection(results)],
@@ -51,11 +52,6 @@ export function renderReport(
     ["methods", "Methods", methodsSection(results, figures)],
     ["results", "Results", resultsSection(results, figures)],
     ...robustness,
-    ...extensions.map((id): [string, string, SafeHtml] => [
-      id,
-      extensionTitle(id),
-      extensionSection(id, results[id]!),
-    ]),
     ...(published === null
       ? []
       : [["published", "Published study", published] as [string, string, SafeHtml]]),

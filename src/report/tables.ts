@@ -1,10 +1,4 @@
-import type {
-  DirectionResults,
-  ExtensionSection,
-  KindResults,
-  PositionMap,
-  StudyResults,
-} from "../study/results-schema.js";
+import type { DirectionResults, KindResults, PositionMap, StudyResults } from "../study/results-schema.js";
 import { CORRECTION_LABELS, METRIC_LABELS, percent, TEST_LABELS } from "./labels.js";
 import type { Cell, Column, ColumnKind, Table } from "./table-format.js";
 
@@ -15,6 +9,7 @@ import type { Cell, Column, ColumnKind, Table } from "./table-format.js";
  */
 
 import { baselineTables, stabilityTable } from "./robustness-tables.js";
+import { sensitivityTables } from "./sensitivity-tables.js";
 
 const col = (label: string, kind: ColumnKind = "num"): Column => ({ label, kind });
 
@@ -365,18 +360,6 @@ export function positionTopTable(
   };
 }
 
-/** The tables of a generic optional section (sensitivity, diagnostics) as they are. */
-export function extensionTables(id: string, section: ExtensionSection): Table[] {
-  return section.tables.map((t, i) => ({
-    id: `${id}-${i + 1}`,
-    title: t.name,
-    columns: t.columns.map((label, j) =>
-      col(label, t.rows.every((r) => r[j] === null || typeof r[j] === "number") ? "num" : "text"),
-    ),
-    rows: t.rows,
-  }));
-}
-
 /** The published study's per-head table, re-computed with its own (compatibility) choices. */
 export function reproductionTable(results: StudyResults): Table | null {
   const r = results.reproduction;
@@ -478,10 +461,6 @@ export function reportTables(results: StudyResults): Table[] {
       k.map === undefined ? [componentTable(results, d, k)] : [positionTopTable(results, d, k.map)],
     ),
   );
-  const extensions = (["sensitivity"] as const).flatMap((s) => {
-    const section = results[s];
-    return section === undefined ? [] : extensionTables(s, section);
-  });
   return [
     countsTable(results),
     dataTable(results),
@@ -492,7 +471,7 @@ export function reportTables(results: StudyResults): Table[] {
     ...[alignmentTable(results), diagnosticsTable(results)].filter((t): t is Table => t !== null),
     planTable(results),
     ...perDirection,
-    ...extensions,
+    ...sensitivityTables(results),
     ...[stabilityTable(results)].filter((t): t is Table => t !== null),
     ...baselineTables(results),
     ...[publishedNumbersTable(results), claimsTable(results), reproductionTable(results)].filter(

@@ -5,7 +5,9 @@
  * of the component rankings between every two variants, as Spearman's ρ of the component means
  * with a percentile bootstrap CI over units. By default components are ranked by |mean|, the size
  * of the effect: metrics differ in sign conventions (recovery in the noise direction divides by a
- * negative gap; KL is never negative), and importance is about magnitude.
+ * negative gap; KL is never negative), and importance is about magnitude. A variant whose metric
+ * is a distance to the source after patching (KL(P_source ‖ P_patched)) says `rank: "lower"`: a
+ * smaller mean is a larger effect, so its components are ranked by −mean.
  *
  * Resampling adds noise to both rankings, so the bootstrap distribution of ρ sits below the point
  * estimate; with few units the percentile interval can even exclude it. Read the lower end as
@@ -31,6 +33,8 @@ export interface AnalysisVariant {
   readonly design: string;
   readonly components: readonly string[];
   readonly values: readonly ArrayLike<number>[];
+  /** How components are ranked: by |mean| ("magnitude", default with `absolute`), by mean, or by −mean ("lower"). */
+  readonly rank?: "magnitude" | "signed" | "lower";
 }
 
 export interface RankingAgreementRow {
@@ -137,7 +141,8 @@ function componentMeans(
           }
         }
         const m = count === 0 ? Number.NaN : sum / count;
-        return [name, absolute ? Math.abs(m) : m];
+        const rank = v.rank ?? (absolute ? "magnitude" : "signed");
+        return [name, rank === "magnitude" ? Math.abs(m) : rank === "lower" ? -m : m];
       }),
     );
   });

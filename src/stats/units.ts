@@ -8,11 +8,15 @@
  * classified input (the pair's "source" in the underlying correct/misclassified pair). Effects are
  * averaged over a unit's pairs before testing, so every unit counts once (DESIGN.md, "Unit of
  * analysis"). `unit: "pair"` keeps one row per pair (the published study's analysis) and says so.
+ * `unit: "cluster"` averages over each connected group of pairs that share a source or a target:
+ * clusters share no input, so they are independent even where targets are not (the most
+ * conservative unit; with the study's JapaneseVowels pairs only 4 clusters remain).
  */
 
 import { splitCsvLine } from "../csv-line.js";
 import { inputError } from "../errors.js";
 import type { EffectMetricName } from "./importance.js";
+import { pairClusters } from "./pair-clusters.js";
 import type { UnitTableColumn } from "./unit-table.js";
 
 export const EFFECT_METRICS: readonly EffectMetricName[] = [
@@ -23,7 +27,11 @@ export const EFFECT_METRICS: readonly EffectMetricName[] = [
   "kl_source",
 ];
 
-export type UnitChoice = "target" | "pair";
+/**
+ * target: the patched input, its pairs averaged; pair: every pair; cluster: a connected group of
+ * pairs linked by a shared source or target (stats/pair-clusters.ts), its pairs averaged.
+ */
+export type UnitChoice = "target" | "pair" | "cluster";
 
 /** One line of the long table. */
 export interface LongEffectRow {
@@ -142,7 +150,7 @@ export interface UnitTable {
   readonly unitDescription: string;
   readonly direction: string;
   readonly metric: EffectMetricName;
-  /** Unit ids (the run target's row index, or the pair id). */
+  /** Unit ids (the run target's row index, the pair id, or the cluster number). */
   readonly unitIds: readonly number[];
   /** True label of each unit. */
   readonly labels: readonly string[];
@@ -175,6 +183,9 @@ export function unitTable(
       hint: `the table has: ${present}`,
     });
   }
+  const clusterOf = unit === "cluster" ? clustersByPair(chosen) : null;
+  const idOf = (r: LongEffectRow) =>
+    clusterOf !== null ? (clusterOf.get(r.pairId) as number) : unit === "target" ? r.target : r.pairId;
   const names: string[] = [];
   const nameIndex = new Map<string, number>();
   const unitIndex = new Map<number, number>();
@@ -186,7 +197,7 @@ export function unitTable(
       nameIndex.set(r.component, names.length);
       names.push(r.component);
     }
-    const id = unit === "target" ? r.target : r.pairId;
+    const id = idOf(r);
     if (!unitIndex.has(id)) {
       unitIndex.set(id, unitIds.length);
       unitIds.push(id);
@@ -201,16 +212,27 @@ export function unitTable(
     const v = r.metrics[metric];
     if (Number.isNaN(v)) continue;
     const j = nameIndex.get(r.component) as number;
-    const u = unitIndex.get(unit === "target" ? r.target : r.pairId) as number;
+    const u = unitIndex.get(idOf(r)) as number;
     sums[j][u] += v;
     counts[j][u]++;
   }
   const values = sums.map((s, j) => s.map((v, u) => (counts[j][u] === 0 ? Number.NaN : v / counts[j][u])));
   const pairs = new Set(chosen.map((r) => r.pairId)).size;
+  if (unit === "cluster" && unitIds.length < 2) {
+    throw inputError(
+      `the ${pairs} pairs of the ${direction} direction form ${unitIds.length} cluster (pairs linked by a shared source or target): a test needs at least 2`,
+      {
+        field: "--unit",
+        hint: "use --unit target, or build pairs whose inputs do not all connect (fewer sources per target)",
+      },
+    );
+  }
   const unitDescription =
     unit === "target"
       ? `one row per run target (the patched input); ${pairs} pairs averaged into ${unitIds.length} units`
-      : `one row per pair (${pairs} pairs; pairs that share an input are treated as independent)`;
+      : unit === "cluster"
+        ? `one row per cluster of pairs linked by a shared source or target; ${pairs} pairs averaged into ${unitIds.length} clusters`
+        : `one row per pair (${pairs} pairs; pairs that share an input are treated as independent)`;
   return {
     unit,
     unitDescription,
@@ -223,6 +245,15 @@ export function unitTable(
     values,
     pairs,
   };
+}
+
+/** Each pair's cluster (numbered in order of first appearance) among one direction's rows. */
+function clustersByPair(rows: readonly LongEffectRow[]): Map<number, number> {
+  const first = new Map<number, LongEffectRow>();
+  for (const r of rows) if (!first.has(r.pairId)) first.set(r.pairId, r);
+  const pairs = [...first.values()];
+  const clusters = pairClusters(pairs);
+  return new Map(pairs.map((p, i) => [p.pairId, clusters[i]]));
 }
 
 /**

@@ -122,7 +122,8 @@ function mean(values: readonly number[]): number {
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 const probability = (x: number): number | null => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : null);
 
-const TEST_NAMES: Record<AnalysisPlan["test"], TestName> = {
+/** The plan's test as analyzeEffects names it. */
+export const TEST_NAMES: Record<AnalysisPlan["test"], TestName> = {
   t: "t",
   wilcoxon: "wilcoxon",
   "sign-flip": "perm",
@@ -304,7 +305,7 @@ function positionMap(columns: ComponentColumn[], plan: AnalysisPlan, family: str
  * Up to five names with the largest |mean|, largest first (ties: the earlier component first):
  * in the noise direction the effects that matter are drops, so the sign does not rank.
  */
-function topNames(items: { name: string; mean: number }[]): string[] {
+export function topNames(items: { name: string; mean: number }[]): string[] {
   return items
     .map((item, index) => ({ ...item, index, size: Number.isFinite(item.mean) ? Math.abs(item.mean) : -1 }))
     .sort((a, b) => b.size - a.size || a.index - b.index)

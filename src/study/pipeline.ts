@@ -7,7 +7,9 @@
  * (output width: evaluation; patch sanity, saturation, design and pair dependence: pairs; no-op
  * patches: statistics, from the effects tables so a merged run finds the same) and are collected
  * into results.json's `diagnostics`. The optional stability and baselines stages (after
- * statistics, when configured) each write their typed results.json section to the state directory.
+ * statistics, when configured) each write their typed results.json section to the state directory,
+ * as does the sensitivity stage (the head analysis under other metrics and pair strategies); these
+ * run in an unsharded study or after `tspatch merge`, never in a shard.
  */
 
 import { createHash } from "node:crypto";
@@ -56,6 +58,7 @@ import {
   RESULTS_SCHEMA_VERSION,
   type ReproductionSection,
   resultsJson,
+  type SensitivitySection,
   type StabilitySection,
   type StudyDirection,
   type StudyFinding,
@@ -63,6 +66,7 @@ import {
 } from "./results-schema.js";
 import { baselinesSection, stabilitySection } from "./robustness-stages.js";
 import { acquireRunLock } from "./run-lock.js";
+import { sensitivitySection } from "./sensitivity.js";
 import { StageManifest } from "./stage-manifest.js";
 import { statsCsv } from "./stats-csv.js";
 
@@ -150,7 +154,7 @@ export function configText(config: StudyConfig): string {
 export function stageNames(config: StudyConfig, shard: Shard | null): string[] {
   const sweeps = config.kinds.map((k) => `sweep:${k}`);
   const head = ["data", "model", "evaluation", "pairs", ...sweeps];
-  const optional = (["stability", "baselines"] as const).filter((s) => config[s]);
+  const optional = (["sensitivity", "stability", "baselines"] as const).filter((s) => config[s]);
   return shard === null ? [...head, "statistics", ...optional, "results"] : head;
 }
 
@@ -257,6 +261,7 @@ class StudyState {
     if (stage === "pairs") return this.pairsStage();
     if (stage.startsWith("sweep:")) return this.sweepStage(stage.slice(6) as StudyConfig["kinds"][number]);
     if (stage === "statistics") return this.statisticsStage();
+    if (stage === "sensitivity") return this.sensitivityStage();
     if (stage === "stability" || stage === "baselines") return this.robustnessStage(stage);
     if (stage === "results") return this.resultsStage();
     throw new Error(`unknown stage ${stage}`);
@@ -687,6 +692,21 @@ class StudyState {
     this.writeJson(`${STATE}/statistics.json`, { directions, reproduction: repro, alignment });
   }
 
+  /** The head analysis under the other metrics and pair strategies (sensitivity.ts). */
+  private async sensitivityStage(): Promise<void> {
+    const { inputs, set } = await this.buildPairs();
+    const heads = this.config.kinds.includes("head") ? this.effects("head") : null;
+    const section = await sensitivitySection(await this.model(), inputs, this.config, this.plan(), {
+      studyPairs: set.pairs,
+      studyHeadLines: heads,
+      predicted: this.readJson<EvaluationState>(`${STATE}/evaluation.json`).predicted,
+      batchRows: (await this.planned()).rows,
+      signal: this.options.signal,
+      progress: this.options.progress,
+    });
+    this.writeJson(`${STATE}/sensitivity.json`, section);
+  }
+
   private async robustnessStage(stage: "stability" | "baselines"): Promise<void> {
     const { inputs, set } = await this.buildPairs();
     const make = stage === "stability" ? stabilitySection : baselinesSection;
@@ -754,6 +774,9 @@ class StudyState {
         ...(stats.alignment === undefined || stats.alignment === null ? {} : { alignment: stats.alignment }),
       },
       directions: stats.directions,
+      ...(c.sensitivity
+        ? { sensitivity: this.readJson<SensitivitySection>(`${STATE}/sensitivity.json`) }
+        : {}),
       ...(c.stability ? { stability: this.readJson<StabilitySection>(`${STATE}/stability.json`) } : {}),
       ...(c.baselines ? { baselines: this.readJson<BaselinesSection>(`${STATE}/baselines.json`) } : {}),
       diagnostics: { findings },

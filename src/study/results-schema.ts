@@ -61,7 +61,7 @@ export interface StudyResults {
   /** One entry per analysed direction (denoise, noise; or pooled under the compatibility switch). */
   directions: DirectionResults[];
   /** Other analysis choices as a sensitivity analysis (never a re-run that replaces the plan). */
-  sensitivity?: ExtensionSection;
+  sensitivity?: SensitivitySection;
   /** Pre-flight diagnostics: what about the model, data or pairs changes how the numbers may be read. */
   diagnostics?: DiagnosticsSection;
   /** Stability of the head ranking under input perturbations, seeds and resampling. */
@@ -456,23 +456,56 @@ export interface BaselinesSection {
   notes: string[];
 }
 
-/** A generic optional section (stability, baselines, diagnostics, sensitivity): titled tables. */
-export interface ExtensionSection {
-  /** What was done, in one line. */
-  method: string;
-  /** Tables the report renders as they are. */
-  tables: ResultTable[];
-  /** What the reader must know. */
-  notes: string[];
+export const SENSITIVITY_STRATEGIES = ["misclassified", "cross-class", "noised"] as const;
+export type SensitivityStrategy = (typeof SENSITIVITY_STRATEGIES)[number];
+
+/** One analysis variant of the sensitivity stage: a pair strategy × a metric, in one direction. */
+export interface SensitivityVariant {
+  /** "<strategy> · <metric>". */
+  name: string;
+  direction: "denoise" | "noise";
+  strategy: SensitivityStrategy;
+  metric: StudyMetric;
+  /** The plan's own analysis (its numbers are also in `directions`). */
+  plan: boolean;
+  pairs: number;
+  units: number;
+  /** The SESOI the status used (the plan's for its metric, else the metric's default). */
+  sesoi: number;
+  /** Why this variant has no analysis (e.g. the strategy found no pairs), else null. */
+  message: string | null;
+  /** Heads significant after the plan's correction and per status; null with a message. */
+  counts: {
+    total: number;
+    significant: number;
+    important: number;
+    negligible: number;
+    inconclusive: number;
+  } | null;
+  /** Up to five heads with the largest |mean|, largest first. */
+  top: string[];
 }
 
-export interface ResultTable {
-  /** Table title. */
-  name: string;
-  /** Column names. */
-  columns: string[];
-  /** Rows, one cell per column. */
-  rows: (number | string | boolean | null)[][];
+/** The sensitivity stage: the plan's head analysis under other metrics and pair strategies. */
+export interface SensitivitySection {
+  method: string;
+  /** The name of the plan's variant. */
+  plan_variant: string;
+  metrics: StudyMetric[];
+  strategies: SensitivityStrategy[];
+  variants: SensitivityVariant[];
+  /** Spearman ρ of the head rankings (by |mean|) of every two variants with a result, per direction. */
+  agreement: {
+    direction: "denoise" | "noise";
+    a: string;
+    b: string;
+    /** Heads ranked by both. */
+    components: number;
+    rho: Estimate;
+    /** joint: same pairs (units resampled together); independent: different pairs. */
+    resampling: "joint" | "independent";
+  }[];
+  notes: string[];
 }
 
 /** The published study re-computed with its own choices (compatibility switches), beside ours. */
@@ -585,15 +618,6 @@ const object =
   };
 
 const interval = object({ low: nullable(num), high: nullable(num), level: prob, method: str });
-const cell = (v: unknown, p: string) => {
-  if (!(v === null || typeof v === "string" || typeof v === "boolean")) num(v, p);
-};
-const extension = object({
-  method: str,
-  tables: array(object({ name: str, columns: array(str), rows: array(array(cell)) })),
-  notes: array(str),
-});
-
 const estimate = object({ estimate: nullable(num), ci: interval });
 const agreementFields = { units: int, spearman: estimate, kendall: estimate, top_k_jaccard: record(prob) };
 const pairDirection = oneOf(["denoise", "noise"]);
@@ -659,6 +683,41 @@ const baselinesSection = object({
       method: str,
       heads: array(object({ name: str, observed: num, p: prob })),
       histograms: array(object({ name: str, observed: num, null_means: array(num) })),
+    }),
+  ),
+  notes: array(str),
+});
+
+const sensitivitySection = object({
+  method: str,
+  plan_variant: str,
+  metrics: array(oneOf(STUDY_METRICS)),
+  strategies: array(oneOf(SENSITIVITY_STRATEGIES)),
+  variants: array(
+    object({
+      name: str,
+      direction: pairDirection,
+      strategy: oneOf(SENSITIVITY_STRATEGIES),
+      metric: oneOf(STUDY_METRICS),
+      plan: bool,
+      pairs: int,
+      units: int,
+      sesoi: num,
+      message: nullable(str),
+      counts: nullable(
+        object({ total: int, significant: int, important: int, negligible: int, inconclusive: int }),
+      ),
+      top: array(str),
+    }),
+  ),
+  agreement: array(
+    object({
+      direction: pairDirection,
+      a: str,
+      b: str,
+      components: int,
+      rho: estimate,
+      resampling: oneOf(["joint", "independent"]),
     }),
   ),
   notes: array(str),
@@ -820,7 +879,7 @@ const resultsCheck = object({
       ),
     }),
   ),
-  "sensitivity?": extension,
+  "sensitivity?": sensitivitySection,
   "diagnostics?": object({
     findings: array(
       object({

@@ -28,11 +28,14 @@ const COLUMNS = [
   "g_z",
   "significant_naive",
   "significant_corrected",
+  "status",
 ] as const;
 
 /**
  * stats.csv: one line per direction × component (head × position cells with the map's fields);
- * an empty cell is an undefined value.
+ * an empty cell is an undefined value. `status` is the component's important / negligible /
+ * inconclusive verdict under the plan's SESOI (stats/importance.ts); empty for the head × position
+ * cells, which get a t-test per cell only.
  *
  * @example
  * writeFileAtomic("runs/jv/stats.csv", statsCsv(results.directions));
@@ -73,6 +76,7 @@ export function statsCsv(directions: readonly DirectionResults[], alpha: number)
             c.g_z,
             c.significant_naive,
             c.significant_corrected,
+            c.status,
           ]
             .map(cell)
             .join(","),

@@ -9,6 +9,7 @@ import {
 import { pipelineSpec } from "../../src/report/figures/pipeline.js";
 import { positionMapSpec } from "../../src/report/figures/position-map.js";
 import { randomNullSpec } from "../../src/report/figures/random-null.js";
+import { sensitivitySpec } from "../../src/report/figures/sensitivity.js";
 import { stabilitySpec } from "../../src/report/figures/stability.js";
 import { specToSvg, svgToPng } from "../../src/report/render-figure.js";
 import { darkPixels, decodePng } from "./png-decode.js";
@@ -103,6 +104,19 @@ const fig5 = () =>
     { effectLabel: "mean |ΔP(true)| (probability)" },
   );
 
+const variants = ["misclassified · dp_true", "misclassified · kl", "cross-class · dp_true"];
+const fig6 = () =>
+  sensitivitySpec(
+    [
+      { direction: "denoise", a: variants[0], b: variants[1], rho: 0.8, low: 0.5, high: 0.9 },
+      { direction: "denoise", a: variants[0], b: variants[2], rho: -0.4, low: -0.7, high: 0.1 },
+      { direction: "denoise", a: variants[1], b: variants[2], rho: 0.1, low: null, high: null },
+      { direction: "noise", a: variants[0], b: variants[1], rho: 0.3, low: 0.05, high: 0.6 },
+    ],
+    variants,
+    { level: 0.95 },
+  );
+
 describe("figure specs → SVG", () => {
   it.each([
     ["head importance", fig1, ["layer", "head", "mean ΔP(true)", "significant (BH)", "denoise", "noise"]],
@@ -125,6 +139,18 @@ describe("figure specs → SVG", () => {
       ["Spearman ρ (rank correlation)", "shift", "accuracy dropped (flagged)", "perturbation strength"],
     ],
     ["random-patching null", fig5, ["L0H3 (p = 0.020)", "mean |ΔP(true)| (probability)", "draws (count)"]],
+    [
+      "sensitivity",
+      fig6,
+      [
+        "variant (pair strategy · metric)",
+        "cross-class · dp_true",
+        "noise direction",
+        "[-0.70, 0.10]",
+        "[n/a]",
+        "Spearman ρ",
+      ],
+    ],
   ])("%s compiles and its SVG carries the titles and labels", async (_, make, texts) => {
     const svg = await specToSvg(make());
     expect(svg.startsWith("<svg")).toBe(true);

@@ -141,12 +141,82 @@ describe("tspatch stats on the long table", () => {
     for (const args of [
       ["--sesoi", "-1"],
       ["--metric", "auc"],
-      ["--unit", "cluster"],
+      ["--unit", "crossed"],
     ]) {
       const { code, err } = await run(["--direction", "noise", ...args]);
       expect(code, args.join(" ")).toBe(2);
       expect(err).toMatch(/--(sesoi|metric|unit)/);
     }
+  });
+});
+
+/**
+ * Six denoise pairs in three known clusters: {0, 1, 2} linked through sources 10, 11 and target 2
+ * (pair 2 shares its source with no other pair, its target with pair 1), {3, 4} through target 3,
+ * and {5} alone. L0H0's pair values average to 0.3, 0.7 and 0.9 per cluster.
+ */
+function clusteredTable(pairs = CLUSTER_PAIRS): string {
+  const lines = [HEADER];
+  for (const [id, source, target, value] of pairs) {
+    lines.push(`${id},${source},${target},a,denoise,head,0,0,,,z,${value},,0.5,0.1,0.1`);
+    lines.push(`${id},${source},${target},a,denoise,head,0,1,,,z,${value / 10 + 0.01 * id},,0.5,0.1,0.1`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+const CLUSTER_PAIRS: [number, number, number, number][] = [
+  [0, 10, 1, 0.1],
+  [1, 10, 2, 0.3],
+  [2, 11, 2, 0.5],
+  [3, 12, 3, 0.6],
+  [4, 13, 3, 0.8],
+  [5, 14, 4, 0.9],
+];
+
+describe("tspatch stats --unit cluster", () => {
+  it("averages each connected group of pairs first and counts the clusters", async () => {
+    const table = unitTable(parseLongEffects(clusteredTable(), "c.csv"), {
+      direction: "denoise",
+      metric: "dp_true",
+      unit: "cluster",
+    });
+    expect(table.unitIds).toEqual([0, 1, 2]);
+    expect(table.pairsPerUnit).toEqual([3, 2, 1]);
+    const expected = [0.3, 0.7, 0.9];
+    table.values[0].forEach((v, u) => {
+      expect(v).toBeCloseTo(expected[u], 14);
+    });
+    expect(table.unitDescription).toMatch(/6 pairs averaged into 3 clusters/);
+    const csv = join(dir, "clustered.csv");
+    writeFileSync(csv, clusteredTable());
+    const io = memoryIO();
+    const code = await runCli(
+      ["stats", csv, "--metric", "dp_true", "--unit", "cluster", "--resamples", "500", "--json"],
+      io,
+    );
+    expect(code).toBe(0);
+    const r = JSON.parse(io.out.join(""));
+    expect([r.units, r.clusters, r.pairs]).toEqual([3, 3, 6]);
+    expect(r.tests[0].n).toBe(3);
+    expect(r.tests[0].mean).toBeCloseTo((0.3 + 0.7 + 0.9) / 3, 12);
+    const byTarget = memoryIO();
+    await runCli(["stats", csv, "--metric", "dp_true", "--resamples", "500", "--json"], byTarget);
+    expect(JSON.parse(byTarget.out.join("")).units).toBe(4);
+  });
+
+  it("refuses pairs that all connect into one cluster", async () => {
+    const csv = join(dir, "one-cluster.csv");
+    writeFileSync(
+      csv,
+      clusteredTable([
+        [0, 10, 1, 0.1],
+        [1, 10, 2, 0.3],
+        [2, 11, 2, 0.5],
+      ]),
+    );
+    const io = memoryIO();
+    expect(await runCli(["stats", csv, "--metric", "dp_true", "--unit", "cluster"], io)).toBe(2);
+    expect(io.err.join("")).toMatch(/3 pairs of the denoise direction form 1 cluster .*at least 2/);
+    expect(io.err.join("")).toMatch(/--unit/);
   });
 });
 

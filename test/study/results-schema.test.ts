@@ -156,19 +156,64 @@ describe("results schema", () => {
     expect(() => parseResults("{", "r.json")).toThrow(/r\.json: not JSON/);
   });
 
-  it("accepts the optional sections when present and well formed", () => {
+  it("accepts a well-formed sensitivity section and names the field of a bad one", () => {
+    const ci = { low: 0.2, high: 0.9, level: 0.95, method: "percentile bootstrap" };
+    const variant = {
+      name: "misclassified · dp_true",
+      direction: "denoise",
+      strategy: "misclassified",
+      metric: "dp_true",
+      plan: true,
+      pairs: 10,
+      units: 5,
+      sesoi: 0.01,
+      message: null,
+      counts: { total: 24, significant: 3, important: 2, negligible: 1, inconclusive: 21 },
+      top: ["L0H1"],
+    } as const;
     const doc = {
       ...minimal(),
       sensitivity: {
-        method: "other tests",
-        tables: [{ name: "t", columns: ["a"], rows: [[1], [null]] }],
+        method: "other metrics and strategies",
+        plan_variant: "misclassified · dp_true",
+        metrics: ["dp_true", "kl"],
+        strategies: ["misclassified", "noised"],
+        variants: [
+          variant,
+          {
+            ...variant,
+            name: "noised · dp_true",
+            strategy: "noised",
+            plan: false,
+            pairs: 0,
+            units: 0,
+            message: "no pairs",
+            counts: null,
+            top: [],
+          },
+        ],
+        agreement: [
+          {
+            direction: "denoise",
+            a: "misclassified · dp_true",
+            b: "misclassified · kl",
+            components: 24,
+            rho: { estimate: 0.5, ci },
+            resampling: "joint",
+          },
+        ],
         notes: [],
       },
-    };
-    expect(validateResults(doc).sensitivity?.tables[0].rows).toHaveLength(2);
-    expect(() => validateResults({ ...doc, sensitivity: { method: "x", tables: [], notes: [1] } })).toThrow(
-      "$.sensitivity.notes[0]: expected a string",
+    } as unknown as StudyResults;
+    expect(validateResults(doc).sensitivity?.variants).toHaveLength(2);
+    const bad = structuredClone(doc);
+    bad.sensitivity!.variants[0].counts!.important = 0.5;
+    expect(() => validateResults(bad)).toThrow(
+      "$.sensitivity.variants[0].counts.important: expected a non-negative integer",
     );
+    const strategy = structuredClone(doc) as unknown as { sensitivity: { strategies: string[] } };
+    strategy.sensitivity.strategies[0] = "file";
+    expect(() => validateResults(strategy)).toThrow("$.sensitivity.strategies[0]");
   });
 
   it("checks the typed stability and baselines sections field by field", () => {

@@ -49,7 +49,7 @@ interface StatsFlags {
 /** Each resample costs one pass over every column; beyond this the run would take hours. */
 const MAX_RESAMPLES = 10_000_000;
 
-const UNITS: readonly UnitChoice[] = ["target", "pair"];
+const UNITS: readonly UnitChoice[] = ["target", "pair", "cluster"];
 
 const CORRECTIONS: readonly Correction[] = ["bh", "by", "holm", "bonferroni", "none"];
 const TESTS: readonly TestName[] = ["t", "wilcoxon", "perm"];
@@ -120,7 +120,8 @@ export function register(program: Command, ctx: CommandContext): void {
     .option("--metric <name>", `long table (required): ${EFFECT_METRICS.join("|")}`)
     .option(
       "--unit <unit>",
-      "long table: target (average each patched input's pairs first; default) or pair (every pair a unit)",
+      "long table: target (average each patched input's pairs first; default), pair (every pair a unit) " +
+        "or cluster (average each connected group of pairs sharing a source or target first)",
       "target",
     )
     .option(
@@ -403,6 +404,7 @@ function toJson(
     metric: units?.metric ?? null,
     pairs: units?.pairs ?? null,
     units: units?.unitIds.length ?? null,
+    clusters: units?.unit === "cluster" ? units.unitIds.length : null,
     resamples: report.resamples,
     seed: report.seed,
     ci_method: `BCa, ${round((1 - report.alpha) * 100)}%`,

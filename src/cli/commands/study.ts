@@ -6,6 +6,7 @@ import { defaultStudyConfig, METRIC_COLUMNS, quickScale, type StudyConfig } from
 import { type FinalStage, runStudy, type Shard } from "../../study/pipeline.js";
 import {
   COMPONENT_KINDS,
+  type SensitivitySection,
   STUDY_CORRECTIONS,
   STUDY_METRICS,
   STUDY_TESTS,
@@ -42,6 +43,7 @@ export interface StudyFlags extends ArchitectureFlags {
   memoryBudget?: string;
   out?: string;
   quick?: boolean;
+  sensitivity?: boolean;
   stability?: boolean;
   baselines?: boolean;
   resume?: boolean;
@@ -119,6 +121,11 @@ export function register(program: Command, ctx: CommandContext): void {
     .option(...MEMORY_BUDGET_OPTION)
     .option("--out <dir>", "output directory (default runs/<dataset>)")
     .option("--quick", "a small study (few epochs, pairs and resamples), for trying it out and for tests")
+    .option(
+      "--sensitivity",
+      "also analyse the heads under every metric (dp_true, logit_diff, recovery, kl) and pair strategy (misclassified, cross-class, noised), with the agreement of their rankings, as a sensitivity section beside the plan (default: on; off under --quick and with the compatibility switches)",
+    )
+    .option("--no-sensitivity", "leave the sensitivity stage out")
     .option(
       "--stability",
       "also test the head ranking's stability under input perturbations and unit resampling (--quick: one perturbation)",
@@ -265,9 +272,22 @@ export function studyConfig(flags: StudyFlags, cwd: string): StudyConfig {
     sesoi: parseSesoi(flags.sesoi),
     poolDirections: flags.poolDirections ?? false,
     familyPooled: family === "pooled",
+    sensitivity: sensitivityChoice(flags, config.sensitivity),
     stability: flags.stability ?? false,
     baselines: flags.baselines ?? false,
   };
+}
+
+/** The sensitivity stage: asked for, refused, or the default (never with the compatibility switches). */
+function sensitivityChoice(flags: StudyFlags, fallback: boolean): boolean {
+  const compatibility = flags.pairsFile !== undefined || flags.poolDirections === true;
+  if (flags.sensitivity === true && compatibility) {
+    throw inputError("--sensitivity does not apply to the published study's compatibility switches", {
+      field: "--sensitivity",
+      hint: "drop --pairs-file / --pool-directions, or --sensitivity",
+    });
+  }
+  return flags.sensitivity ?? (fallback && !compatibility);
 }
 
 function parseSesoi(value: string | undefined): number | null {
@@ -350,6 +370,7 @@ export function summaryText(results: StudyResults, out: string, seconds: number)
       }
     }
   }
+  if (results.sensitivity !== undefined) lines.push("", sensitivityLine(results.sensitivity));
   if (results.reproduction !== undefined) {
     const r = results.reproduction;
     lines.push("");
@@ -360,6 +381,25 @@ export function summaryText(results: StudyResults, out: string, seconds: number)
   lines.push("");
   lines.push(`results: ${out}/results.json  (${formatSeconds(seconds)})`);
   return `${lines.join("\n")}\n`;
+}
+
+/** One line: per direction, how the other variants' head rankings agree with the plan's. */
+export function sensitivityLine(s: SensitivitySection): string {
+  const analysed = new Set(
+    s.variants.filter((v) => v.counts !== null).map((v) => `${v.direction}:${v.name}`),
+  );
+  const parts = [...new Set(s.variants.map((v) => v.direction))].map((direction) => {
+    const rhos = s.agreement
+      .filter((a) => a.direction === direction && (a.a === s.plan_variant || a.b === s.plan_variant))
+      .flatMap((a) =>
+        a.rho.estimate === null ? [] : [{ rho: a.rho.estimate, other: a.a === s.plan_variant ? a.b : a.a }],
+      )
+      .sort((x, y) => x.rho - y.rho);
+    if (rhos.length === 0) return `${direction}: no other variant`;
+    const median = rhos[(rhos.length - 1) >> 1].rho;
+    return `${direction} median ${median.toFixed(2)}, lowest ${rhos[0].rho.toFixed(2)} (${rhos[0].other})`;
+  });
+  return `sensitivity: ${analysed.size} variants analysed; head-ranking ρ with the plan (${s.plan_variant}): ${parts.join("; ")}`;
 }
 
 /** The summary as JSON (`--json`). */
