@@ -39,7 +39,7 @@ beforeAll(async () => {
   for (const line of r.err.trimEnd().split("\n"))
     expect(line).toMatch(/^tspatch: (warning|error) \[[a-z-]+\] /);
   expect(r.code).toBe(0);
-}, 60_000);
+}, 240_000);
 
 afterAll(() => {
   if (!process.env.KEEP_STUDY_TMP) rmSync(tmp, { recursive: true, force: true });
