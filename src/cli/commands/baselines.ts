@@ -28,7 +28,11 @@ export function register(program: Command, ctx: CommandContext): void {
       .command("baselines")
       .description("Cheaper attribution methods on the same pairs as patching, and their agreement with it"),
   )
-    .option("--ig-steps <n>", "integrated-gradients Gauss–Legendre nodes of the first pass (≥ 32; doubled where completeness is off by > 1%)", "64")
+    .option(
+      "--ig-steps <n>",
+      "integrated-gradients Gauss–Legendre nodes of the first pass (≥ 32; doubled where completeness is off by > 1%)",
+      "64",
+    )
     .option("--null-draws <n>", "random-patching null: random sources per pair (0 = skip)", "49")
     .option("--positions", "also check attribution patching per head × time step (L·H·S exact runs per pair)")
     .option("--resamples <n>", "bootstrap resamples of the agreement CIs", "2000")
@@ -87,6 +91,9 @@ function formatBaselines(r: BaselineResult): string {
     ),
   );
   const ig = r.integratedGradients;
+  const nodes = Object.entries(ig.stepsHistogram)
+    .map(([k, v]) => `${k} nodes × ${v}`)
+    .join(", ");
   const nul = r.randomNull;
   const nullLine =
     nul === null
@@ -99,9 +106,7 @@ function formatBaselines(r: BaselineResult): string {
     atp,
     ...(flagged.length > 0 ? ["AtP unreliable (|exact − AtP| large or sign flipped):", ...flagged] : []),
     "",
-    `integrated gradients (Gauss–Legendre, ${Object.entries(ig.stepsHistogram)
-      .map(([k, v]) => `${k} nodes × ${v}`)
-      .join(", ")} (pair, layer) integrals): completeness worst relative error ${(ig.worstRelativeError * 100).toFixed(2)}% (|Δ| ≥ ${ig.minDelta}), worst absolute ${ig.worstAbsoluteError.toExponential(2)}${ig.unconverged > 0 ? `; ${ig.unconverged} integrals above ${ig.tolerance * 100}% at the cap of ${ig.maxStepsUsed} nodes` : ""}`,
+    `integrated gradients (Gauss–Legendre, ${nodes} (pair, layer) integrals): completeness worst relative error ${(ig.worstRelativeError * 100).toFixed(2)}% (|Δ| ≥ ${ig.minDelta}), worst absolute ${ig.worstAbsoluteError.toExponential(2)}${ig.unconverged > 0 ? `; ${ig.unconverged} integrals above ${ig.tolerance * 100}% at the cap of ${ig.maxStepsUsed} nodes` : ""}`,
     nullLine,
     `seconds: ${Object.entries(r.seconds)
       .map(([k, v]) => `${k} ${v}`)
