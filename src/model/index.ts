@@ -1,4 +1,12 @@
-export { DEFAULT_CONFIG, makeConfig, type TSTConfig, type TSTConfigInput } from "./config.js";
+export {
+  DEFAULT_CONFIG,
+  makeConfig,
+  pooledWidth,
+  type TSTConfig,
+  type TSTConfigInput,
+  tokenCount,
+  tokenLengths,
+} from "./config.js";
 export { exportOnnx, saveOnnx } from "./export.js";
 export {
   type HookGradientOptions,
