@@ -1,7 +1,15 @@
 export { type ArchImportOptions, importArchStateDict } from "./arch-import.js";
 export { type CheckpointInspection, inspectStateDict } from "./arch-inspect.js";
 export { type ArchMap, parseArchMap, readArchMap, shippedArchMaps } from "./arch-map.js";
-export { DEFAULT_CONFIG, makeConfig, type TSTConfig, type TSTConfigInput } from "./config.js";
+export {
+  DEFAULT_CONFIG,
+  makeConfig,
+  pooledWidth,
+  type TSTConfig,
+  type TSTConfigInput,
+  tokenCount,
+  tokenLengths,
+} from "./config.js";
 export { exportOnnx, saveOnnx } from "./export.js";
 export {
   type HookGradientOptions,
