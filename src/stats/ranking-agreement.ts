@@ -23,8 +23,9 @@
  */
 
 import { Rng } from "../random/rng.js";
-import { spearman } from "./correlation.js";
+import { pearson } from "./correlation.js";
 import { quantileSorted } from "./descriptives.js";
+import { rankAverage } from "./rank.js";
 
 /** One analysis variant: a unit table (values[component][unit], NaN = missing). */
 export interface AnalysisVariant {
@@ -87,11 +88,13 @@ export function rankingAgreement(
     designs.map((d) => [d, Int32Array.from({ length: units.get(d) ?? 0 }, (_, k) => k)]),
   );
   const point = componentMeans(variants, identity, absolute);
+  // Spearman's ρ is Pearson's r of the average ranks (as `spearman` computes it, without its
+  // p-value, which thousands of resamples per pair do not need).
   const rhoOf = (means: Map<string, number>[], i: number, j: number, common: string[]) =>
-    spearman(
-      common.map((c) => means[i].get(c) as number),
-      common.map((c) => means[j].get(c) as number),
-    ).correlation;
+    pearson(
+      rankAverage(common.map((c) => means[i].get(c) as number)),
+      rankAverage(common.map((c) => means[j].get(c) as number)),
+    );
   const draws = pairs.map(() => new Float64Array(resamples));
   const rng = new Rng(seed, AGREEMENT_STREAM);
   for (let r = 0; r < resamples; r++) {

@@ -49,7 +49,13 @@ export const TARGETS_PER_CLASS = 5;
 
 const CROSS_CLASS_DENOISE_ONLY = "cross-class pairs are ordered (A→B and B→A are both sampled): denoise only";
 
-/** Bootstrap resamples of the variants' statistics and of ρ: the plan's count, capped. */
+/**
+ * The variants report counts and rankings, not CIs: their bootstrap runs at this size (the CIs are
+ * discarded), unless the plan's test is the sign-flip test, whose p-values need the plan's count.
+ */
+const UNREPORTED_CI_RESAMPLES = 100;
+
+/** Resamples of ρ's bootstrap (and of a sign-flip test): the plan's count, capped. */
 const RESAMPLES_CAP = 2000;
 
 /** Pairs per sweep chunk (the study's). */
@@ -159,7 +165,7 @@ export async function sensitivityFromDesigns(
           alpha: plan.alpha,
           correction: plan.correction,
           test: TEST_NAMES[plan.test],
-          resamples,
+          resamples: plan.test === "sign-flip" ? resamples : UNREPORTED_CI_RESAMPLES,
           seed: config.seeds.stats,
           sesoi: base.sesoi,
           signal,
@@ -219,7 +225,7 @@ export async function sensitivityFromDesigns(
     notes: [
       `the ${planStrategy} variants reuse the study's head sweep; the other strategies' pairs come from the study's pair builders with ${config.maxSourcesPerTarget} sources per target and up to ${planTargets} targets per class, same seed`,
       `SESOI: the plan's for its metric, each other metric's default (${STUDY_METRICS.map((m) => `${m} ${sesoiOf(m, { ...plan, sesoi: null })}`).join(", ")})`,
-      `statistics of the variants use ${resamples} bootstrap resamples (the plan's count, capped); the plan's own numbers are in Results`,
+      `ρ's CIs use ${resamples} bootstrap resamples (the plan's count, capped)${plan.test === "sign-flip" ? ", as do the variants' sign-flip tests" : ""}; the plan's own numbers, with CIs, are in Results`,
       "KL is KL(P_source ‖ P_patched), the distance to the source left after patching: its heads are ranked by the smallest mean (top heads: closest to the source), and since it is never negative its test of zero rejects for almost every head: compare its ranking, not its counts",
       "these variants are a sensitivity analysis: the plan's analysis, fixed before any effect was seen, stays the study's result",
     ],
