@@ -47,6 +47,25 @@ export const DEFAULT_SESOI: Readonly<Record<EffectMetricName, number>> = {
   kl_source: 0.01,
 };
 
+/**
+ * Why a metric cannot be tested against 0 as an effect, or null when it can. `kl_source`
+ * (KL(P_source ‖ P_patched)) is a distance left after patching and never negative, and
+ * `logit_diff` is the patched run's level, not a change: a one-sample test against 0 rejects
+ * for every component whatever patching did. Both still rank components (the sensitivity
+ * section ranks KL by its smallest mean); the change metrics are what a test is about.
+ *
+ * @example
+ * untestableMetric("kl_source"); // "KL(P_source ‖ P_patched) is a distance, never negative: …"
+ * untestableMetric("dp_true");   // null
+ */
+export function untestableMetric(metric: EffectMetricName): string | null {
+  if (metric === "kl_source")
+    return "KL(P_source ‖ P_patched) is a distance, never negative: a test of its mean against 0 finds every component, whatever patching did";
+  if (metric === "logit_diff")
+    return "logit_diff is the patched run's logit difference, a level and not a change: a test against 0 asks whether the patched model prefers the good class, not whether the patch changed anything";
+  return null;
+}
+
 export interface ImportanceInput {
   /** Point estimate of the effect (the mean). */
   readonly estimate: number;

@@ -148,6 +148,18 @@ describe("tspatch stats on the long table", () => {
       expect(err).toMatch(/--(sesoi|metric|unit)/);
     }
   });
+
+  it("refuses to test a level or a distance against 0 (every component would come out important)", async () => {
+    for (const metric of ["kl_source", "logit_diff"]) {
+      const { code, err } = await run(["--direction", "noise", "--metric", metric]);
+      expect(code, metric).toBe(2);
+      expect(err).toContain(`--metric ${metric} cannot be tested as an effect`);
+      expect(err).toMatch(/d_logit_diff/);
+    }
+    const study = memoryIO();
+    expect(await runCli(["study", "--metric", "kl", "--out", join(dir, "kl-study")], study)).toBe(2);
+    expect(study.err.join("")).toMatch(/--metric kl cannot be the plan's metric: .*never negative/);
+  });
 });
 
 /**

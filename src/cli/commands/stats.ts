@@ -11,7 +11,7 @@ import {
 } from "../../stats/analyze-effects.js";
 import { crossedRandomEffects } from "../../stats/crossed-effects.js";
 import { classHeterogeneity } from "../../stats/heterogeneity.js";
-import { DEFAULT_SESOI, type EffectMetricName } from "../../stats/importance.js";
+import { DEFAULT_SESOI, type EffectMetricName, untestableMetric } from "../../stats/importance.js";
 import type { Correction } from "../../stats/multiplicity.js";
 import { parseUnitTable, type UnitTableColumn } from "../../stats/unit-table.js";
 import {
@@ -211,6 +211,14 @@ function readEffects(
     throw inputError(`unknown --metric "${flags.metric}"`, {
       field: "--metric",
       hint: `use one of ${EFFECT_METRICS.join(", ")}`,
+    });
+  }
+  const untestable = untestableMetric(flags.metric as EffectMetricName);
+  if (untestable !== null) {
+    throw inputError(`--metric ${flags.metric} cannot be tested as an effect: ${untestable}`, {
+      file,
+      field: "--metric",
+      hint: "test a change: --metric dp_true, d_logit_diff or recovery",
     });
   }
   if (!UNITS.includes(flags.unit as UnitChoice)) {

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { inputError } from "../../errors.js";
-import { DEFAULT_SESOI, type EffectMetricName } from "../../stats/importance.js";
+import { DEFAULT_SESOI, type EffectMetricName, untestableMetric } from "../../stats/importance.js";
 import { defaultStudyConfig, METRIC_COLUMNS, quickScale, type StudyConfig } from "../../study/config.js";
 import { type FinalStage, runStudy, type Shard } from "../../study/pipeline.js";
 import {
@@ -11,6 +11,7 @@ import {
   STUDY_METRICS,
   STUDY_TESTS,
   type StudyComponentKind,
+  type StudyMetric,
   type StudyResults,
 } from "../../study/results-schema.js";
 import {
@@ -100,7 +101,11 @@ export function register(program: Command, ctx: CommandContext): void {
     )
     .option("--strategy <name>", "pair strategy: misclassified|cross-class|noised", "misclassified")
     .option("--direction <dir>", "denoise|noise|both (each analysed separately)", "both")
-    .option("--metric <metric>", `effect metric: ${STUDY_METRICS.join("|")}`, "dp_true")
+    .option(
+      "--metric <metric>",
+      `effect metric: ${STUDY_METRICS.filter((m) => m !== "kl").join("|")} (kl is a distance, never negative: it is ranked in the sensitivity section, not tested)`,
+      "dp_true",
+    )
     .option("--test <test>", `test deciding significance: ${STUDY_TESTS.join("|")}`, "t")
     .option("--correction <method>", `multiple-testing correction: ${STUDY_CORRECTIONS.join("|")}`, "bh")
     .option("--head-mode <mode>", "z (true heads) or slice (the published study's compatibility mode)", "z")
@@ -251,7 +256,7 @@ export function studyConfig(flags: StudyFlags, cwd: string): StudyConfig {
     model,
     strategy,
     direction,
-    metric: choice(flags.metric, STUDY_METRICS, "--metric"),
+    metric: testableStudyMetric(choice(flags.metric, STUDY_METRICS, "--metric")),
     test: choice(flags.test, STUDY_TESTS, "--test"),
     correction: choice(flags.correction, STUDY_CORRECTIONS, "--correction"),
     headMode: choice(flags.headMode, ["z", "slice"] as const, "--head-mode"),
@@ -433,4 +438,14 @@ function trainedArchitecture(
     });
   }
   return { architecture };
+}
+
+/** The plan's metric, refused when a test against 0 means nothing for it (see untestableMetric). */
+function testableStudyMetric(metric: StudyMetric): StudyMetric {
+  const untestable = untestableMetric(METRIC_COLUMNS[metric] as EffectMetricName);
+  if (untestable === null) return metric;
+  throw inputError(`--metric ${metric} cannot be the plan's metric: ${untestable}`, {
+    field: "--metric",
+    hint: "choose dp_true, logit_diff (the change in logit difference) or recovery; KL appears in the sensitivity section, ranked by its smallest mean",
+  });
 }
