@@ -3,6 +3,7 @@ import type { Runtime } from "../runtime/session.js";
 import { HookedTST } from "./hooked-tst.js";
 import { type LabelSource, resolveLabelMap } from "./label-map-rule.js";
 import { readPth } from "./pth.js";
+import { cachedReferenceImport } from "./pth-cache.js";
 import { importReferenceStateDict } from "./reference-keys.js";
 
 export interface ImportPthOptions {
@@ -33,7 +34,9 @@ export interface ImportPthResult {
  * const { model, note } = importPth("TST_pendigits.pth", { data: ds });
  */
 export function importPth(file: string, options: ImportPthOptions = {}): ImportPthResult {
-  const { config, weights } = importReferenceStateDict(readPth(file), { file });
+  const { config, weights } = cachedReferenceImport(file, () =>
+    importReferenceStateDict(readPth(file), { file }),
+  );
   const { labelMap, note } = resolveLabelMap(config.classes, options.data, { kind: options.labelMap, file });
   const model = new HookedTST(
     config,
