@@ -2,9 +2,11 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../atomic-write.js";
+import { readFileBounded } from "../bounded-read.js";
 import { parsedCacheDir } from "../data/parsed-cache.js";
 import { sourceDigest } from "../source-digest.js";
 import type { TSTConfig } from "./config.js";
+import { PTH_LIMITS } from "./pth.js";
 import type { ReferenceImport } from "./reference-keys.js";
 import { decodeSafetensors, encodeSafetensors, type StoredTensor } from "./safetensors.js";
 
@@ -24,7 +26,8 @@ export function cachedReferenceImport(file: string, load: () => ReferenceImport)
   if (dir === null) return load();
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(file);
+    // Bounded as the importer reads it: a device or a huge file is refused by it, not read here.
+    bytes = readFileBounded(file, PTH_LIMITS.maxFileBytes);
   } catch {
     return load(); // the importer says what is wrong with the file
   }
