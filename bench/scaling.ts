@@ -12,7 +12,7 @@
  * beside it. Pairs per point are sized so that each point does a bounded amount of work (long
  * sequences get few pairs); the throughput columns do not depend on it.
  *
- * `npm run bench -- scaling [--quick] [--docs]`: --quick a smaller grid (about a minute on an
+ * `npm run bench -- scaling [--quick] [--docs]`: --quick a smaller grid (a few minutes on an
  * idle 2-core machine); --docs writes docs/scaling.md and docs/scaling.svg / .png.
  */
 import { spawnSync } from "node:child_process";

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, extname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { writeFileAtomic } from "../atomic-write.js";
 import { cacheDirectory } from "../cache-dir.js";
+import { sourceDigest } from "../source-digest.js";
 import type { Dataset } from "./dataset.js";
 
 /**
@@ -22,7 +22,7 @@ export function cachedParse(bytes: Uint8Array, options: object, parse: () => Dat
   const dir = parsedCacheDir();
   if (dir === null || bytes.length < MIN_CACHED_BYTES) return parse();
   const key = createHash("sha256")
-    .update(dataLayerDigest())
+    .update(sourceDigest(import.meta.url))
     .update(JSON.stringify(options))
     .update(bytes)
     .digest("hex");
@@ -45,23 +45,9 @@ export function cachedParse(bytes: Uint8Array, options: object, parse: () => Dat
 /** Smaller files parse in a few milliseconds; caching them would only fill the cache. */
 export const MIN_CACHED_BYTES = 64 * 1024;
 
-function parsedCacheDir(): string | null {
+/** `<cache>/parsed`, or null when TSPATCH_PARSED_CACHE=0. */
+export function parsedCacheDir(): string | null {
   return process.env.TSPATCH_PARSED_CACHE === "0" ? null : join(cacheDirectory(), "parsed");
-}
-
-let digest: string | undefined;
-
-/** Hash of this folder's modules (the parser, the number scanner, the label rules). */
-function dataLayerDigest(): string {
-  if (digest === undefined) {
-    const self = fileURLToPath(import.meta.url);
-    const hash = createHash("sha256");
-    const dir = dirname(self);
-    for (const name of readdirSync(dir).sort())
-      if (extname(name) === extname(self)) hash.update(name).update(readFileSync(join(dir, name)));
-    digest = hash.digest("hex");
-  }
-  return digest;
 }
 
 const MAGIC = "tspatch-parsed-1";

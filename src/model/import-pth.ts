@@ -5,6 +5,7 @@ import type { ArchMap } from "./arch-map.js";
 import { HookedTST } from "./hooked-tst.js";
 import { type LabelSource, resolveLabelMap } from "./label-map-rule.js";
 import { readPth } from "./pth.js";
+import { cachedReferenceImport } from "./pth-cache.js";
 import { importReferenceStateDict } from "./reference-keys.js";
 
 export interface ImportPthOptions {
@@ -43,11 +44,12 @@ export interface ImportPthResult {
  * const { model, note } = importPth("TST_pendigits.pth", { data: ds });
  */
 export function importPth(file: string, options: ImportPthOptions = {}): ImportPthResult {
-  const stateDict = readPth(file);
+  // The study's checkpoints go through the on-disk cache of imported weights; a component map's
+  // import depends on the map and flags too, and stays uncached.
   const { config, weights } =
     options.arch === undefined
-      ? importReferenceStateDict(stateDict, { file })
-      : importArchStateDict(stateDict, options.arch.map, {
+      ? cachedReferenceImport(file, () => importReferenceStateDict(readPth(file), { file }))
+      : importArchStateDict(readPth(file), options.arch.map, {
           file,
           mapFile: options.arch.file,
           heads: options.heads,
