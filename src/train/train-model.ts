@@ -13,7 +13,7 @@ import { inputError } from "../errors.js";
 import { makeConfig, type TSTConfig } from "../model/config.js";
 import { saveOnnx } from "../model/export.js";
 import { HookedTST } from "../model/hooked-tst.js";
-import { fitToBudget, tstRowCost, withoutArena } from "../model/memory-cost.js";
+import { fitToBudget, tstRowCost } from "../model/memory-cost.js";
 import { saveModel } from "../model/model-dir.js";
 import { prepareInputs } from "../model/prepare-inputs.js";
 import type { Runtime } from "../runtime/session.js";
@@ -119,12 +119,9 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
           options.memoryBudget,
           options.memoryBudgetIsDefault ?? false,
         );
+  const model = fit.model;
   // A forced --micro-batch wins over the budget's (tests and measurements use it).
   const microBatch = Math.min(options.microBatch ?? fit.rows, batchSize);
-  // A micro-batched step runs seven graphs (the stem to each BatchNorm, each layer's reductions,
-  // the step), and with the arena each keeps its own pool of freed blocks: 40 × 361 in
-  // micro-batches of 8 peaked at 3.88 GiB with the arena and memory pattern, 0.95 GiB without.
-  const model = microBatch < batchSize ? withoutArena(fit.model) : fit.model;
   if (microBatch < batchSize) options.onMicroBatch?.(microBatch, batchSize);
   const normalize = options.normalize ?? "zscore";
   const seed = options.seed ?? 0;
