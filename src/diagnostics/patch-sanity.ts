@@ -23,6 +23,8 @@ export interface PatchSanityOptions {
   sample?: number;
   /** Components compared batched vs unbatched (evenly spaced; default 12). */
   batchComponents?: number;
+  /** Patched runs per runtime call of the batched checks (default the sweep's: 256); a memory budget's rows. */
+  batchRows?: number;
   /** Valid length of each input row, to skip "everything" on pairs of different lengths. */
   lengths?: ArrayLike<number>;
   signal?: AbortSignal;
@@ -51,7 +53,7 @@ export async function patchSanity(
   const sample = spaced(pairs, options.sample ?? 3);
   if (sample.length === 0 || components.length === 0) return [];
   const findings: Finding[] = [];
-  const base = { signal: options.signal, components };
+  const base = { signal: options.signal, components, batchRows: options.batchRows };
   const run = options.sweep ?? sweep;
 
   const identityPairs = sample.map((p, i) => ({ ...p, id: i, source: p.target }));

@@ -155,14 +155,23 @@ export function fitToBudget(
       ? 1
       : rowsWithin(cost, budget, inUse, cap, field, options.shorter);
   const arena = inUse + cost.fixed + 2 * rows * cost.perRow <= budget;
-  let moved = model;
-  if (!arena && model.runtime.memoryArena) {
-    const runtime = new Runtime({ threads: model.runtime.threads, memoryArena: false, memoryPattern: false });
-    const meta = { preprocess: model.preprocess, labelMap: model.labelMap, provenance: model.provenance };
-    moved = new HookedTST(model.config, model.params, meta, runtime);
-  }
+  const moved = arena ? model : withoutArena(model);
   moved.chunkSize = rows;
   return { rows, cost, inUse, model: moved, arena, binds: rows < cap || !arena };
+}
+
+/**
+ * The model (the same parameters) on a runtime with ONNX Runtime's arena and memory pattern off,
+ * or the model itself when its runtime has them off already.
+ *
+ * @example
+ * const lean = withoutArena(model); // lean.params === model.params
+ */
+export function withoutArena(model: HookedTST): HookedTST {
+  if (!model.runtime.memoryArena) return model;
+  const runtime = new Runtime({ threads: model.runtime.threads, memoryArena: false, memoryPattern: false });
+  const meta = { preprocess: model.preprocess, labelMap: model.labelMap, provenance: model.provenance };
+  return new HookedTST(model.config, model.params, meta, runtime);
 }
 
 /**

@@ -530,7 +530,7 @@ class StudyState {
     }
     writeFileAtomic(this.path("pairs.csv"), `${lines.join("\n")}\n`);
     this.writeJson(`${STATE}/pairs.json`, set);
-    const { model } = await this.planned();
+    const { model, rows: batchRows } = await this.planned();
     const design = { ...set, strategy: set.strategy as PairSet["strategy"] };
     // Patch sanity on a few pairs for every kind swept: a broken patch has no result to report.
     const components = this.config.kinds.flatMap((k) =>
@@ -538,6 +538,7 @@ class StudyState {
     );
     const sanity = await patchSanity(model, inputs, set.pairs, components, {
       lengths: inputs.lengths,
+      batchRows,
       signal: this.options.signal,
     });
     // The study's unit is the misclassified input: the target when denoising, the source when noising.

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { makeConfig } from "../../src/model/config.js";
+import { tstRowCost } from "../../src/model/memory-cost.js";
 import { readSafetensors } from "../../src/model/safetensors.js";
 import { streams } from "../../src/random/streams.js";
 import { Runtime } from "../../src/runtime/session.js";
@@ -91,6 +93,28 @@ describe("training in micro-batches", () => {
       }
     }
   });
+
+  it("a budget that cannot hold a batch of 32 trains it in micro-batches sized by the cost model", async () => {
+    // The reference architecture on JapaneseVowels (29 steps, 12 channels, 9 classes): room for
+    // about 16 rows beside what the process holds now (its growth while loading the data shifts
+    // that by a few rows, not to 1 or 32).
+    const cost = tstRowCost(makeConfig({ channels: 12, seqLen: 29, classes: 9 }), {
+      mode: "train",
+      batchNormStats: "fed",
+    });
+    const budget = process.memoryUsage().rss + cost.fixed + 1.1 * cost.perRow * 16.5;
+    let told: [number, number] | null = null;
+    const result = await trainModel({
+      ...options("budget", { architecture: {}, epochs: 1 }),
+      memoryBudget: budget,
+      onMicroBatch: (rows, batchSize) => {
+        told = [rows, batchSize];
+      },
+    });
+    expect(result.microBatch).toBeGreaterThan(1);
+    expect(result.microBatch).toBeLessThan(32);
+    expect(told).toEqual([result.microBatch, 32]);
+  }, 120_000);
 
   it("trains to the same weights within 1e-5 after 3 epochs (micro-batches of 8 and of 5)", async () => {
     const whole = await trainModel(options("whole"));

@@ -231,6 +231,7 @@ export function register(program: Command, ctx: CommandContext): void {
       // A few seconds on 3 pairs; not interruptible, so Ctrl-C always lands in the checkpointed sweep.
       const sanity = await patchSanity(model, built.inputs, built.pairs.pairs, components, {
         lengths: built.inputs.lengths,
+        batchRows: plan.rows,
       });
       phases.mark("sanity");
       if (reportFindings(ctx, sanity)) return;
