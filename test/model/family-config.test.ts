@@ -3,7 +3,8 @@ import { InputError } from "../../src/errors.js";
 import { makeConfig, pooledWidth, tokenCount, tokenLengths } from "../../src/model/config.js";
 import { parseModelConfigFile } from "../../src/model/config-file.js";
 import { hookShape } from "../../src/model/hooks.js";
-import { paramShapes } from "../../src/model/param-names.js";
+import { initParams } from "../../src/model/init.js";
+import { numel, paramShapes } from "../../src/model/param-names.js";
 
 const base = { channels: 3, seqLen: 20, classes: 4 };
 
@@ -84,6 +85,38 @@ describe("the family fields of TSTConfig", () => {
     expect(hookShape(config, "hook_pooled", 2)).toEqual([2, 40]);
     const sinusoidal = paramShapes({ ...config, pos: "sinusoidal" }).map((p) => p.name);
     expect(sinusoidal).not.toContain("pos_embed.W_pos");
+  });
+});
+
+describe("initial weights of the family's parameters (PyTorch's defaults)", () => {
+  it("Linear U(±1/√fan_in) for the stem and both head layers, norms 1/0, CLS 0", () => {
+    const config = makeConfig({
+      ...base,
+      stem: "patch",
+      patchLen: 5,
+      patchStride: 5,
+      cls: true,
+      normKind: "batch",
+      finalNorm: true,
+      headHidden: 7,
+    });
+    const params = initParams(config, 3);
+    for (const p of paramShapes(config)) expect(params.get(p.name)?.length, p.name).toBe(numel(p.shape));
+    const bound = (name: string, b: number) => {
+      const v = params.get(name) as Float32Array;
+      const max = Math.max(...Array.from(v, Math.abs));
+      expect(max, name).toBeLessThanOrEqual(b);
+      expect(max, name).toBeGreaterThan(b / 2); // drawn over the whole range, not zeros
+    };
+    bound("embed.W_in", 1 / Math.sqrt(15));
+    bound("embed.b_in", 1 / Math.sqrt(15));
+    bound("unembed.W_hidden", 1 / Math.sqrt(128));
+    bound("unembed.W_U", 1 / Math.sqrt(7));
+    bound("unembed.b_U", 1 / Math.sqrt(7));
+    expect(params.get("embed.cls")?.every((v) => v === 0)).toBe(true);
+    expect(params.get("blocks.0.ln1.running_var")?.every((v) => v === 1)).toBe(true);
+    expect(params.get("ln_final.weight")?.every((v) => v === 1)).toBe(true);
+    expect(params.get("ln_final.running_mean")?.every((v) => v === 0)).toBe(true);
   });
 });
 
