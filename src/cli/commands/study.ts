@@ -268,10 +268,7 @@ export function studyConfig(flags: StudyFlags, cwd: string): StudyConfig {
     kinds: COMPONENT_KINDS.filter((k) => kinds.includes(k)),
     seeds: { train: seeds[0], pairs: seeds[1] ?? seeds[0], stats: seeds[2] ?? seeds[0] },
     maxSourcesPerTarget: integer(flags.maxSources, "--max-sources", 1, config.maxSourcesPerTarget),
-    maxPositionUnits:
-      flags.maxPositionUnits?.trim() === "all"
-        ? null
-        : integer(flags.maxPositionUnits, "--max-position-units", 1, config.maxPositionUnits ?? 0),
+    maxPositionUnits: positionUnitsFlag(flags.maxPositionUnits, config.maxPositionUnits),
     maxTargetsPerClass:
       flags.maxTargetsPerClass === undefined
         ? config.maxTargetsPerClass
@@ -302,6 +299,20 @@ function sensitivityChoice(flags: StudyFlags, fallback: boolean): boolean {
     });
   }
   return flags.sensitivity ?? (fallback && !compatibility);
+}
+
+/** `--max-position-units`: a positive integer, or `all` (null: every unit). */
+function positionUnitsFlag(value: string | undefined, fallback: number | null): number | null {
+  if (value === undefined) return fallback;
+  if (value.trim() === "all") return null;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 1) {
+    throw inputError(`--max-position-units must be a positive integer or all, got "${value}"`, {
+      field: "--max-position-units",
+      hint: "e.g. --max-position-units 100 (the default), or all to sweep every unit",
+    });
+  }
+  return n;
 }
 
 function parseSesoi(value: string | undefined): number | null {
