@@ -336,4 +336,14 @@ describe("tspatch study: diagnostics, status and alignment in results.json", () 
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--sesoi must be a positive number/);
   });
+
+  it("refuses a --max-position-units that is neither a positive integer nor all", async () => {
+    for (const value of ["0", "2.5", "some"]) {
+      const bad = await study(["study", "--quick", "--max-position-units", value, "--out", "bad-units"]);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(
+        /--max-position-units must be a positive integer or all[\s\S]*fix: .*or all to sweep every unit/,
+      );
+    }
+  });
 });
