@@ -15,6 +15,7 @@ import { Rng } from "./rng.js";
  * | targets sampled from class y              | 1·2^24 + y           | patching/pairs.ts, noise.ts |
  * | sources sampled for target row t         | 2·2^24 + t           | patching/pairs.ts         |
  * | Gaussian noise of source row i            | 3·2^24 + i           | patching/noise.ts         |
+ * | head × time-step units of direction d     | 4·2^24 + d           | study/position-units.ts   |
  * | sign flips of a column of n values        | 2^30 + n             | stats/analyze-effects.ts  |
  * | bootstrap resamples of a column of n      | stream·1000003 + n   | stats/bootstrap.ts        |
  * | calibration simulations                   | a counter per study  | stats/calibration.ts      |
@@ -41,6 +42,8 @@ export const streams = {
   pairSources: (seed: number, target: number): Rng => indexed(seed, 2, target),
   /** The Gaussian noise added to source row `source` (noised pairs). */
   noise: (seed: number, source: number): Rng => indexed(seed, 3, source),
+  /** The units the head × time-step sweep runs on in direction `d` (0 denoise, 1 noise, 2 pooled). */
+  positionUnits: (seed: number, d: number): Rng => indexed(seed, 4, d),
   /** The stream of the sign-flip permutations of a column of `n` values (for signFlipTest). */
   permutation: (n: number): number => 0x40000000 + n,
 };

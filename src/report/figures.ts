@@ -107,7 +107,7 @@ export function figureSpecs(results: StudyResults): FigureSpec[] {
     specs.push({
       id: "head-position-map",
       title: "Timestep × head map",
-      caption: `The ${label} when one head is patched at one time step only (the head × position sweep), per direction. Black dot: significant after ${correction.name} correction across the map's cells (the map is its own family). Grey: the step is padding in every pair, so it was never patched (not applicable).`,
+      caption: `The ${label} when one head is patched at one time step only (the head × position sweep), per direction. Black dot: significant after ${correction.name} correction across the map's cells (the map is its own family). Grey: the step is padding in every pair, so it was never patched (not applicable).${subsampleNote(plan.head_position_units)}`,
       spec: positionMapSpec(
         maps.flatMap(({ direction, map }) =>
           map.cells.map((c) => ({
@@ -191,4 +191,15 @@ export function pipelineStages(results: StudyResults): PipelineStage[] {
     { name: "figures", detail: ["SVG + PNG"] },
     { name: "report", detail: ["report.html"] },
   ];
+}
+
+/** The map's units when `--max-position-units` subsampled them (nothing when every unit was swept). */
+function subsampleNote(units: StudyResults["plan"]["head_position_units"]): string {
+  if (units === undefined) return "";
+  const parts = Object.entries(units.by_direction)
+    .filter(([, u]) => u.sampled < u.of)
+    .map(([d, u]) => `${d} ${u.sampled} of ${u.of}`);
+  return parts.length === 0
+    ? ""
+    : ` Computed on a class-stratified random subsample of units (${parts.join(", ")}; seed ${units.seed}; see Methods).`;
 }

@@ -157,8 +157,23 @@ export function planTable(results: StudyResults): Table {
         : "slice (compatibility: slice of attn_out)",
     ],
     ["compatibility switches", compat.length === 0 ? "none" : compat.join(", ")],
+    ...positionUnitsRows(p.head_position_units),
   ];
   return fieldTable("plan", "Analysis plan (fixed before any effect was computed)", "choice", rows);
+}
+
+/** The head × time-step sweep's units: how many of each direction's, drawn how and with which seed. */
+function positionUnitsRows(units: StudyResults["plan"]["head_position_units"]): [string, Cell][] {
+  if (units === undefined) return [];
+  const counts = Object.entries(units.by_direction)
+    .map(([d, u]) => `${d}: ${u.sampled} of ${u.units.length === u.of ? `${u.of} (all)` : u.of}`)
+    .join("; ");
+  return [
+    [
+      "head × time-step units",
+      `${counts}. ${units.method}${units.max === null ? "" : `; seed ${units.seed}`}`,
+    ],
+  ];
 }
 
 /** The dataset as the study saw it. */

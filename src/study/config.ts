@@ -24,6 +24,8 @@ export interface StudyConfig {
   kinds: StudyComponentKind[];
   /** Sources drawn per target. */
   maxSourcesPerTarget: number;
+  /** Units per direction the head × time-step sweep runs on (null = all; position-units.ts). */
+  maxPositionUnits: number | null;
   /** Targets per class (null = all). */
   maxTargetsPerClass: number | null;
   /** Seeds by purpose. */
@@ -67,6 +69,9 @@ export function defaultStudyConfig(): StudyConfig {
     headMode: "z",
     kinds: ["head", "layer", "mlp", "head_position"],
     maxSourcesPerTarget: 5,
+    // The head × time-step sweep costs 24 × steps patched runs per pair: above 100 units it runs
+    // on a stratified subsample (LSST: 727 units per direction would take most of the study).
+    maxPositionUnits: 100,
     maxTargetsPerClass: null,
     seeds: { train: 0, pairs: 0, stats: 0 },
     training: { epochs: 100, patience: 20, batchSize: 32 },

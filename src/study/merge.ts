@@ -12,7 +12,7 @@ import { writeFileAtomic } from "../atomic-write.js";
 import { inputError } from "../errors.js";
 import { EFFECTS_LONG_COLUMNS } from "../patching/effects-long.js";
 import { KIND_FILES, type StudyConfig } from "./config.js";
-import { runStudy, type StudyOptions, type StudyRun, stageNames } from "./pipeline.js";
+import { POSITION_UNITS_FILE, runStudy, type StudyOptions, type StudyRun, stageNames } from "./pipeline.js";
 import type { StageRecord } from "./stage-manifest.js";
 
 /** Files every shard writes identically, copied once. */
@@ -26,6 +26,9 @@ const SHARED_FILES = [
   ".study/findings-evaluation.json",
   ".study/findings-pairs.json",
 ];
+
+/** Shared files a shard writes only for some configurations (compared and copied when the first shard has them). */
+const OPTIONAL_SHARED_FILES = [POSITION_UNITS_FILE];
 
 /**
  * Merge shard directories into `out` and finish the study there.
@@ -62,8 +65,9 @@ export async function mergeStudies(
     });
   }
   const first = shards[0].dir;
+  const shared = [...SHARED_FILES, ...OPTIONAL_SHARED_FILES.filter((f) => existsSync(join(first, f)))];
   for (const s of shards.slice(1)) {
-    for (const file of [...SHARED_FILES, "model/weights.safetensors"]) {
+    for (const file of [...shared, "model/weights.safetensors"]) {
       if (!readFileSync(join(s.dir, file)).equals(readFileSync(join(first, file)))) {
         throw inputError(`${file} differs from the first shard's (${first})`, {
           file: join(s.dir, file),
@@ -82,7 +86,7 @@ export async function mergeStudies(
       hint: "choose another --out",
     });
   }
-  for (const file of SHARED_FILES) writeFileAtomic(join(out, file), readFileSync(join(first, file)));
+  for (const file of shared) writeFileAtomic(join(out, file), readFileSync(join(first, file)));
   for (const file of readdirSync(join(first, "model")))
     copyFileSync(join(first, "model", file), join(out, "model", file));
   const order = pairOrder(join(first, ".study/pairs.json"));

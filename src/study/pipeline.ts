@@ -44,6 +44,12 @@ import { version } from "../version.js";
 import { alignmentSummary, noOpFindings } from "./alignment-summary.js";
 import { analyzeKind, unitOf } from "./analysis.js";
 import { KIND_FILES, METRIC_COLUMNS, type StudyConfig } from "./config.js";
+import {
+  type PositionUnitSample,
+  positionPairs,
+  positionUnitsPlan,
+  samplePositionUnits,
+} from "./position-units.js";
 import { reproduction } from "./reproduction.js";
 import {
   type AlignmentSummary,
@@ -145,6 +151,9 @@ const DEFAULT_BATCH_ROWS = 256;
 
 /** The internal state files of a study (not part of the documented outputs). */
 const STATE = ".study";
+
+/** The units of the head × time-step sweep, drawn by the pairs stage (shared by every shard). */
+export const POSITION_UNITS_FILE = `${STATE}/position-units.json`;
 
 /** config.json's text: the configuration without the shard (every shard writes the same one). */
 export function configText(config: StudyConfig): string {
@@ -530,6 +539,17 @@ class StudyState {
     }
     writeFileAtomic(this.path("pairs.csv"), `${lines.join("\n")}\n`);
     this.writeJson(`${STATE}/pairs.json`, set);
+    if (this.config.kinds.includes("head_position")) {
+      // Drawn here, from the full pair list, so every shard sweeps the same units.
+      const samples = samplePositionUnits(
+        set.pairs,
+        this.directions(),
+        this.config.maxPositionUnits,
+        this.config.seeds.pairs,
+        (unit, pair) => (this.config.poolDirections ? pair.trueClass : inputs.trueClass[unit]),
+      );
+      this.writeJson(POSITION_UNITS_FILE, samples);
+    }
     const { model, rows: batchRows } = await this.planned();
     const design = { ...set, strategy: set.strategy as PairSet["strategy"] };
     // Patch sanity on a few pairs for every kind swept: a broken patch has no result to report.
@@ -574,13 +594,17 @@ class StudyState {
         hint: "the model or data changed since the pairs stage; start the study again in a new --out",
       });
     }
+    const swept =
+      kind === "head_position"
+        ? positionPairs(set.pairs, this.readJson<PositionUnitSample[]>(POSITION_UNITS_FILE))
+        : set.pairs;
     const shard = this.options.shard ?? null;
     // A shard's work units are whole chunks of the single run: a chunk is computed in the same
     // runtime batches either way, so the merged effects are bit-identical to a single run's.
     const pairs =
       shard === null
-        ? set.pairs
-        : set.pairs.filter((_, i) => Math.floor(i / PAIRS_PER_CHUNK) % shard.count === shard.index);
+        ? swept
+        : swept.filter((_, i) => Math.floor(i / PAIRS_PER_CHUNK) % shard.count === shard.index);
     const { file, preset } = KIND_FILES[kind];
     const components = presetComponents(model.config, preset, this.config.headMode);
     // A power of two ≤ 16 under a budget: the chunks still tile the shards' 16-pair units.
@@ -645,6 +669,15 @@ class StudyState {
         pool_directions: c.poolDirections,
         family_pooled: c.familyPooled,
       },
+      ...(c.kinds.includes("head_position")
+        ? {
+            head_position_units: positionUnitsPlan(
+              c.maxPositionUnits,
+              c.seeds.pairs,
+              this.readJson<PositionUnitSample[]>(POSITION_UNITS_FILE),
+            ),
+          }
+        : {}),
     };
   }
 

@@ -124,6 +124,20 @@ export interface AnalysisPlan {
   head_mode: "z" | "slice";
   /** Compatibility switches with the published study; all false in a proper analysis. */
   compatibility: CompatibilitySwitches;
+  /** The units the head × time-step map is computed on; absent when that kind was not swept. */
+  head_position_units?: PositionUnitsPlan;
+}
+
+/** `--max-position-units`: the head × time-step sweep's subsample of units (study/position-units.ts). */
+export interface PositionUnitsPlan {
+  /** Units per direction at most; null = every unit (`all`). */
+  max: number | null;
+  /** The seed the subsample was drawn with (the pairs seed). */
+  seed: number;
+  /** How the units were chosen, in words. */
+  method: string;
+  /** Per direction: units in the map, units in the direction, and the chosen units (ascending). */
+  by_direction: Record<string, { sampled: number; of: number; units: number[] }>;
 }
 
 /** Switches that reproduce the published study's (flawed) choices; labelled as such in every output. */
@@ -809,6 +823,12 @@ const resultsCheck = object({
       head_slice: bool,
       pool_directions: bool,
       family_pooled: bool,
+    }),
+    "head_position_units?": object({
+      max: nullable(int),
+      seed: int,
+      method: str,
+      by_direction: record(object({ sampled: int, of: int, units: array(int) })),
     }),
   }),
   data: object({

@@ -15,6 +15,7 @@ describe("the stream registry", () => {
       [streams.pairTargets(7, 4), 0x01000004],
       [streams.pairSources(7, 90), 0x0200005a],
       [streams.noise(7, 5), 0x03000005],
+      [streams.positionUnits(7, 1), 0x04000001],
     ];
     for (const [rng, stream] of cases) expect(draws(rng)).toEqual(draws(new Rng(7, stream)));
     expect(streams.permutation(9)).toBe(0x40000009);
@@ -28,6 +29,7 @@ describe("the stream registry", () => {
       streams.pairTargets(0, 1),
       streams.pairSources(0, 1),
       streams.noise(0, 1),
+      streams.positionUnits(0, 1),
     ].map((rng) => rng.uint32());
     expect(new Set(first).size).toBe(first.length);
   });

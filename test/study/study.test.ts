@@ -174,6 +174,53 @@ describe("tspatch study", () => {
     expect(text("m")).toBe(text("a"));
   }, 120_000);
 
+  it("runs the head × time-step sweep on a seeded subsample of units, the same in shards + merge as in one run", async () => {
+    // One source per target keeps the sweep (24 heads × every step per pair) within seconds.
+    const pos = ["--quick", "--model", model, "--kinds", "head-pos", "--max-sources", "1", "--quiet"];
+    pos.push("--no-report", "--max-position-units", "3");
+    const single = await study(["study", ...pos, "--out", "p"]);
+    expect(single.code).toBe(0);
+    const results = parseResults(text("p"), "results.json");
+    const units = results.plan.head_position_units;
+    expect(units).toMatchObject({ max: 3, seed: 0 });
+    const pairs = JSON.parse(text("p", ".study/pairs.json")).pairs as {
+      id: number;
+      direction: string;
+      source: number;
+      target: number;
+    }[];
+    const swept = new Set(
+      text("p", "effects/head_positions.csv")
+        .trim()
+        .split("\n")
+        .slice(1)
+        .map((line) => line.split(",", 5))
+        .map((c) => `${c[0]}:${c[4]}`),
+    );
+    for (const d of results.directions) {
+      const u = units?.by_direction[d.direction];
+      expect(u?.of).toBe(d.n_units);
+      expect(u?.units).toHaveLength(3);
+      expect(single.out).toContain(`head × time step on 3 of ${d.n_units} units, sampled with seed 0`);
+      // The map's statistics use the chosen units only; the sweep ran every pair of each of them.
+      const map = d.kinds[0].map;
+      for (const cell of map?.cells ?? []) expect(cell.n).toBeLessThanOrEqual(3);
+      const chosen = new Set(u?.units);
+      for (const p of pairs.filter((x) => x.direction === d.direction)) {
+        const unit = d.direction === "noise" ? p.source : p.target;
+        expect(swept.has(`${p.id}:${p.direction}`)).toBe(chosen.has(unit));
+      }
+    }
+    for (const i of [0, 1]) {
+      expect((await study(["study", ...pos, "--shard", `${i}/2`, "--out", `ps${i}`])).code).toBe(0);
+      // Each shard draws the subsample from the full pair list, not from its own chunks.
+      expect(text(`ps${i}`, ".study/position-units.json")).toBe(text("p", ".study/position-units.json"));
+    }
+    expect((await study(["merge", "ps0", "ps1", "--out", "pm", "--quiet"])).code).toBe(0);
+    expect(text("pm", "effects/head_positions.csv")).toBe(text("p", "effects/head_positions.csv"));
+    expect(text("pm")).toBe(text("p"));
+  }, 120_000);
+
   it("refuses a second study on the same --out while one runs (lock file)", async () => {
     writeFileSync(join(tmp, "a", ".lock"), `${process.pid}\n`);
     const r = await study(["study", ...flags, "--out", "a", "--resume"]);
@@ -288,5 +335,15 @@ describe("tspatch study: diagnostics, status and alignment in results.json", () 
     const bad = await study(["study", "--quick", "--sesoi", "-1", "--out", "bad-sesoi"]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--sesoi must be a positive number/);
+  });
+
+  it("refuses a --max-position-units that is neither a positive integer nor all", async () => {
+    for (const value of ["0", "2.5", "some"]) {
+      const bad = await study(["study", "--quick", "--max-position-units", value, "--out", "bad-units"]);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(
+        /--max-position-units must be a positive integer or all[\s\S]*fix: .*or all to sweep every unit/,
+      );
+    }
   });
 });

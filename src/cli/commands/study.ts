@@ -37,6 +37,7 @@ export interface StudyFlags extends ArchitectureFlags {
   kinds: string;
   seeds: string;
   maxSources?: string;
+  maxPositionUnits?: string;
   maxTargetsPerClass?: string;
   epochs?: string;
   resamples?: string;
@@ -116,6 +117,10 @@ export function register(program: Command, ctx: CommandContext): void {
     )
     .option("--seeds <list>", "seeds for training, pairs and statistics (one value: all three)", "0")
     .option("--max-sources <n>", "sources per target (default 5; --quick 2)")
+    .option(
+      "--max-position-units <n|all>",
+      "units per direction the head × time-step sweep runs on: a seeded subsample stratified by class above n (default 100; all: every unit)",
+    )
     .option("--max-targets-per-class <n>", "targets per class (default all; --quick 1)")
     .option("--epochs <n>", "training epochs (default 100; --quick 3)")
     .option("--resamples <n>", "bootstrap and permutation resamples (default 10000; --quick 200)")
@@ -263,6 +268,7 @@ export function studyConfig(flags: StudyFlags, cwd: string): StudyConfig {
     kinds: COMPONENT_KINDS.filter((k) => kinds.includes(k)),
     seeds: { train: seeds[0], pairs: seeds[1] ?? seeds[0], stats: seeds[2] ?? seeds[0] },
     maxSourcesPerTarget: integer(flags.maxSources, "--max-sources", 1, config.maxSourcesPerTarget),
+    maxPositionUnits: positionUnitsFlag(flags.maxPositionUnits, config.maxPositionUnits),
     maxTargetsPerClass:
       flags.maxTargetsPerClass === undefined
         ? config.maxTargetsPerClass
@@ -293,6 +299,20 @@ function sensitivityChoice(flags: StudyFlags, fallback: boolean): boolean {
     });
   }
   return flags.sensitivity ?? (fallback && !compatibility);
+}
+
+/** `--max-position-units`: a positive integer, or `all` (null: every unit). */
+function positionUnitsFlag(value: string | undefined, fallback: number | null): number | null {
+  if (value === undefined) return fallback;
+  if (value.trim() === "all") return null;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 1) {
+    throw inputError(`--max-position-units must be a positive integer or all, got "${value}"`, {
+      field: "--max-position-units",
+      hint: "e.g. --max-position-units 100 (the default), or all to sweep every unit",
+    });
+  }
+  return n;
 }
 
 function parseSesoi(value: string | undefined): number | null {
@@ -362,6 +382,13 @@ export function summaryText(results: StudyResults, out: string, seconds: number)
           (k.counts.status === undefined
             ? ""
             : `; ${k.counts.status.important} important, ${k.counts.status.negligible} negligible, ${k.counts.status.inconclusive} inconclusive`),
+      );
+    }
+    const sampled = results.plan.head_position_units;
+    const units = sampled?.by_direction[d.direction];
+    if (sampled !== undefined && units !== undefined && units.sampled < units.of) {
+      lines.push(
+        `  head × time step on ${units.sampled} of ${units.of} units, sampled with seed ${sampled.seed} (--max-position-units; all: every unit)`,
       );
     }
     const heads = d.kinds.find((k) => k.kind === "head");
