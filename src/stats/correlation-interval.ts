@@ -92,7 +92,7 @@ export function correlationInterval(
   const high = quantileSorted(sorted, alpha2);
   if (estimate < low || estimate > high) {
     notes.push(
-      `the estimate lies outside its interval: ${(100 * share).toFixed(1)}% of the replicates are below it (z0 = ${biasCorrection.toFixed(2)}); the bias of the resampled rankings exceeds their spread, so the interval is unreliable`,
+      `the estimate lies outside its interval: ${(100 * share).toFixed(1)}% of the replicates are below it (z0 = ${biasCorrection.toFixed(2)}), so the resampled rankings are biased by more than their spread, which no percentile-based interval (percentile, basic or BCa) corrects: read the interval as unreliable`,
     );
   }
   return { low, high, level, method: "BCa", biasCorrection, acceleration, notes };
