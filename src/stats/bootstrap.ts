@@ -38,6 +38,11 @@ export interface BootstrapOptions {
   stream?: number;
   /** Keep the bootstrap distribution in the result (default false: it can be large). */
   keepDistribution?: boolean;
+  /**
+   * Fills `out` with resample `resample`'s unit indices instead of the seeded generator
+   * ({@link bootstrapUnits} only), e.g. to replay another implementation's resamples.
+   */
+  resampleIndices?: (resample: number, out: Uint32Array) => void;
   onProgress?: (done: number, total: number, detail?: string) => void;
 }
 
@@ -106,11 +111,7 @@ export function bootstrapInterval(
     if (!jackknife) throw new RangeError("BCa needs the jackknife statistics");
     biasCorrection = normalQuantile(shareBelow(distribution, estimate));
     acceleration = jackknifeAcceleration(jackknife);
-    const zAlpha = normalQuantile(alpha);
-    const num1 = biasCorrection + zAlpha;
-    const alpha1 = normalCdf(biasCorrection + num1 / (1 - acceleration * num1));
-    const num2 = biasCorrection - zAlpha;
-    const alpha2 = normalCdf(biasCorrection + num2 / (1 - acceleration * num2));
+    const [alpha1, alpha2] = bcaLevels(biasCorrection, acceleration, o.level);
     if (Number.isNaN(alpha1) || Number.isNaN(alpha2)) {
       notes.push(
         standardError === 0
@@ -198,8 +199,28 @@ function swap(a: Float64Array, i: number, j: number): void {
   a[j] = t;
 }
 
-/** (#{θ* < θ̂} + #{θ* ≤ θ̂}) / 2B: scipy's `_percentile_of_score`. */
-function shareBelow(theta: Float64Array, estimate: number): number {
+/**
+ * The quantile levels of the BCa ends ([1] Eq. 14.10): Φ(ẑ₀ + (ẑ₀ ± z_{α/2})/(1 − â(ẑ₀ ± z_{α/2}))).
+ *
+ * @example
+ * bcaLevels(0, 0, 0.95); // [0.025, 0.975]: no bias, no acceleration = the percentile interval
+ */
+export function bcaLevels(biasCorrection: number, acceleration: number, level: number): [number, number] {
+  const zAlpha = normalQuantile((1 - level) / 2);
+  const end = (z: number): number => {
+    const num = biasCorrection + z;
+    return normalCdf(biasCorrection + num / (1 - acceleration * num));
+  };
+  return [end(zAlpha), end(-zAlpha)];
+}
+
+/**
+ * (#{θ* < θ̂} + #{θ* ≤ θ̂}) / 2B: scipy's `_percentile_of_score`, whose Φ⁻¹ is the BCa ẑ₀.
+ *
+ * @example
+ * shareBelow(Float64Array.of(0.1, 0.2, 0.3), 0.2); // 0.5
+ */
+export function shareBelow(theta: Float64Array, estimate: number): number {
   let below = 0;
   let atOrBelow = 0;
   for (let i = 0; i < theta.length; i++) {
@@ -210,20 +231,33 @@ function shareBelow(theta: Float64Array, estimate: number): number {
   return (below + atOrBelow) / (2 * theta.length);
 }
 
-/** â = Σ U³ / (6 (Σ U²)^{3/2}) with U_i = (n-1)(θ̄₍.₎ - θ₍ᵢ₎) ([1] Eq. 14.15). */
-export function jackknifeAcceleration(jackknife: Float64Array): number {
-  const n = jackknife.length;
-  let meanTheta = 0;
-  for (let i = 0; i < n; i++) meanTheta += jackknife[i];
-  meanTheta /= n;
+/**
+ * â = Σ U³ / (6 (Σ U²)^{3/2}) with U_i = (n-1)(θ̄₍.₎ - θ₍ᵢ₎) ([1] Eq. 14.15). With several
+ * independently resampled samples, one jackknife per sample, combined as scipy.stats.bootstrap
+ * does: â = Σ_j (Σ_i U_ji³ / n_j³) / (6 (Σ_j Σ_i U_ji² / n_j²)^{3/2}).
+ *
+ * @example
+ * jackknifeAcceleration(Float64Array.of(1.0, 1.2, 0.9, 1.1)); // â of one sample
+ */
+export function jackknifeAcceleration(jackknife: Float64Array | readonly Float64Array[]): number {
   let num = 0;
   let den = 0;
-  for (let i = 0; i < n; i++) {
-    const u = (n - 1) * (meanTheta - jackknife[i]);
-    num += u * u * u;
-    den += u * u;
+  for (const sample of jackknife instanceof Float64Array ? [jackknife] : jackknife) {
+    const n = sample.length;
+    let meanTheta = 0;
+    for (let i = 0; i < n; i++) meanTheta += sample[i];
+    meanTheta /= n;
+    let cubes = 0;
+    let squares = 0;
+    for (let i = 0; i < n; i++) {
+      const u = (n - 1) * (meanTheta - sample[i]);
+      cubes += u * u * u;
+      squares += u * u;
+    }
+    num += cubes / n ** 3;
+    den += squares / n ** 2;
   }
-  return num / n ** 3 / (6 * (den / n ** 2) ** 1.5);
+  return num / (6 * den ** 1.5);
 }
 
 function sampleSd(x: Float64Array): number {
@@ -302,6 +336,31 @@ export function bootstrapUnits(
   options: BootstrapOptions = {},
 ): BootstrapResult {
   const o = resolve(options);
+  const r = unitReplicates(n, statistic, { ...options, jackknife: o.method === "BCa" });
+  return bootstrapInterval(r.distribution, r.estimate, r.jackknife, n, o);
+}
+
+/** The statistic on all units, on each resample, and (when asked) with each unit left out. */
+export interface UnitReplicates {
+  readonly estimate: number;
+  readonly distribution: Float64Array;
+  /** Leave-one-out statistics, or null when not asked for. */
+  readonly jackknife: Float64Array | null;
+}
+
+/**
+ * The replicates behind {@link bootstrapUnits}, for callers that build their own interval
+ * from them (e.g. a rank correlation bounded to [-1, 1]).
+ *
+ * @example
+ * const r = unitReplicates(20, (idx, count) => meanOf(idx, count), { seed: 0, resamples: 2000, jackknife: true });
+ */
+export function unitReplicates(
+  n: number,
+  statistic: (indices: Uint32Array, length: number) => number,
+  options: BootstrapOptions & { jackknife?: boolean } = {},
+): UnitReplicates {
+  const o = resolve(options);
   const all = new Uint32Array(n);
   for (let i = 0; i < n; i++) all[i] = i;
   const estimate = statistic(all, n);
@@ -309,12 +368,13 @@ export function bootstrapUnits(
   const theta = new Float64Array(o.resamples);
   const indices = new Uint32Array(n);
   for (let b = 0; b < o.resamples; b++) {
-    rng.fillInts(indices, n);
+    if (options.resampleIndices) options.resampleIndices(b, indices);
+    else rng.fillInts(indices, n);
     theta[b] = statistic(indices, n);
     if (options.onProgress && (b + 1) % 1000 === 0) options.onProgress(b + 1, o.resamples);
   }
   let jackknife: Float64Array | null = null;
-  if (o.method === "BCa") {
+  if (options.jackknife) {
     jackknife = new Float64Array(n);
     const leaveOut = new Uint32Array(Math.max(n - 1, 0));
     for (let i = 0; i < n; i++) {
@@ -323,7 +383,7 @@ export function bootstrapUnits(
       jackknife[i] = statistic(leaveOut, n - 1);
     }
   }
-  return bootstrapInterval(theta, estimate, jackknife, n, o);
+  return { estimate, distribution: theta, jackknife };
 }
 
 /**

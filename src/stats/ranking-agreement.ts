@@ -3,15 +3,15 @@
  * metric and the corruption method change which components look important): given the same
  * components analysed under several variants (metric × pair strategy × direction), the agreement
  * of the component rankings between every two variants, as Spearman's ρ of the component means
- * with a percentile bootstrap CI over units. By default components are ranked by |mean|, the size
+ * with a BCa bootstrap CI over units ({@link correlationInterval}). By default components are ranked by |mean|, the size
  * of the effect: metrics differ in sign conventions (recovery in the noise direction divides by a
  * negative gap; KL is never negative), and importance is about magnitude. A variant whose metric
  * is a distance to the source after patching (KL(P_source ‖ P_patched)) says `rank: "lower"`: a
  * smaller mean is a larger effect, so its components are ranked by −mean.
  *
  * Resampling adds noise to both rankings, so the bootstrap distribution of ρ sits below the point
- * estimate; with few units the percentile interval can even exclude it. Read the lower end as
- * conservative.
+ * estimate; BCa corrects for that bias (the percentile interval would reflect it the wrong way),
+ * with the jackknife over each resampled design's units for the acceleration.
  *
  * Variants with the same `design` share their units (same pairs, another metric): their units
  * are resampled together, so the CI reflects only the metric's effect. Variants of different
@@ -24,7 +24,7 @@
 
 import { Rng } from "../random/rng.js";
 import { pearson } from "./correlation.js";
-import { quantileSorted } from "./descriptives.js";
+import { type CorrelationInterval, correlationInterval } from "./correlation-interval.js";
 import { rankAverage } from "./rank.js";
 
 /** One analysis variant: a unit table (values[component][unit], NaN = missing). */
@@ -47,6 +47,9 @@ export interface RankingAgreementRow {
   readonly ciLow: number;
   readonly ciHigh: number;
   readonly level: number;
+  /** "BCa", or "basic" where every replicate fell on one side of ρ (see the notes). */
+  readonly method: CorrelationInterval["method"];
+  readonly notes: readonly string[];
   readonly resampling: "joint" | "independent";
 }
 
@@ -109,16 +112,45 @@ export function rankingAgreement(
       draws[k][r] = rhoOf(means, i, j, common);
     });
   }
+  // Leave-one-unit-out ρ per design (the other designs whole), for the BCa acceleration: a
+  // pair resampled jointly has one jackknife, a pair of two designs one per design.
+  const jackknife = new Map(
+    designs.map((d) => {
+      const n = units.get(d) ?? 0;
+      const out = pairs.map(() => new Float64Array(n));
+      for (let u = 0; u < n; u++) {
+        const indices = new Map(identity);
+        indices.set(
+          d,
+          Int32Array.from({ length: n - 1 }, (_, k) => (k < u ? k : k + 1)),
+        );
+        const means = componentMeans(variants, indices, absolute);
+        pairs.forEach(([i, j, common], k) => {
+          out[k][u] = rhoOf(means, i, j, common);
+        });
+      }
+      return [d, out];
+    }),
+  );
   return pairs.map(([i, j, common], k) => {
-    const finite = Float64Array.from(draws[k].filter((v) => !Number.isNaN(v))).sort();
+    const pairDesigns = [...new Set([variants[i].design, variants[j].design])];
+    const rho = rhoOf(point, i, j, common);
+    const ci = correlationInterval(
+      draws[k],
+      rho,
+      pairDesigns.map((d) => (jackknife.get(d) as Float64Array[])[k]),
+      level,
+    );
     return {
       a: variants[i].name,
       b: variants[j].name,
       components: common.length,
-      rho: rhoOf(point, i, j, common),
-      ciLow: finite.length === 0 ? Number.NaN : quantileSorted(finite, (1 - level) / 2),
-      ciHigh: finite.length === 0 ? Number.NaN : quantileSorted(finite, (1 + level) / 2),
+      rho,
+      ciLow: ci.low,
+      ciHigh: ci.high,
       level,
+      method: ci.method,
+      notes: ci.notes,
       resampling: variants[i].design === variants[j].design ? "joint" : "independent",
     };
   });

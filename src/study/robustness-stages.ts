@@ -59,7 +59,13 @@ const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 function estimate(e: RankAgreement["spearman"], method: string): Estimate {
   return {
     estimate: finite(e.estimate),
-    ci: { low: finite(e.ci.low), high: finite(e.ci.high), level: e.ci.level, method },
+    ci: {
+      low: finite(e.ci.low),
+      high: finite(e.ci.high),
+      level: e.ci.level,
+      // The interval's own notes (a basic fallback, an estimate outside its interval) travel with it.
+      method: e.notes.length > 0 ? `${method}; ${e.notes.join("; ")}` : method,
+    },
   };
 }
 

@@ -207,7 +207,7 @@ export async function sensitivityFromDesigns(
             low: finite(row.ciLow),
             high: finite(row.ciHigh),
             level: row.level,
-            method: `percentile bootstrap over units, ${resamples} resamples (${row.resampling === "joint" ? "same pairs: units resampled together" : "different pairs: resampled independently"})`,
+            method: `${row.method} bootstrap over units, ${resamples} resamples (${row.resampling === "joint" ? "same pairs: units resampled together" : "different pairs: resampled independently"})${row.notes.length > 0 ? `; ${row.notes.join("; ")}` : ""}`,
           },
         },
         resampling: row.resampling,
