@@ -5,6 +5,19 @@ import { componentColumns } from "./presets.js";
 import type { EffectRow } from "./sweep.js";
 import type { Component } from "./types.js";
 
+/** The pair and the component: with the metrics, the columns every reader needs. */
+const PAIR_COMPONENT_COLUMNS = [
+  "pair_id",
+  "source",
+  "target",
+  "true_label",
+  "direction",
+  "component",
+  "layer",
+  "head",
+] as const;
+const EFFECT_METRIC_COLUMNS = ["dp_true", "recovery", "logit_diff", "d_logit_diff", "kl_source"] as const;
+
 /**
  * The `effects-long` format, what a sweep writes: one line per (pair, direction, component),
  * with the pair, the component and every metric as columns. (The statistics read the other
@@ -20,22 +33,11 @@ import type { Component } from "./types.js";
  * `no_overlap` (no shared real step: effect 0, flagged).
  */
 export const EFFECTS_LONG_COLUMNS = [
-  "pair_id",
-  "source",
-  "target",
-  "true_label",
-  "direction",
-  "component",
-  "layer",
-  "head",
+  ...PAIR_COMPONENT_COLUMNS,
   "position",
   "detail",
   "head_mode",
-  "dp_true",
-  "recovery",
-  "logit_diff",
-  "d_logit_diff",
-  "kl_source",
+  ...EFFECT_METRIC_COLUMNS,
   "align",
   "source_steps",
   "target_steps",
@@ -121,20 +123,8 @@ export interface EffectLine {
   readonly status: string;
 }
 
-const EFFECT_METRIC_COLUMNS = ["dp_true", "recovery", "logit_diff", "d_logit_diff", "kl_source"] as const;
-
 /** The columns a table must have when read with `columns: "required"`. */
-export const EFFECTS_LONG_REQUIRED_COLUMNS = [
-  "pair_id",
-  "source",
-  "target",
-  "true_label",
-  "direction",
-  "component",
-  "layer",
-  "head",
-  ...EFFECT_METRIC_COLUMNS,
-] as const;
+export const EFFECTS_LONG_REQUIRED_COLUMNS = [...PAIR_COMPONENT_COLUMNS, ...EFFECT_METRIC_COLUMNS] as const;
 
 export interface EffectsLongReadOptions {
   /**
