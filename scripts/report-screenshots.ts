@@ -1,6 +1,6 @@
 /**
- * Screenshots of a study's report.html for the README: the top of the page, figure 1 and the
- * Methods section, as PNG files under docs/.
+ * Screenshots of a study's report.html for the README: the top of the page, figure 1, the
+ * Methods section and the Sensitivity analysis section, as PNG files under docs/.
  *
  *   node --import tsx scripts/report-screenshots.ts runs/JapaneseVowels [docs]
  */
@@ -25,9 +25,20 @@ try {
   await page.setViewportSize({ width: 1280, height: 1200 });
   await page.locator("#methods h2").evaluate((h) => h.scrollIntoView());
   await page.screenshot({ path: join(outDir, "report-methods.png") });
-  process.stdout.write(
-    `wrote ${["report-top.png", "report-fig1.png", "report-methods.png"].map((f) => join(outDir, f)).join(", ")}\n`,
-  );
+  // The Sensitivity analysis section from its heading through figure 6 and the variants table
+  // (the agreement table below repeats figure 6's cells as numbers).
+  // Bounding boxes are relative to the viewport, a full-page clip to the page: scroll to the top first.
+  await page.evaluate("window.scrollTo(0, 0)");
+  const top = await page.locator("#sensitivity").boundingBox();
+  const end = await page.locator("#table-sensitivity-variants").boundingBox();
+  if (top === null || end === null) throw new Error("the report has no Sensitivity analysis section");
+  await page.screenshot({
+    path: join(outDir, "report-sensitivity.png"),
+    fullPage: true,
+    clip: { x: top.x, y: top.y, width: top.width, height: end.y + end.height - top.y },
+  });
+  const files = ["report-top.png", "report-fig1.png", "report-methods.png", "report-sensitivity.png"];
+  process.stdout.write(`wrote ${files.map((f) => join(outDir, f)).join(", ")}\n`);
 } finally {
   await browser.close();
 }

@@ -5,6 +5,19 @@ import { componentColumns } from "./presets.js";
 import type { EffectRow } from "./sweep.js";
 import type { Component } from "./types.js";
 
+/** The pair and the component: with the metrics, the columns every reader needs. */
+const PAIR_COMPONENT_COLUMNS = [
+  "pair_id",
+  "source",
+  "target",
+  "true_label",
+  "direction",
+  "component",
+  "layer",
+  "head",
+] as const;
+const EFFECT_METRIC_COLUMNS = ["dp_true", "recovery", "logit_diff", "d_logit_diff", "kl_source"] as const;
+
 /**
  * The `effects-long` format, what a sweep writes: one line per (pair, direction, component),
  * with the pair, the component and every metric as columns. (The statistics read the other
@@ -20,22 +33,11 @@ import type { Component } from "./types.js";
  * `no_overlap` (no shared real step: effect 0, flagged).
  */
 export const EFFECTS_LONG_COLUMNS = [
-  "pair_id",
-  "source",
-  "target",
-  "true_label",
-  "direction",
-  "component",
-  "layer",
-  "head",
+  ...PAIR_COMPONENT_COLUMNS,
   "position",
   "detail",
   "head_mode",
-  "dp_true",
-  "recovery",
-  "logit_diff",
-  "d_logit_diff",
-  "kl_source",
+  ...EFFECT_METRIC_COLUMNS,
   "align",
   "source_steps",
   "target_steps",
@@ -108,7 +110,9 @@ export interface EffectLine {
   readonly component: string;
   readonly layer: number | null;
   readonly head: number | null;
+  /** null for an empty cell or, read with `columns: "required"`, a table without the column. */
   readonly position: number | null;
+  /** "" for an empty cell or a missing column (as head_mode, align and status). */
   readonly detail: string;
   readonly headMode: string;
   /** Metric columns (dp_true, recovery, logit_diff, d_logit_diff, kl_source); null = empty cell. */
@@ -119,7 +123,18 @@ export interface EffectLine {
   readonly status: string;
 }
 
-const METRIC_NAMES = ["dp_true", "recovery", "logit_diff", "d_logit_diff", "kl_source"] as const;
+/** The columns a table must have when read with `columns: "required"`. */
+export const EFFECTS_LONG_REQUIRED_COLUMNS = [...PAIR_COMPONENT_COLUMNS, ...EFFECT_METRIC_COLUMNS] as const;
+
+export interface EffectsLongReadOptions {
+  /**
+   * "all" (default): the header must be exactly the sweep's, as for files the study wrote itself.
+   * "required": the columns may come in any order, with others, and only
+   * {@link EFFECTS_LONG_REQUIRED_COLUMNS} must be there (hand-made or older tables); the missing
+   * optional columns read as empty cells.
+   */
+  readonly columns?: "all" | "required";
+}
 
 /** True when a CSV header line is the long-format effects table's. */
 export function isEffectsLongHeader(headerLine: string): boolean {
@@ -127,63 +142,101 @@ export function isEffectsLongHeader(headerLine: string): boolean {
 }
 
 /**
- * Parse the long-format effects table written by {@link effectsLongCsv} (numbers round-trip exactly).
+ * Parse the long-format effects table written by {@link effectsLongCsv} (numbers round-trip
+ * exactly). Cells are read without surrounding blanks; every error names the file, the line and
+ * the column.
  *
  * @example
  * const lines = parseEffectsLong(readFileSync("effects/heads.csv", "utf8"), "effects/heads.csv");
  */
-export function parseEffectsLong(text: string, file: string): EffectLine[] {
+export function parseEffectsLong(
+  text: string,
+  file: string,
+  options: EffectsLongReadOptions = {},
+): EffectLine[] {
+  const strict = (options.columns ?? "all") === "all";
+  const hint = strict
+    ? "the file was cut or edited; re-run the sweep"
+    : "use the CSV written by `tspatch sweep`";
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
-  while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-  if (lines.length === 0 || !isEffectsLongHeader(lines[0])) {
+  while (lines.length > 0 && lines[lines.length - 1].trim() === "") lines.pop();
+  if (strict && (lines.length === 0 || !isEffectsLongHeader(lines[0]))) {
     throw inputError("not a long-format effects table (the header differs)", {
       file,
       line: 1,
       hint: `the first line must be ${EFFECTS_LONG_COLUMNS.join(",")} (as tspatch sweep writes it)`,
     });
   }
-  const out: EffectLine[] = [];
-  for (let r = 1; r < lines.length; r++) {
-    const cells = splitCsvLine(lines[r]);
-    if (cells.length !== EFFECTS_LONG_COLUMNS.length) {
-      throw inputError(`row has ${cells.length} cells, the header ${EFFECTS_LONG_COLUMNS.length}`, {
+  const header = splitCsvLine(lines[0] ?? "").map((s) => s.trim());
+  const col = new Map(header.map((n, j) => [n, j]));
+  for (const name of EFFECTS_LONG_REQUIRED_COLUMNS) {
+    if (!col.has(name)) {
+      throw inputError(`the long effects table has no column "${name}"`, {
         file,
-        line: r + 1,
-        hint: "the file was cut or edited; re-run the sweep",
+        line: 1,
+        field: name,
+        hint,
       });
     }
-    const at = (name: (typeof EFFECTS_LONG_COLUMNS)[number]) => cells[EFFECTS_LONG_COLUMNS.indexOf(name)];
-    const number = (name: (typeof EFFECTS_LONG_COLUMNS)[number], optional: boolean): number | null => {
+  }
+  const out: EffectLine[] = [];
+  for (let r = 1; r < lines.length; r++) {
+    const line = r + 1;
+    const cells = splitCsvLine(lines[r]).map((s) => s.trim());
+    if (cells.length !== header.length) {
+      throw inputError(`row has ${cells.length} cells but the header has ${header.length}`, {
+        file,
+        line,
+        hint,
+      });
+    }
+    const at = (name: string) => {
+      const j = col.get(name);
+      return j === undefined ? "" : cells[j];
+    };
+    const index = (name: string): number => {
       const raw = at(name);
-      if (raw === "" && optional) return null;
-      const value = Number(raw);
-      if (raw === "" || !Number.isFinite(value)) {
-        throw inputError(`"${raw}" is not a number`, {
+      if (!/^\d+$/.test(raw)) {
+        throw inputError(`"${raw}" is not a row index`, {
           file,
-          line: r + 1,
+          line,
           field: name,
-          hint: "the file was cut or edited; re-run the sweep",
+          hint: "a non-negative integer",
+        });
+      }
+      return Number(raw);
+    };
+    const number = (name: string): number | null => {
+      const raw = at(name);
+      if (raw === "") return null;
+      const value = Number(raw);
+      if (!Number.isFinite(value)) {
+        throw inputError(`"${raw}" is not a finite number`, {
+          file,
+          line,
+          field: name,
+          hint: `leave the cell empty when undefined; ${hint}`,
         });
       }
       return value;
     };
     const metrics: Record<string, number | null> = {};
-    for (const m of METRIC_NAMES) metrics[m] = number(m, true);
+    for (const m of EFFECT_METRIC_COLUMNS) metrics[m] = number(m);
     out.push({
-      pairId: number("pair_id", false) as number,
-      source: number("source", false) as number,
-      target: number("target", false) as number,
+      pairId: index("pair_id"),
+      source: index("source"),
+      target: index("target"),
       trueLabel: at("true_label"),
       direction: at("direction"),
       component: at("component"),
-      layer: number("layer", true),
-      head: number("head", true),
-      position: number("position", true),
+      layer: number("layer"),
+      head: number("head"),
+      position: number("position"),
       detail: at("detail"),
       headMode: at("head_mode"),
       metrics,
       align: at("align"),
-      overlap: number("overlap", true),
+      overlap: number("overlap"),
       status: at("status"),
     });
   }

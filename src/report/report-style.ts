@@ -18,6 +18,7 @@ figcaption { color: var(--muted); font-size: 0.88rem; margin-top: 0.4rem; max-wi
 figcaption .files { font-family: "DejaVu Sans Mono", monospace; font-size: 0.8rem; }
 .scroll { overflow-x: auto; }
 .scroll td, .scroll th { white-space: nowrap; }
+.scroll.wrap-last td:last-child, .scroll.wrap-last th:last-child { white-space: normal; min-width: 12rem; }
 table { border-collapse: collapse; font-size: 0.84rem; margin: 0.4rem 0; }
 caption { text-align: left; font-weight: bold; padding: 0.3rem 0; }
 th, td { padding: 0.22rem 0.6rem; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }

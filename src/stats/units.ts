@@ -15,6 +15,7 @@
 
 import { splitCsvLine } from "../csv-line.js";
 import { inputError } from "../errors.js";
+import { parseEffectsLong } from "../patching/effects-long.js";
 import type { EffectMetricName } from "./importance.js";
 import { pairClusters } from "./pair-clusters.js";
 import type { UnitTableColumn } from "./unit-table.js";
@@ -46,8 +47,6 @@ export interface LongEffectRow {
   readonly metrics: Readonly<Record<EffectMetricName, number>>;
 }
 
-const REQUIRED = ["pair_id", "source", "target", "true_label", "direction", "component", "layer", "head"];
-
 /** True when a CSV header line is the long effects format (has pair_id, direction, component). */
 export function isLongEffectsHeader(header: string): boolean {
   const names = new Set(splitCsvLine(header).map((s) => s.trim()));
@@ -55,79 +54,36 @@ export function isLongEffectsHeader(header: string): boolean {
 }
 
 /**
- * Parse the long effects table.
+ * Parse the long effects table: the sweep's, or any table with the required columns
+ * (patching/effects-long.ts, `columns: "required"`), each line named for its component.
  *
  * @example
  * parseLongEffects(readFileSync("effects.csv", "utf8"), "effects.csv").length;
  */
 export function parseLongEffects(text: string, file: string): LongEffectRow[] {
-  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
-  while (lines.length > 0 && lines[lines.length - 1].trim() === "") lines.pop();
-  const header = splitCsvLine(lines[0] ?? "").map((s) => s.trim());
-  const col = new Map(header.map((n, j) => [n, j]));
-  for (const name of [...REQUIRED, ...EFFECT_METRICS]) {
-    if (!col.has(name)) {
-      throw inputError(`the long effects table has no column "${name}"`, {
-        file,
-        line: 1,
-        hint: "use the CSV written by `tspatch sweep`",
-      });
-    }
-  }
-  const rows: LongEffectRow[] = [];
-  for (let r = 1; r < lines.length; r++) {
-    const cells = splitCsvLine(lines[r]);
-    if (cells.length !== header.length) {
-      throw inputError(`row has ${cells.length} cells but the header has ${header.length}`, {
-        file,
-        line: r + 1,
-        hint: "use the CSV written by `tspatch sweep`",
-      });
-    }
-    const get = (name: string) => cells[col.get(name) as number].trim();
-    const integer = (name: string) => {
-      const v = get(name);
-      if (!/^\d+$/.test(v)) {
-        throw inputError(`"${v}" is not a row index`, {
-          file,
-          line: r + 1,
-          field: name,
-          hint: "a non-negative integer",
-        });
-      }
-      return Number(v);
-    };
+  return parseEffectsLong(text, file, { columns: "required" }).map((line) => {
     const metrics = {} as Record<EffectMetricName, number>;
-    for (const m of EFFECT_METRICS) {
-      const v = get(m);
-      const x = v === "" ? Number.NaN : Number(v);
-      if (v !== "" && !Number.isFinite(x)) {
-        throw inputError(`"${v}" is not a finite number`, {
-          file,
-          line: r + 1,
-          field: m,
-          hint: "leave the cell empty when undefined",
-        });
-      }
-      metrics[m] = x;
-    }
-    rows.push({
-      pairId: integer("pair_id"),
-      source: integer("source"),
-      target: integer("target"),
-      trueLabel: get("true_label"),
-      direction: get("direction"),
+    for (const m of EFFECT_METRICS) metrics[m] = line.metrics[m] ?? Number.NaN;
+    return {
+      pairId: line.pairId,
+      source: line.source,
+      target: line.target,
+      trueLabel: line.trueLabel,
+      direction: line.direction,
       component: componentName(
-        get("component"),
-        get("layer"),
-        get("head"),
-        col.has("position") ? get("position") : "",
-        col.has("detail") ? get("detail") : "",
+        line.component,
+        cellText(line.layer),
+        cellText(line.head),
+        cellText(line.position),
+        line.detail,
       ),
       metrics,
-    });
-  }
-  return rows;
+    };
+  });
+}
+
+function cellText(value: number | null): string {
+  return value === null ? "" : String(value);
 }
 
 /** The column name of a component: L{l}H{h}[P{p}] for heads, L{l}{kind}[P{p}] for others. */

@@ -76,6 +76,27 @@ describe.skipIf(!haveChromium)("report.html in headless Chromium", () => {
       expect(rows.length).toBeGreaterThan(10);
       for (const t of rows) expect(t.rows * t.cells, t.id).toBeGreaterThan(0);
 
+      // The sensitivity section: its figure drawn, its two tables filled, inside the section.
+      expect(results.sensitivity?.variants.length).toBeGreaterThan(0);
+      await expect(page.locator("#sensitivity h2").textContent()).resolves.toBe("Sensitivity analysis");
+      await expect(page.locator("#sensitivity #fig6-sensitivity img").isVisible()).resolves.toBe(true);
+      // Figure 6 fits the page nearly unscaled, so the CI text in its cells (10 px) shows at 9 px or more.
+      const fig6 = images.find((i) => i.id === "fig6-sensitivity");
+      expect(fig6 && fig6.width / fig6.naturalWidth).toBeGreaterThanOrEqual(0.9);
+      // Its tables' long last column wraps instead of running off the page.
+      const overflow = await page
+        .locator("#sensitivity div.scroll")
+        .evaluateAll((els) => els.map((d) => d.scrollWidth - d.clientWidth));
+      expect(Math.max(...overflow)).toBeLessThanOrEqual(1);
+      const sensitivityRows = await page
+        .locator("#sensitivity figure.table")
+        .evaluateAll((els) => els.map((t) => [t.id, t.querySelectorAll("tbody tr").length]));
+      expect(sensitivityRows.map(([id]) => id)).toEqual([
+        "table-sensitivity-variants",
+        "table-sensitivity-agreement",
+      ]);
+      for (const [id, n] of sensitivityRows) expect(n, String(id)).toBeGreaterThan(0);
+
       // The injected markup shows as text, and created no elements.
       expect(await page.locator("script").count()).toBe(0);
       expect(await page.locator("img:not(figure.figure img)").count()).toBe(0);

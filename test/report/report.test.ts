@@ -89,6 +89,7 @@ describe("report.html", () => {
       "fig2a-atp-vs-exact",
       "fig2b-baseline-agreement",
       "fig5-random-null",
+      "fig6-sensitivity",
     ]);
     expect(page.match(/<img src="data:image\/svg\+xml;base64,/g)).toHaveLength(figures.length);
     expect(page).not.toMatch(/<script|<link|<iframe|src="http|href="http|url\(http|@import/i);

@@ -32,18 +32,19 @@ export function sensitivitySpec(
 ): TopLevelSpec {
   // Both halves of the symmetric matrix, and the diagonal (a ranking agrees with itself).
   const values = cells.flatMap((c) => {
-    const label = `${c.rho.toFixed(2)}\n${c.low === null || c.high === null ? "[n/a]" : `[${c.low.toFixed(2)}, ${c.high.toFixed(2)}]`}`;
+    const label = c.rho.toFixed(2);
+    const ci = c.low === null || c.high === null ? "[n/a]" : `[${c.low.toFixed(2)}, ${c.high.toFixed(2)}]`;
     const dark = c.rho < DARK_BELOW;
     return [
-      { direction: c.direction, a: c.a, b: c.b, rho: c.rho, label, dark },
-      { direction: c.direction, a: c.b, b: c.a, rho: c.rho, label, dark },
+      { direction: c.direction, a: c.a, b: c.b, rho: c.rho, label, ci, dark },
+      { direction: c.direction, a: c.b, b: c.a, rho: c.rho, label, ci, dark },
     ];
   });
   const directions = [...new Set(cells.map((c) => c.direction))];
   for (const d of directions) {
     const names = new Set(cells.filter((c) => c.direction === d).flatMap((c) => [c.a, c.b]));
     for (const name of order.filter((n) => names.has(n))) {
-      values.push({ direction: d, a: name, b: name, rho: 1, label: "1", dark: false });
+      values.push({ direction: d, a: name, b: name, rho: 1, label: "1", ci: "", dark: false });
     }
   }
   const axis = { labelLimit: 400 } as const;
@@ -55,8 +56,19 @@ export function sensitivitySpec(
       title: "variant (pair strategy · metric)",
       axis: { ...axis, labelAngle: -40 },
     },
-    y: { field: "a", type: "nominal", sort: [...order], title: "variant (pair strategy · metric)", axis },
+    // The rows are the same variants as the columns (one title, on x, says so); without a second
+    // title and with the legend on top the matrix keeps the width its CI text needs.
+    // Row labels on two lines (strategy, metric): vega sizes the margin by an estimate of the
+    // label width well above the real one, and the narrower margin lets the cells keep their size.
+    y: {
+      field: "a",
+      type: "nominal",
+      sort: [...order],
+      title: null,
+      axis: { ...axis, labelExpr: "[split(datum.label, ' · ')[0] + ' ·', split(datum.label, ' · ')[1]]" },
+    },
   } as const;
+  const textColour = { condition: { test: "datum.dark", value: "white" }, value: "black" } as const;
   const layer = [
     {
       mark: { type: "rect", stroke: "white", strokeWidth: 1 },
@@ -66,7 +78,7 @@ export function sensitivitySpec(
           type: "quantitative",
           title: legendTitle("Spearman ρ (rank correlation)"),
           scale: { scheme: SEQUENTIAL_SCHEME, domain: [-1, 1] },
-          legend: { orient: "right", gradientLength: 160 },
+          legend: { orient: "top", direction: "horizontal", gradientLength: 240 },
         },
         tooltip: [
           { field: "a", title: "variant a" },
@@ -75,12 +87,14 @@ export function sensitivitySpec(
         ],
       },
     },
+    // ρ above its CI: two text marks, so the CI can be a size smaller than ρ yet still readable.
     {
-      mark: { type: "text", fontSize: 9, lineBreak: "\n", baseline: "middle" },
-      encoding: {
-        text: { field: "label", type: "nominal" },
-        color: { condition: { test: "datum.dark", value: "white" }, value: "black" },
-      },
+      mark: { type: "text", fontSize: 12, baseline: "middle", dy: -7 },
+      encoding: { text: { field: "label", type: "nominal" }, color: textColour },
+    },
+    {
+      mark: { type: "text", fontSize: 10, baseline: "middle", dy: 8 },
+      encoding: { text: { field: "ci", type: "nominal" }, color: textColour },
     },
   ] as const;
   return {
@@ -94,8 +108,8 @@ export function sensitivitySpec(
     vconcat: directions.map((direction) => ({
       title: { text: `${direction} direction`, fontSize: 12, fontWeight: "normal" },
       data: { values: values.filter((v) => v.direction === direction) },
-      width: { step: 78 },
-      height: { step: 34 },
+      width: { step: 80 },
+      height: { step: 40 },
       encoding,
       layer: [...layer],
     })),

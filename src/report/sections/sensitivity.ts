@@ -16,6 +16,7 @@ export function sensitivityHtml(results: StudyResults, figures: readonly ReportF
   const s = results.sensitivity;
   if (s === undefined) return null;
   const figure = findFigure(figures, "fig6-sensitivity");
+  // The tables' last column (top heads, or why a variant has no pairs) wraps, so they fit the page.
   return html`<section id="sensitivity">
 <h2>Sensitivity analysis</h2>
 <p>The analysis plan (${s.plan_variant}) was fixed before any effect was computed, and its results
@@ -25,7 +26,7 @@ metric and the pair strategy. Method: ${s.method}.</p>
 with it (ρ near 1, CI away from 0), says the conclusion does not hinge on that choice. Low or
 negative ρ says it does: report the finding with the choice that produced it.</p>
 ${figure === undefined ? "" : figureHtml(figure)}
-${sensitivityTables(results).map((t) => html`<div class="scroll">${tableToHtml(t)}</div>`)}
+${sensitivityTables(results).map((t) => html`<div class="scroll wrap-last">${tableToHtml(t)}</div>`)}
 <ul class="notes">${s.notes.map((n) => html`<li>${n}</li>`)}</ul>
 </section>
 `;
