@@ -41,7 +41,7 @@ if (child !== "child") {
   const { buildPairs } = await imp("patching/build-pairs.js");
   const { patchSanity } = await imp("diagnostics/patch-sanity.js");
   const { parseComponents } = await imp("patching/presets.js");
-  const { sweep } = await imp("patching/sweep.js");
+  const { sweep, cacheHooksFor } = await imp("patching/sweep.js");
   const { effectsLongCsv } = await imp("patching/effects-long.js");
   mark("import");
   const dataset = await loadDataset(data);
@@ -51,7 +51,11 @@ if (child !== "child") {
   const inputs = forPatching(prepareInputs(m, dataset));
   const components = parseComponents(m.config, "heads", "z");
   mark("prepare");
-  const built = await buildPairs(m, inputs, { strategy: "misclassified", list: [{ source: 0, target: 1 }] });
+  const built = await buildPairs(m, inputs, {
+    strategy: "misclassified",
+    list: [{ source: 0, target: 1 }],
+    cacheHooks: cacheHooksFor(m, components),
+  });
   mark("pairs");
   await patchSanity(m, built.inputs, built.pairs.pairs, components, { lengths: built.inputs.lengths });
   mark("sanity");

@@ -8,12 +8,14 @@
  * 4. no-op (after the sweep, on every pair): a component whose patch left the logit difference
  *    and P(true) exactly unchanged in every pair with source ≠ target never reached the model.
  * Failures are `error` findings: a sweep with a broken patch has no result to report.
+ * Checks 1–3 run the sweep's own graphs (its cache graph, its start points) plus one start at
+ * layer 0, in two runs: a small sweep's cost is mostly compiling graphs and runtime calls.
  */
 import type { HookedTST } from "../model/hooked-tst.js";
 import type { InputTable } from "../patching/engine.js";
 import { softmax } from "../patching/metrics.js";
 import { componentColumns } from "../patching/presets.js";
-import { type EffectRow, rowEffect, sweep } from "../patching/sweep.js";
+import { cacheHooksFor, type EffectRow, rowEffect, sweep } from "../patching/sweep.js";
 import type { Component, Pair } from "../patching/types.js";
 import { componentName } from "../stats/units.js";
 import type { Finding } from "./finding.js";
@@ -53,21 +55,35 @@ export async function patchSanity(
   const sample = spaced(pairs, options.sample ?? 3);
   if (sample.length === 0 || components.length === 0) return [];
   const findings: Finding[] = [];
-  const base = { signal: options.signal, components, batchRows: options.batchRows };
+  // Every check caches what the sweep caches: they all run the sweep's cache graph.
+  const cacheHooks = cacheHooksFor(model, components);
+  const base = { signal: options.signal, batchRows: options.batchRows, cacheHooks };
   const run = options.sweep ?? sweep;
 
+  // Checks 1–3 share one batched run: the identity pairs and the sample, every component and the
+  // whole residual stream entering layer 0 (graphs and runtime calls are a small sweep's main cost).
+  // Ids are renumbered so that the two halves never share a pair key.
+  const everything: Component = { kind: "resid", layer: 0, point: "pre" };
+  const checked = [...components, everything];
   const identityPairs = sample.map((p, i) => ({ ...p, id: i, source: p.target }));
-  const identity = await run(model, table, identityPairs, base);
-  const moved = applicable(identity.rows).filter(
+  const samplePairs = sample.map((p, i) => ({ ...p, id: sample.length + i }));
+  const batched = await run(model, table, [...identityPairs, ...samplePairs], {
+    ...base,
+    components: checked,
+  });
+  const rowsOf = (pairIndex: number) =>
+    batched.rows.slice(pairIndex * checked.length, (pairIndex + 1) * checked.length);
+  const identityRows = identityPairs.flatMap((_, i) => rowsOf(i));
+  const moved = applicable(identityRows).filter(
     (r) => Math.abs(r.dLogitDiff) > LOGIT_TOLERANCE || Math.abs(r.dpTrue) > PROBABILITY_TOLERANCE,
   );
   if (moved.length > 0) {
     findings.push({
       code: "patch-identity",
       severity: "error",
-      message: `patching an input with its own activations changed the output in ${moved.length} of ${identity.rows.length} runs (e.g. ${describe(moved[0])}): the patch writes the wrong values`,
+      message: `patching an input with its own activations changed the output in ${moved.length} of ${identityRows.length} runs (e.g. ${describe(moved[0])}): the patch writes the wrong values`,
       detail: {
-        runs: identity.rows.length,
+        runs: identityRows.length,
         changed: moved.length,
         max_abs_d_logit_diff: maxAbs(moved.map((r) => r.dLogitDiff)),
       },
@@ -75,12 +91,13 @@ export async function patchSanity(
   }
 
   const lengths = options.lengths;
-  const sameLength = sample.filter((p) => lengths === undefined || lengths[p.source] === lengths[p.target]);
+  const sameLength = sample
+    .map((p, i) => ({ p, i: identityPairs.length + i }))
+    .filter(({ p }) => lengths === undefined || lengths[p.source] === lengths[p.target]);
   if (sameLength.length > 0) {
-    const everything: Component = { kind: "resid", layer: 0, point: "pre" };
-    const all = await run(model, table, sameLength, { ...base, components: [everything] });
-    const misses = all.rows.map((r, i) => {
-      const b = all.baselines[i];
+    const misses = sameLength.map(({ i }) => {
+      const r = rowsOf(i)[components.length];
+      const b = batched.baselines[i];
       const pSource = softmax(b.sourceLogits)[r.pair.trueClass];
       const pTarget = softmax(b.targetLogits)[r.pair.trueClass];
       return Math.abs(pTarget + rowEffect(r, "dpTrue") - pSource);
@@ -97,16 +114,16 @@ export async function patchSanity(
   }
 
   const some = spaced(components, options.batchComponents ?? 12);
-  const batched = await run(model, table, sample, { ...base, components: some });
-  const single = await run(model, table, sample, {
+  const single = await run(model, table, samplePairs, {
     ...base,
     components: some,
     batchRows: 1,
     pairsPerBatch: 1,
   });
-  // Position rows at a padding step have no metrics in either run (same rows, same order).
-  const diffs = batched.rows.map((r, i) => {
-    const other = single.rows[i];
+  // Position rows at a padding step have no metrics in either run (same pairs, same components).
+  const diffs = single.rows.map((other, k) => {
+    const pairIndex = identityPairs.length + Math.floor(k / some.length);
+    const r = rowsOf(pairIndex)[components.indexOf(some[k % some.length])];
     return r.status === "not_applicable" || other.status === "not_applicable"
       ? 0
       : Math.abs(r.dLogitDiff - other.dLogitDiff);

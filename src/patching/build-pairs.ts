@@ -1,4 +1,5 @@
 import type { HookedTST } from "../model/hooked-tst.js";
+import type { HookName } from "../model/hooks.js";
 import { appendRows, type ModelInputs } from "./inputs.js";
 import { argmax } from "./metrics.js";
 import { makeNoisedPairs, noisedCandidates } from "./noise.js";
@@ -16,6 +17,13 @@ export interface BuildPairsOptions {
   snrDb?: number;
   /** Explicit pairs (e.g. from a pairs file) instead of a strategy. */
   list?: readonly { source: number; target: number }[];
+  /**
+   * The sweep's cache hooks (`cacheHooksFor`): a list's few rows are classified with the graph
+   * that caches them, the sweep's own first graph, instead of a logits-only graph compiled for
+   * these rows alone (one ONNX Runtime session less in a small sweep). Whole-set classification
+   * keeps the logits-only graph: caching every row's activations would cost memory for nothing.
+   */
+  cacheHooks?: readonly HookName[];
 }
 
 /**
@@ -35,7 +43,12 @@ export async function buildPairs(
   options: BuildPairsOptions,
 ): Promise<{ inputs: ModelInputs; pairs: PairSet; predicted: Int32Array }> {
   if (options.list !== undefined) {
-    const predicted = await predictRows(model, inputs, sameClassRows(options.list, inputs.trueClass));
+    const predicted = await predictRows(
+      model,
+      inputs,
+      sameClassRows(options.list, inputs.trueClass),
+      options.cacheHooks ?? [],
+    );
     const rows = { trueClass: inputs.trueClass, predicted };
     return { inputs, pairs: pairsFromList(options.list, rows, options), predicted };
   }
@@ -64,8 +77,9 @@ export async function predict(
   model: HookedTST,
   x: Float32Array,
   mask: Uint8Array | null,
+  cache: readonly HookName[] = [],
 ): Promise<Int32Array> {
-  const { logits, batch, classes } = await model.run(x, { mask });
+  const { logits, batch, classes } = await model.run(x, { mask, cache });
   const out = new Int32Array(batch);
   for (let i = 0; i < batch; i++) out[i] = argmax(logits, i * classes, classes);
   return out;
@@ -82,6 +96,7 @@ async function predictRows(
   model: HookedTST,
   inputs: ModelInputs,
   rows: readonly number[],
+  cache: readonly HookName[],
 ): Promise<Int32Array> {
   const { seqLen: S, channels: C } = model.config;
   const x = new Float32Array(rows.length * S * C);
@@ -92,7 +107,7 @@ async function predictRows(
   });
   const out = new Int32Array(inputs.rows).fill(-1);
   if (rows.length === 0) return out;
-  const some = await predict(model, x, mask);
+  const some = await predict(model, x, mask, cache);
   rows.forEach((row, i) => {
     out[row] = some[i];
   });

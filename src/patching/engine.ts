@@ -1,5 +1,5 @@
 import { InterruptedError } from "../errors.js";
-import { tokenCount } from "../model/config.js";
+import { type TSTConfig, tokenCount } from "../model/config.js";
 import type { HookedTST, PatchValue } from "../model/hooked-tst.js";
 import { type HookName, hookOrder, hookShape, parseHook, startInputHooks } from "../model/hooks.js";
 import { type PatchSite, siteMask } from "./setters.js";
@@ -194,6 +194,7 @@ export async function runPatchedWithCache(
   const groups = new Map<string, { start: HookName; members: number[]; masks: Map<HookName, number[]> }>();
   const maskCache = new Map<string, { dims: number[]; data: Uint8Array }>();
   const spanCache = new Map<string, Int32Array>();
+  const siteSpans = spanCacheOf(model.config);
   type Patch = PatchedRun["patches"][number];
   const keyOf = (p: Patch) =>
     `${p.site.hook}|${JSON.stringify(p.site.select)}${p.steps === undefined ? "" : `|${p.steps.join("")}`}`;
@@ -209,11 +210,13 @@ export async function runPatchedWithCache(
   };
   const spansOf = (p: Patch) => {
     const key = keyOf(p);
-    let spans = spanCache.get(key);
+    // Step-restricted spans vary with every pair of unequal lengths: kept for this call only.
+    const cache = p.steps === undefined ? siteSpans : spanCache;
+    let spans = cache.get(key);
     if (spans === undefined) {
       const shape = (hookShape(model.config, p.site.hook, 1) as number[]).slice(1);
       spans = maskSpans(shape, maskOf(p));
-      spanCache.set(key, spans);
+      cache.set(key, spans);
     }
     return spans;
   };
@@ -342,6 +345,20 @@ function restrictToSteps(
   return { dims: [S, ...mask.dims.slice(1)], data };
 }
 
+// Spans of a site (hook, selection) depend only on the model's shape: kept from call to call,
+// so the checks before a sweep and the sweep's chunks compute each once (a 1-pair head sweep's
+// calls computed 61, in cold code that cost as much as its runtime calls).
+const spanCaches = new WeakMap<TSTConfig, Map<string, Int32Array>>();
+
+function spanCacheOf(config: TSTConfig): Map<string, Int32Array> {
+  let cache = spanCaches.get(config);
+  if (cache === undefined) {
+    cache = new Map();
+    spanCaches.set(config, cache);
+  }
+  return cache;
+}
+
 /**
  * The entries a broadcasting site mask selects in one row of a hook of `shape`, as
  * contiguous spans: offset, length, offset, length, ... (row-major).
@@ -351,20 +368,26 @@ function maskSpans(
   mask: { dims: readonly number[]; data: Uint8Array },
 ): Int32Array {
   const size = shape.reduce((a, b) => a * b, 1);
-  const rank = shape.length;
   const maskStrides = mask.dims.map((_, i) => mask.dims.slice(i + 1).reduce((a, b) => a * b, 1));
+  // Trailing axes the mask broadcasts over are one decision each: a z head mask decides per
+  // (step, head) for d_head values at once, a whole-stream mask once for the row.
+  let lead = shape.length;
+  let block = 1;
+  while (lead > 0 && mask.dims[lead - 1] === 1) block *= shape[--lead];
   const spans: number[] = [];
-  const index = new Array<number>(rank).fill(0);
-  for (let flat = 0; flat < size; flat++) {
-    let m = 0;
-    for (let a = 0; a < rank; a++) if (mask.dims[a] !== 1) m += index[a] * maskStrides[a];
+  const index = new Array<number>(lead).fill(0);
+  let m = 0;
+  for (let flat = 0; flat < size; flat += block) {
     if (mask.data[m] !== 0) {
       const last = spans.length - 2;
-      if (last >= 0 && spans[last] + spans[last + 1] === flat) spans[last + 1]++;
-      else spans.push(flat, 1);
+      if (last >= 0 && spans[last] + spans[last + 1] === flat) spans[last + 1] += block;
+      else spans.push(flat, block);
     }
-    for (let a = rank - 1; a >= 0; a--) {
+    for (let a = lead - 1; a >= 0; a--) {
+      const step = mask.dims[a] === 1 ? 0 : maskStrides[a];
+      m += step;
       if (++index[a] < shape[a]) break;
+      m -= step * shape[a];
       index[a] = 0;
     }
   }

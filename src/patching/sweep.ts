@@ -52,6 +52,12 @@ export interface SweepOptions {
   checkpoint?: string;
   /** Extra text that must match for a checkpoint to be resumed (e.g. model and data file names). */
   fingerprint?: string;
+  /**
+   * Hooks the chunk cache fetches besides the components' own: a sweep on a few components (a
+   * check before the main sweep) then runs the main sweep's cache graph instead of compiling one
+   * of its own (each graph is an ONNX Runtime session, a large part of a small command's time).
+   */
+  cacheHooks?: readonly HookName[];
 }
 
 /** What every effect row records besides its metrics. */
@@ -166,7 +172,7 @@ export async function sweep(
   const grouping = checkpoint?.grouping ?? requested;
   const runOptions = { ...options, batchRows: grouping.batchRows };
   const done = checkpoint?.finished() ?? new Map<string, FinishedPair>();
-  const hooks = cacheHooksFor(model, components);
+  const hooks = [...new Set([...cacheHooksFor(model, components), ...(options.cacheHooks ?? [])])];
   // Pairs as computed (under resample the source points to its resampled row of `aligned`). All
   // pairs, finished or not, so that chunks are the same as in an uninterrupted run.
   const aligned = alignInputs(table, pairs, align, model.config.seqLen, model.config.channels);

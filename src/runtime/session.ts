@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "nod
 import { arch, availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import type ort from "onnxruntime-node";
+import { writeFileAtomic } from "../atomic-write.js";
 import { cacheDirectory } from "../cache-dir.js";
 import { requireCommonJs } from "../commonjs.js";
 import type { Graph } from "../graph/ir.js";
@@ -78,6 +79,8 @@ const ORT_VERSION: string = (requireCommonJs("onnxruntime-node/package.json") as
  */
 export class Runtime {
   private readonly sessions = new Map<string, Promise<CompiledGraph>>();
+  /** Graph records read from the disk cache (see knownGraph): each read once per runtime. */
+  private readonly known = new Map<string, { graphKey: string; outputs: string[] }>();
   readonly threads: number;
   readonly spinning: boolean;
   readonly contribOps: boolean;
@@ -101,23 +104,71 @@ export class Runtime {
   }
 
   compileBytes(bytes: Uint8Array): Promise<CompiledGraph> {
-    const key = createHash("sha256").update(bytes).digest("hex");
-    let session = this.sessions.get(key);
+    return this.compileKey(graphKeyOf(bytes), () => bytes);
+  }
+
+  /**
+   * {@link compileBytes} for a graph known by its key (the SHA-256 of its bytes, as
+   * {@link knownGraph} returns it): `bytes` is called only when no session and no optimised
+   * file of that key exists, so a warm command never serialises the graph.
+   */
+  compileKey(graphKey: string, bytes: () => Uint8Array): Promise<CompiledGraph> {
+    let session = this.sessions.get(graphKey);
     if (session === undefined) {
       session = loadOrt().then(
-        async (runtime) => new CompiledGraph(await this.createSession(runtime, bytes, key), runtime),
+        async (runtime) => new CompiledGraph(await this.createSession(runtime, bytes, graphKey), runtime),
       );
-      this.sessions.set(key, session);
+      this.sessions.set(graphKey, session);
     }
     return session;
   }
 
-  private async createSession(
-    runtime: Ort,
-    bytes: Uint8Array,
-    graphKey: string,
-  ): Promise<ort.InferenceSession> {
-    const options: ort.InferenceSession.SessionOptions = {
+  /**
+   * The graph recorded for `signature` (a caller's digest of everything that makes the graph's
+   * bytes, its code included) by {@link recordGraph}, when the disk cache holds its optimised
+   * file; else null. A damaged record reads as none.
+   */
+  knownGraph(signature: string): { graphKey: string; outputs: string[] } | null {
+    if (this.optimizedCacheDir === null) return null;
+    const seen = this.known.get(signature);
+    if (seen !== undefined) return seen;
+    try {
+      const record = JSON.parse(readFileSync(this.graphRecord(signature), "utf8")) as unknown;
+      const { graphKey, outputs } = (record ?? {}) as { graphKey?: unknown; outputs?: unknown };
+      if (typeof graphKey !== "string" || !/^[0-9a-f]{64}$/.test(graphKey)) return null;
+      if (!Array.isArray(outputs) || !outputs.every((o) => typeof o === "string")) return null;
+      if (
+        !existsSync(
+          join(this.optimizedCacheDir, `${optimizedGraphKey(graphKey, this.sessionOptions())}.onnx`),
+        )
+      )
+        return null;
+      const found = { graphKey, outputs: outputs as string[] };
+      this.known.set(signature, found);
+      return found;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Record that `signature` serialises to `bytes` with these outputs (best effort: a cache). */
+  recordGraph(signature: string, bytes: Uint8Array, outputs: readonly string[]): void {
+    if (this.optimizedCacheDir === null) return;
+    try {
+      mkdirSync(join(this.optimizedCacheDir, "graphs"), { recursive: true });
+      writeFileAtomic(this.graphRecord(signature), JSON.stringify({ graphKey: graphKeyOf(bytes), outputs }));
+    } catch {
+      // An unwritable cache costs only the speed-up.
+    }
+  }
+
+  private graphRecord(signature: string): string {
+    const name = createHash("sha256").update(signature).digest("hex");
+    return join(this.optimizedCacheDir as string, "graphs", `${name}.json`);
+  }
+
+  private sessionOptions(): ort.InferenceSession.SessionOptions {
+    return {
       intraOpNumThreads: this.threads,
       interOpNumThreads: 1,
       executionMode: "sequential",
@@ -129,8 +180,21 @@ export class Runtime {
       logSeverityLevel: 3,
       extra: { session: { "intra_op.allow_spinning": this.spinning ? "1" : "0" } },
     };
-    if (this.optimizedCacheDir === null) return runtime.InferenceSession.create(bytes, options);
-    const file = join(this.optimizedCacheDir, `${optimizedGraphKey(graphKey, options)}.onnx`);
+  }
+
+  private async createSession(
+    runtime: Ort,
+    graphBytes: () => Uint8Array,
+    knownKey: string,
+  ): Promise<ort.InferenceSession> {
+    let made: Uint8Array | undefined;
+    const bytes = () => {
+      made ??= graphBytes();
+      return made;
+    };
+    const options = this.sessionOptions();
+    if (this.optimizedCacheDir === null) return runtime.InferenceSession.create(bytes(), options);
+    const file = join(this.optimizedCacheDir, `${optimizedGraphKey(knownKey, options)}.onnx`);
     if (existsSync(file)) {
       try {
         // Already optimised: running the optimiser again would only repeat its work.
@@ -143,17 +207,20 @@ export class Runtime {
         removeQuietly(file);
       }
     }
-    const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const data = bytes();
+    // Named by the bytes made here: a key that does not match them never names their optimised file.
+    const written = join(this.optimizedCacheDir, `${optimizedGraphKey(graphKeyOf(data), options)}.onnx`);
+    const tmp = `${written}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
     try {
       mkdirSync(this.optimizedCacheDir, { recursive: true });
     } catch {
       // An unwritable cache costs only the speed-up.
-      return runtime.InferenceSession.create(bytes, options);
+      return runtime.InferenceSession.create(data, options);
     }
-    const session = await runtime.InferenceSession.create(bytes, { ...options, optimizedModelFilePath: tmp });
+    const session = await runtime.InferenceSession.create(data, { ...options, optimizedModelFilePath: tmp });
     try {
       // Rename is atomic: a concurrent command sees the whole file or none.
-      renameSync(tmp, file);
+      renameSync(tmp, written);
     } catch {
       removeQuietly(tmp);
     }
@@ -208,6 +275,11 @@ export class CompiledGraph {
     }
     return out;
   }
+}
+
+/** A graph's key: the SHA-256 of its ONNX bytes. */
+function graphKeyOf(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
 /**

@@ -4,10 +4,12 @@ import { formatFinding } from "../../src/diagnostics/finding.js";
 import { outputWidthFindings } from "../../src/diagnostics/output-width.js";
 import { noOpFindings, patchSanity } from "../../src/diagnostics/patch-sanity.js";
 import { saturationFindings } from "../../src/diagnostics/saturation.js";
+import { HookedTST } from "../../src/model/hooked-tst.js";
 import type { PairSet } from "../../src/patching/pairs.js";
 import { presetComponents } from "../../src/patching/presets.js";
 import { type EffectRow, type PairBaseline, sweep } from "../../src/patching/sweep.js";
 import type { Component, Direction, Pair } from "../../src/patching/types.js";
+import { Runtime } from "../../src/runtime/session.js";
 import { haveShared, referenceModel } from "../patching/reference-models.js";
 
 const pair = (id: number, source: number, target: number, direction: Direction = "denoise"): Pair => ({
@@ -187,6 +189,41 @@ describe.skipIf(!haveShared)("patch sanity on the JapaneseVowels reference model
     const found = await patchSanity(model, inputs, pairs, components, { sweep: mixing });
     expect(found.map((f) => f.code)).toEqual(["patch-identity", "patch-batching"]);
     expect(found.every((f) => f.severity === "error")).toBe(true);
+  });
+
+  it("fires the identity check alone for a sweep that breaks only source = target pairs", async () => {
+    const { model, inputs } = await referenceModel("JapaneseVowels");
+    const components = presetComponents(model.config, "heads", "z").slice(0, 4);
+    // Identity pairs share their batch with the real pairs; a fault in them alone must still show.
+    const selfBroken: typeof sweep = async (m, t, p, o) => {
+      const r = await sweep(m, t, p, o);
+      return {
+        ...r,
+        rows: r.rows.map((row) =>
+          row.status === "not_applicable" || row.pair.source !== row.pair.target
+            ? row
+            : { ...row, dLogitDiff: row.dLogitDiff + 0.01 },
+        ),
+      };
+    };
+    const found = await patchSanity(model, inputs, pairs, components, { sweep: selfBroken });
+    expect(found.map((f) => f.code)).toEqual(["patch-identity"]);
+    expect(found[0].detail.runs).toBe(pairs.length * (components.length + 1));
+  });
+
+  it("compiles no graph the sweep does not compile, but the layer-0 start of the whole-stream patch", async () => {
+    const { model, inputs } = await referenceModel("JapaneseVowels");
+    const components = presetComponents(model.config, "heads", "z");
+    const fresh = () => new HookedTST(model.config, model.params, {}, new Runtime({ threads: 1 }));
+    const alone = fresh();
+    await sweep(alone, inputs, pairs.slice(0, 1), { components });
+    const checked = fresh();
+    await patchSanity(checked, inputs, pairs.slice(0, 1), components, { lengths: inputs.lengths });
+    const afterChecks = checked.runtime.cachedSessions;
+    await sweep(checked, inputs, pairs.slice(0, 1), { components });
+    expect(checked.runtime.cachedSessions).toBe(afterChecks);
+    expect(afterChecks).toBe(alone.runtime.cachedSessions + 1);
+    await Promise.all([alone.runtime.release(), checked.runtime.release()]);
   });
 });
 

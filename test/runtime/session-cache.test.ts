@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Graph } from "../../src/graph/ir.js";
+import { toOnnx } from "../../src/graph/onnx.js";
 import { matmul, relu, softmax } from "../../src/graph/ops/index.js";
 import { Runtime } from "../../src/runtime/session.js";
 
@@ -88,5 +89,32 @@ describe("optimised-graph disk cache", () => {
     const values = await runOnce(join(blocker, "ort"));
     expect(Array.from(values)).toEqual(Array.from(await runOnce(null)));
     expect(existsSync(join(blocker, "ort"))).toBe(false);
+  });
+
+  it("finds a recorded graph by its signature and loads it without serialising it", async () => {
+    const dir = join(tempDir(), "ort");
+    const bytes = toOnnx(testGraph(), { outputs: ["y"] });
+    const first = new Runtime({ threads: 1, optimizedCacheDir: dir });
+    expect(first.knownGraph("test graph")).toBeNull();
+    first.recordGraph("test graph", bytes, ["y"]);
+    // Recorded, but not yet optimised on disk: nothing to load without the bytes.
+    expect(first.knownGraph("test graph")).toBeNull();
+    const expected = (await (await first.compileBytes(bytes)).run(feeds)).y.data as Float32Array;
+    await first.release();
+
+    const later = new Runtime({ threads: 1, optimizedCacheDir: dir });
+    const known = later.knownGraph("test graph");
+    expect(known?.outputs).toEqual(["y"]);
+    expect(later.knownGraph("another graph")).toBeNull();
+    const session = await later.compileKey(known!.graphKey, () => {
+      throw new Error("serialised although the optimised file exists");
+    });
+    expect(Array.from((await session.run(feeds)).y.data as Float32Array)).toEqual(Array.from(expected));
+    await later.release();
+
+    // A damaged record reads as none (the caller then serialises the graph).
+    const records = join(dir, "graphs");
+    for (const name of readdirSync(records)) writeFileSync(join(records, name), "{not json");
+    expect(new Runtime({ threads: 1, optimizedCacheDir: dir }).knownGraph("test graph")).toBeNull();
   });
 });

@@ -207,9 +207,9 @@ export function register(program: Command, ctx: CommandContext): void {
           : parseComponents(model.config, flags.components, headMode)),
         ...(flags.groups ? parseGroups(model.config, flags.groups, headMode) : []),
       ];
+      const cacheHooks = cacheHooksFor(model, components);
       // Each pair of a chunk keeps its two inputs' cached activations until the chunk is done.
-      const pairsPerBatch =
-        pairsPerBatchFlag ?? plan.pairsPerChunk(cacheHooksFor(model, components), DEFAULT_PAIRS_PER_BATCH);
+      const pairsPerBatch = pairsPerBatchFlag ?? plan.pairsPerChunk(cacheHooks, DEFAULT_PAIRS_PER_BATCH);
       if ((plan.binds || pairsPerBatch < DEFAULT_PAIRS_PER_BATCH) && !flags.quiet) {
         ctx.io.stderr(`tspatch: ${plan.note}, ${pairsPerBatch} pairs per chunk\n`);
       }
@@ -224,6 +224,7 @@ export function register(program: Command, ctx: CommandContext): void {
         list,
         maxSourcesPerTarget: maxSources,
         maxTargetsPerClass,
+        cacheHooks,
       });
       phases.mark("pairs");
       const recoveryBasis = built.pairs.strategy === "cross-class" ? "logit_diff" : "p_true";
