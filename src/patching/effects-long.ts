@@ -16,7 +16,14 @@ const PAIR_COMPONENT_COLUMNS = [
   "layer",
   "head",
 ] as const;
-const EFFECT_METRIC_COLUMNS = ["dp_true", "recovery", "logit_diff", "d_logit_diff", "kl_source"] as const;
+/** The metric columns of the effects table, in file order. */
+export const EFFECT_METRIC_COLUMNS = [
+  "dp_true",
+  "recovery",
+  "logit_diff",
+  "d_logit_diff",
+  "kl_source",
+] as const;
 
 /**
  * The `effects-long` format, what a sweep writes: one line per (pair, direction, component),

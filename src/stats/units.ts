@@ -15,18 +15,12 @@
 
 import { splitCsvLine } from "../csv-line.js";
 import { inputError } from "../errors.js";
-import { parseEffectsLong } from "../patching/effects-long.js";
+import { EFFECT_METRIC_COLUMNS, parseEffectsLong } from "../patching/effects-long.js";
 import type { EffectMetricName } from "./importance.js";
 import { pairClusters } from "./pair-clusters.js";
 import type { UnitTableColumn } from "./unit-table.js";
 
-export const EFFECT_METRICS: readonly EffectMetricName[] = [
-  "dp_true",
-  "recovery",
-  "logit_diff",
-  "d_logit_diff",
-  "kl_source",
-];
+export const EFFECT_METRICS: readonly EffectMetricName[] = EFFECT_METRIC_COLUMNS;
 
 /**
  * target: the patched input, its pairs averaged; pair: every pair; cluster: a connected group of
