@@ -78,9 +78,26 @@ export async function benchStartup(): Promise<void> {
         `| ${name} | ${cw.toFixed(2)} | ${ww.toFixed(2)} | ${fmt(cc)} | ${fmt(wc)} | ${(cw / ww).toFixed(2)}× | ${Number.isNaN(cc) ? "–" : `${(cc / wc).toFixed(2)}×`} |${base ? ` ${bw.toFixed(2)} | ${fmt(bc)} | ${(bc / wc).toFixed(2)}× |` : ""}\n`,
       );
     }
+    // The floor under every row: Node's own start, in the same environment. NODE_EXTRA_CA_CERTS
+    // (set on some machines for a proxy) makes Node parse a CA bundle before any of our code runs.
+    const extraCerts = process.env.NODE_EXTRA_CA_CERTS;
+    const floor = median(Array.from({ length: rounds }, () => nodeStart(process.env)));
+    let line = `Node's own start (\`node -e 0\`): ${floor.toFixed(2)} s wall`;
+    if (extraCerts !== undefined) {
+      const { NODE_EXTRA_CA_CERTS: _, ...without } = process.env;
+      const bare = median(Array.from({ length: rounds }, () => nodeStart(without)));
+      line += `; ${bare.toFixed(2)} s without NODE_EXTRA_CA_CERTS (set here to ${extraCerts})`;
+    }
+    process.stdout.write(`${line}\n`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+function nodeStart(env: NodeJS.ProcessEnv): number {
+  const start = performance.now();
+  spawnSync(process.execPath, ["-e", "0"], { env });
+  return (performance.now() - start) / 1000;
 }
 
 interface Timing {
