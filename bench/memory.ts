@@ -61,6 +61,14 @@ export async function benchMemory(): Promise<void> {
       ["sweep 24 heads × 6 pairs, length 361", sweep(361, test361), ["64GiB", "1GiB"]],
       [`sweep 24 heads × 6 pairs, length ${long}`, sweep(long, test1500), ["2GiB", "1GiB"]],
       [
+        "baselines 6 pairs, length 361 (AtP, IG from 32 nodes, saliency)",
+        [
+          ...["baselines", "--model", models.get(361) as string, "--data", test361, "--pairs-file", pairs],
+          ...["--ig-steps", "32", "--null-draws", "0", "--resamples", "100", "--quiet"],
+        ],
+        ["64GiB", "1GiB"],
+      ],
+      [
         "study --quick (JapaneseVowels, trained)",
         ["study", "--quick", "--no-report", "--out", join(work, "study"), "--quiet"],
         ["64GiB", "1GiB"],

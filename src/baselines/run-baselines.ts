@@ -35,7 +35,14 @@ export interface BaselineOptions {
   /** Bootstrap resamples for agreement CIs (default 2000). */
   resamples?: number;
   seed?: number;
+  /** Patched (forward) runs per runtime call (default 256). */
   batchRows?: number;
+  /**
+   * Rows per call of the backward graphs (attribution patching, integrated gradients, saliency),
+   * which hold far more per row than a forward run: a memory budget's `gradientRows`. Default:
+   * each method's own (AtP 128 pairs, IG `batchRows`, saliency 64).
+   */
+  gradientRows?: number;
   signal?: AbortSignal;
   onStage?: (stage: string) => void;
 }
@@ -185,17 +192,23 @@ export async function runBaselines(
   };
   const attention = await timed("attention", () => attentionScores(model, inputs, pairs));
   const atp = await timed("atp", () =>
-    attributionPatching(model, inputs, pairs, { metric, positions: options.positions }),
+    attributionPatching(model, inputs, pairs, {
+      metric,
+      positions: options.positions,
+      pairsPerBatch: options.gradientRows,
+    }),
   );
   const ig = await timed("integrated_gradients", () =>
     integratedGradients(model, inputs, pairs, {
       metric,
       steps: options.igSteps,
       tolerance: options.igTolerance,
-      batchRows: options.batchRows,
+      batchRows: options.gradientRows ?? options.batchRows,
     }),
   );
-  const saliency = await timed("saliency", () => gradientTimesInput(model, inputs, pairs, metric));
+  const saliency = await timed("saliency", () =>
+    gradientTimesInput(model, inputs, pairs, metric, options.gradientRows),
+  );
   const draws = options.nullDraws ?? 49;
   const randomNull =
     draws > 0

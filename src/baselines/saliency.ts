@@ -10,7 +10,8 @@ import type { Pair } from "../patching/types.js";
 import { type BaselineMetric, gatherRows, metricOfPairs } from "./pair-rows.js";
 
 /**
- * Gradient × input of each pair's target (pairs × S × C, row-major).
+ * Gradient × input of each pair's target (pairs × S × C, row-major); `rowsPerCall` rows per call
+ * of the backward graph (default 64; a memory budget's gradient rows).
  *
  * @example
  * const map = await gradientTimesInput(model, inputs, pairs);
@@ -21,6 +22,7 @@ export async function gradientTimesInput(
   table: InputTable,
   pairs: readonly Pair[],
   metric: BaselineMetric = "dp_true",
+  rowsPerCall?: number,
 ): Promise<Float64Array> {
   const { seqLen: S, channels: C } = model.config;
   const { x, mask } = gatherRows(
@@ -34,6 +36,7 @@ export async function gradientTimesInput(
     metric: metricOfPairs(pairs, metric),
     mask,
     wrtInput: true,
+    chunkSize: rowsPerCall,
   });
   const g = r.inputGrad as Float32Array;
   const out = new Float64Array(x.length);

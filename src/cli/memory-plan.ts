@@ -10,6 +10,7 @@ import {
   cachedBytes,
   fitToBudget,
   type RowCost,
+  rowsBesideFit,
   tstRowCost,
   unitsWithin,
 } from "../model/memory-cost.js";
@@ -45,6 +46,12 @@ export interface MemoryPlan extends BudgetFit {
    * straddle those of a larger one (the study's shards are whole chunks of 16).
    */
   pairsPerChunk(hooks: readonly HookName[], cap: number): number;
+  /**
+   * Rows per call (at most `cap`) of a backward graph on the plan's model (attribution patching,
+   * integrated gradients, saliency): a training graph's row cost bounds theirs, as it holds
+   * every activation the backward pass reads.
+   */
+  gradientRows(masked: boolean, cap: number): number;
 }
 
 /**
@@ -62,7 +69,18 @@ export function planMemory(model: HookedTST, cost: RowCost, budget: MemoryBudget
     const pairs = unitsWithin(fit, budget.bytes, 2 * cachedBytes(model.config, hooks), cap);
     return pairs >= cap ? cap : 2 ** Math.floor(Math.log2(pairs));
   };
-  return { ...fit, note, pairsPerChunk };
+  const gradientRows = (masked: boolean, cap: number) =>
+    rowsBesideFit(
+      fit,
+      tstRowCost(model.config, { mode: "train", mask: masked, dropout: false }),
+      budget.bytes,
+      cap,
+      MEMORY_BUDGET_FLAG,
+      {
+        strict: budget.strict,
+      },
+    );
+  return { ...fit, note, pairsPerChunk, gradientRows };
 }
 
 /**

@@ -161,6 +161,27 @@ export function fitToBudget(
 }
 
 /**
+ * Rows per call of another graph (e.g. a backward graph, whose rows hold every tensor saved for
+ * the gradient) run on a fitted model: within the same budget, counting the arena's second copy
+ * when the fit kept it on. `strict` false: a default budget, which one row may exceed.
+ *
+ * @example
+ * const rows = rowsBesideFit(fit, tstRowCost(config, { mode: "train" }), budget, 128, "--memory-budget");
+ */
+export function rowsBesideFit(
+  fit: BudgetFit,
+  cost: RowCost,
+  budget: number,
+  cap: number,
+  field: string,
+  options: { strict?: boolean } = {},
+): number {
+  const held = { ...cost, perRow: Math.ceil(cost.perRow * EXECUTOR_SLACK * (fit.arena ? 2 : 1)) };
+  if (options.strict === false && fit.inUse + held.fixed + held.perRow > budget) return 1;
+  return rowsWithin(held, budget, fit.inUse, cap, field);
+}
+
+/**
  * The model (the same parameters) on a runtime with ONNX Runtime's arena and memory pattern off,
  * or the model itself when its runtime has them off already.
  *

@@ -48,7 +48,7 @@ export interface PatchedRun {
 }
 
 export interface EngineOptions {
-  /** Patched runs per runtime call (default 256). */
+  /** Patched runs per runtime call (default 256; a cache run: the model's `chunkSize`, which a memory budget sets). */
   batchRows?: number;
   signal?: AbortSignal;
 }
@@ -121,7 +121,7 @@ export async function cacheRows(
   });
   checkAbort(options.signal);
   const hookList = [...new Set(hooks)];
-  const result = await model.run(x, { mask, cache: hookList, chunkSize: options.batchRows ?? 256 });
+  const result = await model.run(x, { mask, cache: hookList, chunkSize: options.batchRows ?? model.chunkSize });
   const acts = new Map<HookName, { data: Float32Array; per: number }>();
   for (const h of hookList) {
     const act = result.cache[h];

@@ -105,15 +105,15 @@ export interface StudyOptions {
   /** Each diagnostic finding that is not `info`, as one line, when its stage finds it. */
   warn?: (line: string) => void;
   /**
-   * Rows per runtime call (and the model on a runtime that fits) under a memory budget; the
-   * caller's `--memory-budget`. Absent: 256 rows, the default runtime. Results do not depend on it
-   * beyond float rounding of batched runs, so it is not part of the configuration.
-   */
-  /**
    * Bytes the training stage stays within (the caller's `--memory-budget`): its batches run in
    * micro-batches when they do not fit, to the same weights up to float32 rounding. Absent: none.
    */
   trainMemoryBudget?: number;
+  /**
+   * Rows per runtime call (and the model on a runtime that fits) under a memory budget; the
+   * caller's `--memory-budget`. Absent: 256 rows, the default runtime. Results do not depend on it
+   * beyond float rounding of batched runs, so it is not part of the configuration.
+   */
   memoryPlan?: (
     model: HookedTST,
     masked: boolean,
@@ -124,6 +124,8 @@ export interface StudyOptions {
     binds: boolean;
     /** Pairs per sweep chunk (at most `cap`, a power of two) whose cached activations fit. */
     pairsPerChunk(hooks: readonly HookName[], cap: number): number;
+    /** Rows per call (at most `cap`) of a backward graph: the baselines' AtP, IG and saliency. */
+    gradientRows(masked: boolean, cap: number): number;
   };
 }
 
@@ -145,6 +147,9 @@ export interface StudyRun {
 
 /** Pairs per sweep chunk: the unit of checkpoints and of shards. */
 const PAIRS_PER_CHUNK = 16;
+
+/** Most rows per call of a backward graph under a memory budget (attribution patching's default chunk). */
+const GRADIENT_ROWS_CAP = 128;
 
 /** Rows per runtime call without a memory budget (the sweep command's default). */
 const DEFAULT_BATCH_ROWS = 256;
@@ -256,7 +261,12 @@ class StudyState {
   private readonly out: string;
   private datasetCache: Dataset | null = null;
   private modelCache: HookedTST | null = null;
-  private plannedCache: { model: HookedTST; rows: number } | null = null;
+  private plannedCache: {
+    model: HookedTST;
+    rows: number;
+    pairsPerChunk?: (hooks: readonly HookName[], cap: number) => number;
+    gradientRows?: (masked: boolean, cap: number) => number;
+  } | null = null;
 
   constructor(private readonly options: StudyOptions) {
     this.config = options.config;
@@ -398,6 +408,7 @@ class StudyState {
     model: HookedTST;
     rows: number;
     pairsPerChunk?: (hooks: readonly HookName[], cap: number) => number;
+    gradientRows?: (masked: boolean, cap: number) => number;
   }> {
     if (this.plannedCache === null) {
       const model = await this.model();
@@ -744,7 +755,13 @@ class StudyState {
   private async robustnessStage(stage: "stability" | "baselines"): Promise<void> {
     const { inputs, set } = await this.buildPairs();
     const make = stage === "stability" ? stabilitySection : baselinesSection;
-    this.writeJson(`${STATE}/${stage}.json`, await make(await this.model(), inputs, set.pairs, this.config));
+    // Under a memory budget: the planned model and rows, and the backward graphs' own rows.
+    const { model, rows, gradientRows } = await this.planned();
+    const sizes = {
+      batchRows: rows,
+      gradientRows: gradientRows?.(inputs.mask !== null, GRADIENT_ROWS_CAP),
+    };
+    this.writeJson(`${STATE}/${stage}.json`, await make(model, inputs, set.pairs, this.config, sizes));
   }
 
   private async resultsStage(): Promise<void> {

@@ -78,6 +78,14 @@ function agreementStats(a: RankAgreement): AgreementStats {
   };
 }
 
+/** Rows per runtime call under a memory budget (absent: each method's default). */
+export interface RuntimeSizes {
+  /** Forward (patched) runs per call. */
+  batchRows?: number;
+  /** Rows per call of the backward graphs (attribution patching, integrated gradients, saliency). */
+  gradientRows?: number;
+}
+
 /**
  * The stability section: the head ranking under the configured perturbation grid and under
  * bootstrap resampling of the units, against the unperturbed ranking.
@@ -90,6 +98,7 @@ export async function stabilitySection(
   inputs: ModelInputs,
   pairs: readonly Pair[],
   config: StudyConfig,
+  sizes: RuntimeSizes = {},
 ): Promise<StabilitySection> {
   const g = grid(config);
   const result = await runStability(model, inputs, pairs, {
@@ -100,6 +109,7 @@ export async function stabilitySection(
     alpha: config.alpha,
     resamples: Math.min(config.bootstrapResamples, AGREEMENT_RESAMPLES_CAP),
     resamplingDraws: g.resamplingDraws,
+    batchRows: sizes.batchRows,
   });
   return {
     method: `the head sweep re-run on perturbed inputs (${g.perturbations.join("; ")}), its ranking compared with the unperturbed one over the surviving units; and ${g.resamplingDraws} bootstrap resamples of the units`,
@@ -144,6 +154,7 @@ export async function baselinesSection(
   inputs: ModelInputs,
   pairs: readonly Pair[],
   config: StudyConfig,
+  sizes: RuntimeSizes = {},
 ): Promise<BaselinesSection> {
   const g = grid(config);
   const r = await runBaselines(model, inputs, pairs, {
@@ -153,6 +164,8 @@ export async function baselinesSection(
     nullDraws: g.nullDraws,
     resamples: Math.min(config.bootstrapResamples, AGREEMENT_RESAMPLES_CAP),
     seed: config.seeds.stats,
+    batchRows: sizes.batchRows,
+    gradientRows: sizes.gradientRows,
   });
   const m = r.names.heads.length;
   const flat = (rows: readonly number[][]) => Float64Array.from(rows.flat());

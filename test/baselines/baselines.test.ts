@@ -17,6 +17,7 @@ import { cacheRows } from "../../src/patching/engine.js";
 import { presetComponents } from "../../src/patching/presets.js";
 import { rowEffect, sweep } from "../../src/patching/sweep.js";
 import type { Pair } from "../../src/patching/types.js";
+import { CompiledGraph } from "../../src/runtime/session.js";
 import { haveShared, referenceModel } from "../patching/reference-models.js";
 import { sameLengthPairs, smallModel, somePairs } from "./fixtures.js";
 
@@ -371,5 +372,44 @@ describe("runBaselines", () => {
         for (let c = 0; c < C; c++) expect(r.saliency.maps[p][s * C + c]).toBe(0);
       }
     });
+  });
+
+  it("runs its backward graphs in calls of `gradientRows` rows (a memory budget's), to the same results", async () => {
+    const { model, inputs } = await smallModel();
+    const pairs = somePairs(inputs, 5);
+    const options = { igSteps: 8, igTolerance: 0, nullDraws: 0, resamples: 50 };
+    // Every runtime call, with its rows and whether it is a backward graph (fetches a gradient).
+    const calls: { backward: boolean; rows: number }[] = [];
+    const run = CompiledGraph.prototype.run;
+    CompiledGraph.prototype.run = async function (feeds, fetch) {
+      const rows = Math.max(
+        ...Object.entries(feeds).map(([k, t]) => (/^(x|start:)/.test(k) ? t.dims[0] : 0)),
+      );
+      calls.push({ backward: (fetch ?? this.outputNames).some((o) => o.startsWith("grad:")), rows });
+      return run.call(this, feeds, fetch);
+    };
+    try {
+      // As a memory plan leaves it: the model's own rows per call and the baselines' options.
+      model.chunkSize = 7;
+      const split = await runBaselines(model, inputs, pairs, { ...options, batchRows: 7, gradientRows: 2 });
+      model.chunkSize = 256;
+      const backward = calls.filter((c) => c.backward);
+      expect(backward.length).toBeGreaterThan(3);
+      expect(Math.max(...backward.map((c) => c.rows))).toBe(2);
+      expect(Math.max(...calls.filter((c) => !c.backward).map((c) => c.rows))).toBeLessThanOrEqual(7);
+      calls.length = 0;
+      const whole = await runBaselines(model, inputs, pairs, options);
+      expect(Math.max(...calls.filter((c) => c.backward).map((c) => c.rows))).toBeGreaterThan(2);
+      for (const key of ["heads", "layers", "mlps"] as const) {
+        whole.atp[key].flat().forEach((v, i) => expect(split.atp[key].flat()[i]).toBeCloseTo(v, 6));
+        whole.exact[key].flat().forEach((v, i) => expect(split.exact[key].flat()[i]).toBeCloseTo(v, 6));
+      }
+      whole.integratedGradients.heads
+        .flat()
+        .forEach((v, i) => expect(split.integratedGradients.heads.flat()[i]).toBeCloseTo(v, 6));
+      whole.saliency.maps.flat().forEach((v, i) => expect(split.saliency.maps.flat()[i]).toBeCloseTo(v, 6));
+    } finally {
+      CompiledGraph.prototype.run = run;
+    }
   });
 });

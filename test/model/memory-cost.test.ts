@@ -13,6 +13,7 @@ import {
   cachedBytes,
   fitToBudget,
   graphRowCost,
+  rowsBesideFit,
   rowsWithin,
   tstRowCost,
   unitsWithin,
@@ -109,6 +110,36 @@ describe("fitting a model to a budget", () => {
   it("a default budget too small for one row still runs one row; a given one is an error", () => {
     expect(fitToBudget(model, cost, 1, 256, "--memory-budget", { strict: false }).rows).toBe(1);
     expect(() => fitToBudget(model, cost, 1, 256, "--memory-budget")).toThrow(/one row needs/);
+  });
+});
+
+describe("rows of a backward graph beside a fit", () => {
+  const fit = { rows: 4, cost: { perRow: 100, fixed: 50 }, inUse: 300, arena: false } as Parameters<
+    typeof rowsBesideFit
+  >[0];
+  const backward = { perRow: 1000, fixed: 200 };
+
+  it("fit the budget with the executor's 10 % slack, twice over with the arena on", () => {
+    // (20,000 − 300 − 200) / 1,100 = 17.7; with the arena (20,000 − 500) / 2,200 = 8.9
+    expect(rowsBesideFit(fit, backward, 20_000, 128, "--memory-budget")).toBe(17);
+    expect(rowsBesideFit({ ...fit, arena: true }, backward, 20_000, 128, "--memory-budget")).toBe(8);
+    expect(rowsBesideFit(fit, backward, 1e9, 128, "--memory-budget")).toBe(128);
+  });
+
+  it("a given budget too small for one row is an error naming the flag; a default one runs one row", () => {
+    expect(() => rowsBesideFit(fit, backward, 1_000, 128, "--memory-budget")).toThrow(/--memory-budget/);
+    expect(rowsBesideFit(fit, backward, 1_000, 128, "--memory-budget", { strict: false })).toBe(1);
+  });
+
+  it("a plan's backward rows are fewer than its forward rows: a training graph holds more per row", () => {
+    const model = HookedTST.fromConfig(makeConfig({ channels: 2, seqLen: 200, classes: 3 }), 0);
+    const budget = process.memoryUsage().rss + 64 * 2 ** 20;
+    const plan = planMemory(model, tstRowCost(model.config), { bytes: budget, strict: true }, 256);
+    const backwardRows = plan.gradientRows(false, 128);
+    expect(backwardRows).toBeGreaterThanOrEqual(1);
+    expect(backwardRows).toBeLessThan(plan.rows);
+    const perRow = tstRowCost(model.config, { mode: "train", dropout: false }).perRow;
+    expect(backwardRows * perRow).toBeLessThan(64 * 2 ** 20);
   });
 });
 

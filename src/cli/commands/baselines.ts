@@ -42,8 +42,10 @@ export function register(program: Command, ctx: CommandContext): void {
       const igSteps = parseInteger(flags.igSteps, "--ig-steps", 32);
       const nullDraws = parseInteger(flags.nullDraws, "--null-draws", 0);
       const resamples = parseInteger(flags.resamples, "--resamples", 2);
-      const { model, inputs, pairs, seed } = await openPairInputs(flags, ctx);
+      const { model, inputs, pairs, seed, batchRows, gradientRows } = await openPairInputs(flags, ctx);
       const result = await runBaselines(model, inputs, pairs.pairs, {
+        batchRows,
+        gradientRows,
         metric: pairs.strategy === "cross-class" ? "logit_diff" : "dp_true",
         igSteps,
         nullDraws,

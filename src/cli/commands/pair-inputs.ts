@@ -8,6 +8,7 @@ import type { DirectionChoice, PairSet } from "../../patching/pairs.js";
 import { parsePairsFile } from "../../patching/pairs-file.js";
 import type { CommandContext } from "../context.js";
 import { parseChoice, parseInteger } from "../flags.js";
+import { MEMORY_BUDGET_OPTION, memoryBudget, patchedRunCost, planMemory } from "../memory-plan.js";
 import { openModelAndData } from "../model-data.js";
 
 /** Flags shared by commands that analyse a model on pairs (stability, baselines). */
@@ -22,7 +23,11 @@ export interface PairInputFlags {
   seed: string;
   dataDir?: string;
   offline?: boolean;
+  memoryBudget?: string;
 }
+
+/** Most rows per call of a backward graph (attribution patching's own chunk of pairs). */
+const GRADIENT_ROWS_CAP = 128;
 
 const STRATEGIES = ["misclassified", "cross-class"];
 const DIRECTIONS = ["denoise", "noise", "both"];
@@ -39,10 +44,14 @@ export function pairInputOptions(command: Command): Command {
     .option("--direction <dir>", "denoise, noise or both (never pooled)", "both")
     .option("--seed <n>", "seed of every random step", "0")
     .option("--data-dir <dir>", "search this directory for datasets first")
-    .option("--offline", "never download datasets");
+    .option("--offline", "never download datasets")
+    .option(...MEMORY_BUDGET_OPTION);
 }
 
-/** Open the model and data and build the pairs the flags ask for. */
+/**
+ * Open the model and data and build the pairs the flags ask for. `model` runs within the memory
+ * budget with `batchRows` forward rows and `gradientRows` backward rows per runtime call.
+ */
 export async function openPairInputs(
   flags: PairInputFlags,
   ctx: CommandContext,
@@ -52,7 +61,10 @@ export async function openPairInputs(
   pairs: PairSet;
   seed: number;
   direction: DirectionChoice;
+  batchRows: number;
+  gradientRows: number;
 }> {
+  const budget = memoryBudget(flags.memoryBudget);
   const strategy = parseChoice(flags.strategy, STRATEGIES, "--strategy") as "misclassified" | "cross-class";
   const direction = parseChoice(flags.direction, DIRECTIONS, "--direction") as DirectionChoice;
   const seed = parseInteger(flags.seed, "--seed", 0);
@@ -66,7 +78,18 @@ export async function openPairInputs(
     seed,
     list,
   });
-  return { model, inputs: built.inputs, pairs: built.pairs, seed, direction };
+  const masked = built.inputs.mask !== null;
+  const plan = planMemory(model, patchedRunCost(model, masked), budget, 256);
+  if (plan.binds && budget.strict) ctx.io.stderr(`tspatch: ${plan.note}\n`);
+  return {
+    model: plan.model,
+    inputs: built.inputs,
+    pairs: built.pairs,
+    seed,
+    direction,
+    batchRows: plan.rows,
+    gradientRows: plan.gradientRows(masked, GRADIENT_ROWS_CAP),
+  };
 }
 
 /** The `--pairs-file` rows (of `--pairs-dataset`, else of this data file), or undefined without the flag. */

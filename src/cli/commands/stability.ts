@@ -51,9 +51,10 @@ export function register(program: Command, ctx: CommandContext): void {
       const perturbations = parsePerturbations(flags.perturb ?? DEFAULT_PERTURBATIONS);
       const resamples = parseInteger(flags.resamples, "--resamples", 2);
       const draws = parseInteger(flags.draws, "--draws", 1);
-      const { model, inputs, pairs, seed } = await openPairInputs(flags, ctx);
+      const { model, inputs, pairs, seed, batchRows } = await openPairInputs(flags, ctx);
       const bar = progressBar(ctx.io, "stability", { unit: "rankings", quiet: flags.quiet || flags.json });
       const result = await runStability(model, inputs, pairs.pairs, {
+        batchRows,
         perturbations,
         seed,
         resamples,
