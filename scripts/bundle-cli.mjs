@@ -17,7 +17,11 @@ const root = fileURLToPath(new URL("../", import.meta.url));
 const outdir = `${root}dist/cli-bundle`;
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: [`${root}dist/cli/run.js`],
+  // The sweep's worker half is started by file name from the chunk beside it (side-by-side.ts).
+  entryPoints: {
+    run: `${root}dist/cli/run.js`,
+    "sweep-half-worker": `${root}dist/patching/sweep-half-worker.js`,
+  },
   outdir,
   bundle: true,
   splitting: true,

@@ -83,6 +83,24 @@ export class SweepCheckpoint {
    * @example
    * const cp = SweepCheckpoint.open("effects.csv.checkpoint", meta);
    */
+  /**
+   * The grouping a checkpoint file was started with, or null (no file, not a checkpoint, or one
+   * that predates groupings). Read before the pairs are split into parts, so a resumed sweep
+   * splits them as the interrupted one did.
+   *
+   * @example
+   * const perChunk = SweepCheckpoint.groupingOf(path)?.pairsPerBatch ?? 16;
+   */
+  static groupingOf(path: string): Grouping | null {
+    if (!existsSync(path)) return null;
+    try {
+      const header = JSON.parse(readFileSync(path, "utf8").split("\n", 1)[0]) as Partial<Header>;
+      return header.kind === KIND && header.grouping !== undefined ? header.grouping : null;
+    } catch {
+      return null;
+    }
+  }
+
   static open(path: string, meta: CheckpointMeta): SweepCheckpoint {
     const hash = createHash("sha256")
       .update(

@@ -121,7 +121,11 @@ export async function cacheRows(
   });
   checkAbort(options.signal);
   const hookList = [...new Set(hooks)];
-  const result = await model.run(x, { mask, cache: hookList, chunkSize: options.batchRows ?? model.chunkSize });
+  const result = await model.run(x, {
+    mask,
+    cache: hookList,
+    chunkSize: options.batchRows ?? model.chunkSize,
+  });
   const acts = new Map<HookName, { data: Float32Array; per: number }>();
   for (const h of hookList) {
     const act = result.cache[h];

@@ -148,6 +148,32 @@ export async function sweep(
   pairs: readonly Pair[],
   options: SweepOptions,
 ): Promise<SweepResult> {
+  return assembleSweep(pairs, options.components, await sweepFinished(model, table, pairs, options));
+}
+
+/** A sweep's finished pairs (computed or read from its checkpoint), before rows are made of them. */
+export interface FinishedSweep {
+  /** By {@link pairKey}. */
+  readonly finished: ReadonlyMap<string, FinishedPair>;
+  readonly recoveryBasis: RecoveryBasis;
+  readonly align: Alignment;
+  readonly resumedPairs: number;
+  readonly grouping: Grouping;
+}
+
+/**
+ * {@link sweep}'s computation: every pair's logits and rows, without the rows assembled (a sweep
+ * run in parts, see side-by-side.ts, assembles the parts once).
+ *
+ * @example
+ * const part = await sweepFinished(model, inputs, pairs.slice(0, 32), options);
+ */
+export async function sweepFinished(
+  model: HookedTST,
+  table: InputTable,
+  pairs: readonly Pair[],
+  options: SweepOptions,
+): Promise<FinishedSweep> {
   const align = checkAlignment(options.align ?? "overlap");
   const basis = options.recoveryBasis ?? "p_true";
   const epsilon = options.epsilon ?? RECOVERY_EPSILON;
@@ -230,13 +256,35 @@ export async function sweep(
     options.onProgress?.(finished, pairs.length);
   }
 
+  return {
+    finished: new Map([...done, ...computed]),
+    recoveryBasis: basis,
+    align,
+    resumedPairs: done.size,
+    grouping,
+  };
+}
+
+/**
+ * The result of a sweep from its finished pairs: rows pair-major in `pairs` order, each with the
+ * caller's pair and component objects, and the counts.
+ *
+ * @example
+ * const result = assembleSweep(pairs, components, await sweepFinished(model, inputs, pairs, options));
+ */
+export function assembleSweep(
+  pairs: readonly Pair[],
+  components: readonly Component[],
+  run: FinishedSweep,
+): SweepResult {
+  const { align } = run;
   const rows: EffectRow[] = [];
   const baselines: PairBaseline[] = [];
   for (const pair of pairs) {
-    const key = pairKey(pair);
-    const entry = computed.get(key) ?? done.get(key)!;
-    baselines.push(entry.baseline);
-    // Rows from the checkpoint carry this run's component objects and pair (same order, checked by the fingerprint).
+    const entry = run.finished.get(pairKey(pair));
+    if (entry === undefined) throw new Error(`sweep: pair ${pairKey(pair)} was never finished`);
+    baselines.push({ ...entry.baseline, pair });
+    // Rows from a checkpoint or another thread carry this run's component objects and pair (same order, checked by the fingerprint).
     entry.rows.forEach((r, j) => {
       rows.push(effectRow(pair, components[j], align, r));
     });
@@ -247,15 +295,15 @@ export async function sweep(
   return {
     rows,
     baselines,
-    recoveryBasis: basis,
+    recoveryBasis: run.recoveryBasis,
     align,
     undefinedRecovery: applicable.filter((r) => r.recovery === null || !Number.isFinite(r.recovery)).length,
     nonFiniteRows: applicable.filter(
       (r) => ![r.dpTrue, r.logitDiff, r.dLogitDiff, r.klSource].every((v) => Number.isFinite(v)),
     ).length,
     statusCounts,
-    resumedPairs: done.size,
-    grouping,
+    resumedPairs: run.resumedPairs,
+    grouping: run.grouping,
   };
 }
 

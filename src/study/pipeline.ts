@@ -627,6 +627,9 @@ class StudyState {
     const checkpoint = this.path(STATE, `sweep-${kind}.checkpoint`);
     const bar = this.options.progress?.(`sweep ${kind}`, "pairs");
     try {
+      // One thread's sweep, not two halves side by side (side-by-side.ts): the halves compute on
+      // single-threaded sessions, whose last digits can differ from two threads', and a shard's
+      // chunks must give the single run's bytes.
       const result = await sweep(model, inputs, pairs, {
         components,
         recoveryBasis: set.strategy === "cross-class" ? "logit_diff" : "p_true",

@@ -15,7 +15,8 @@ import { forPatching } from "../../patching/inputs.js";
 import { RECOVERY_EPSILON } from "../../patching/metrics.js";
 import type { DirectionChoice } from "../../patching/pairs.js";
 import { parseComponents, parseGroups } from "../../patching/presets.js";
-import { cacheHooksFor, type SweepResult, sweep } from "../../patching/sweep.js";
+import { prepareSweepSideBySide, sideBySideCheckpoints } from "../../patching/side-by-side.js";
+import { cacheHooksFor, type SweepResult } from "../../patching/sweep.js";
 import { PAIR_STRATEGIES, type PairStrategy } from "../../patching/types.js";
 import { quantileSorted } from "../../stats/descriptives.js";
 import { checkOutputs, modelFiles } from "../check-outputs.js";
@@ -228,29 +229,49 @@ export function register(program: Command, ctx: CommandContext): void {
       });
       phases.mark("pairs");
       const recoveryBasis = built.pairs.strategy === "cross-class" ? "logit_diff" : "p_true";
-      if (existsSync(checkpoint)) ctx.io.stderr(`tspatch: resuming from ${checkpoint}\n`);
+      const checkpoints = sideBySideCheckpoints(checkpoint);
+      if (checkpoints.some((file) => existsSync(file)))
+        ctx.io.stderr(`tspatch: resuming from ${checkpoint}\n`);
+      // The bar starts with the sweep, after the sanity checks (their findings print first).
+      let bar: ReturnType<typeof progressBar> | undefined;
+      // Two halves on two threads (side-by-side.ts) unless a memory budget was given: two halves
+      // hold two chunks' activations at once. The second half's worker starts loading now, while
+      // the sanity checks run.
+      const prepared = prepareSweepSideBySide(
+        model,
+        built.inputs,
+        built.pairs.pairs,
+        {
+          signal: ctx.signal,
+          components,
+          recoveryBasis,
+          batchRows: plan.rows,
+          pairsPerBatch,
+          freezeMlps: !flags.recomputeMlps,
+          align,
+          checkpoint,
+          // By content, not path: files swapped behind a path between interrupt and resume are refused.
+          fingerprint: JSON.stringify([modelDigest(model), datasetDigest(inputs.dataset), seed, snrDb]),
+          onProgress: (done, total) => bar?.(done, total),
+        },
+        { threads: budget.strict ? 1 : undefined },
+      );
       // A few seconds on 3 pairs; not interruptible, so Ctrl-C always lands in the checkpointed sweep.
       const sanity = await patchSanity(model, built.inputs, built.pairs.pairs, components, {
         lengths: built.inputs.lengths,
         batchRows: plan.rows,
+      }).catch(async (error: unknown) => {
+        await prepared.cancel();
+        throw error;
       });
       phases.mark("sanity");
-      if (reportFindings(ctx, sanity)) return;
-      const bar = progressBar(ctx.io, "sweep", { unit: "pairs", quiet: flags.quiet });
-      const result = await sweep(model, built.inputs, built.pairs.pairs, {
-        signal: ctx.signal,
-        components,
-        recoveryBasis,
-        batchRows: plan.rows,
-        pairsPerBatch,
-        freezeMlps: !flags.recomputeMlps,
-        align,
-        checkpoint,
-        // By content, not path: files swapped behind a path between interrupt and resume are refused.
-        fingerprint: JSON.stringify([modelDigest(model), datasetDigest(inputs.dataset), seed, snrDb]),
-        onProgress: bar,
-      }).catch((error: unknown) => {
-        bar.finish();
+      if (reportFindings(ctx, sanity)) {
+        await prepared.cancel();
+        return;
+      }
+      bar = progressBar(ctx.io, "sweep", { unit: "pairs", quiet: flags.quiet });
+      const result = await prepared.run().catch((error: unknown) => {
+        bar?.finish();
         if (error instanceof InterruptedError) {
           throw new InterruptedError(
             `sweep interrupted; finished pairs are saved in ${checkpoint}: rerun the same command to resume`,
@@ -258,7 +279,7 @@ export function register(program: Command, ctx: CommandContext): void {
         }
         throw error;
       });
-      bar.finish();
+      bar?.finish();
       phases.mark("sweep");
       if (result.grouping.pairsPerBatch !== pairsPerBatch || result.grouping.batchRows !== plan.rows) {
         ctx.io.stderr(
@@ -266,7 +287,7 @@ export function register(program: Command, ctx: CommandContext): void {
         );
       }
       writeFileAtomic(out, effectsLongCsv(result.rows, inputs.labelMap));
-      rmSync(checkpoint, { force: true });
+      for (const file of checkpoints) rmSync(file, { force: true });
       phases.mark("write");
       const seconds = (performance.now() - started) / 1000;
       const pairs = built.pairs.pairs;
