@@ -10,6 +10,8 @@
  * the command's phases from its JSON summary (`phase_seconds`: open model and data, pairs, sanity
  * checks, sweep, CSV writing). A warm-up run fills the caches first (optimised graphs, parsed
  * data), as any second command would find them. Rounds alternate the two sides; medians.
+ * BENCH_BASE=<another checkout, built>: its command too in the same rounds (before/after a change
+ * under the same load), as a row of its own.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -47,8 +49,11 @@ export async function benchSweepCommand(): Promise<void> {
         ...["--model", join(SHARED, "models/reference", c.pth), "--data", data],
         ...["--pairs-file", pairsFile, "--out", join(work, "effects.csv"), "--quiet"],
       ];
+      const base = process.env.BENCH_BASE;
       runCommand(argv, cache); // warm-up: the caches a second command finds
+      if (base) runCommand(argv, join(work, "base-cache"), base);
       const ours: CommandRun[] = [];
+      const theirs: CommandRun[] = [];
       const studyPerPair: number[] = [];
       for (let r = 0; r < ROUNDS; r++) {
         const runTorch = async () => {
@@ -61,20 +66,24 @@ export async function benchSweepCommand(): Promise<void> {
         if (r % 2 === 0) {
           await runTorch();
           ours.push(runCommand(argv, cache));
+          if (base) theirs.push(runCommand(argv, join(work, "base-cache"), base));
         } else {
+          if (base) theirs.push(runCommand(argv, join(work, "base-cache"), base));
           ours.push(runCommand(argv, cache));
           await runTorch();
         }
       }
-      const wall = minMedian(ours.map((o) => o.wall)).median;
-      const cpu = minMedian(ours.map((o) => o.cpu)).median;
-      const inside = minMedian(ours.map((o) => o.seconds)).median;
-      const phase = (name: string) => minMedian(ours.map((o) => o.phases[name] ?? 0)).median.toFixed(2);
       const study = studyPerPair.length > 0 ? minMedian(studyPerPair).median : Number.NaN;
-      const ratio = (study * PAIRS) / wall;
-      lines.push(
-        `| ${c.name} | ${wall.toFixed(2)} | ${Number.isNaN(cpu) ? "–" : cpu.toFixed(2)} | ${(wall - inside).toFixed(2)} | ${phase("open")} | ${phase("pairs")} | ${phase("sanity")} | ${phase("sweep")} | ${phase("write")} | ${Number.isNaN(study) ? "n/a" : (study * 1000).toFixed(0)} | ${Number.isNaN(ratio) ? "n/a" : `${ratio.toFixed(1)}×`} |`,
-      );
+      const row = (runs: CommandRun[], label: string) => {
+        const wall = minMedian(runs.map((o) => o.wall)).median;
+        const cpu = minMedian(runs.map((o) => o.cpu)).median;
+        const inside = minMedian(runs.map((o) => o.seconds)).median;
+        const phase = (name: string) => minMedian(runs.map((o) => o.phases[name] ?? 0)).median.toFixed(2);
+        const ratio = (study * PAIRS) / wall;
+        return `| ${label} | ${wall.toFixed(2)} | ${Number.isNaN(cpu) ? "–" : cpu.toFixed(2)} | ${(wall - inside).toFixed(2)} | ${phase("open")} | ${phase("pairs")} | ${phase("sanity")} | ${phase("sweep")} | ${phase("write")} | ${Number.isNaN(study) ? "n/a" : (study * 1000).toFixed(0)} | ${Number.isNaN(ratio) ? "n/a" : `${ratio.toFixed(1)}×`} |`;
+      };
+      lines.push(row(ours, c.name));
+      if (base) lines.push(row(theirs, `${c.name} (BENCH_BASE)`));
     }
   } finally {
     await torch?.stop();
@@ -91,8 +100,8 @@ export async function benchSweepCommand(): Promise<void> {
 
 const TIME = "/usr/bin/time";
 
-function runCommand(argv: string[], cache: string): CommandRun {
-  const cli = join(REPO, "bin/tspatch.js");
+function runCommand(argv: string[], cache: string, checkout = REPO): CommandRun {
+  const cli = join(checkout, "bin/tspatch.js");
   const start = performance.now();
   const result = spawnSync(TIME, ["-f", "TSPATCH_CPU %U %S", process.execPath, cli, ...argv], {
     env: { ...process.env, TSPATCH_CACHE: cache },

@@ -44,8 +44,15 @@ import type { Pair } from "./types.js";
 const MIN_CHUNKS = 4;
 
 export interface SideBySideOptions {
-  /** Threads to use (default: the model runtime's); below 2 the sweep runs whole on this thread. */
+  /** Threads to use (default: the model runtime's); below 2 the halves run in turn on this thread. */
   threads?: number;
+  /**
+   * Compute on single-threaded sessions even where the sweep runs on this thread alone (too few
+   * chunks, or one thread): the bytes are then the same however the sweep was split and however
+   * many cores the machine has (the study's shards rely on it). Default false: this thread's
+   * sweep uses the model's runtime as it is.
+   */
+  singleThreaded?: boolean;
 }
 
 /**
@@ -105,12 +112,24 @@ export function prepareSweepSideBySide(
   const perChunk = Math.max(1, started?.pairsPerBatch ?? options.pairsPerBatch ?? 16);
   const chunks = Math.ceil(pairs.length / perChunk);
   const threads = sides.threads ?? model.runtime.threads;
+  // This thread's model: the caller's, or one on a single-threaded runtime (released after).
+  const here = async <T>(use: (m: HookedTST) => Promise<T>, singleThreaded: boolean): Promise<T> => {
+    if (!singleThreaded) return use(model);
+    const single = singleThreadedCopy(model);
+    try {
+      return await use(single);
+    } finally {
+      await single.runtime.release();
+    }
+  };
+  const pinned = sides.singleThreaded ?? false;
   if (chunks < MIN_CHUNKS) {
     return {
       run: async () => {
         if (options.checkpoint !== undefined)
           rmSync(sideBySideCheckpoints(options.checkpoint)[1], { force: true });
-        return assembleSweepOf(pairs, options, await sweepFinished(model, table, pairs, options));
+        const run = await here((m) => sweepFinished(m, table, pairs, options), pinned);
+        return assembleSweepOf(pairs, options, run);
       },
       cancel: async () => undefined,
     };
@@ -127,34 +146,25 @@ export function prepareSweepSideBySide(
   if (threads < 2) {
     // One thread: the same two halves one after the other (and the same checkpoints, so a sweep
     // started side by side resumes here and the other way round).
-    const run = async (): Promise<SweepResult> => {
-      const first = await sweepFinished(model, table, halves[0], {
-        ...options,
-        checkpoint: mine,
-        onProgress: progress(0),
-      });
-      const second = await sweepFinished(model, table, halves[1], {
-        ...options,
-        checkpoint: theirs,
-        onProgress: progress(1),
-      });
-      return assembleSweepOf(pairs, options, joinHalves(first, second));
-    };
+    const run = () =>
+      here(async (m) => {
+        const first = await sweepFinished(m, table, halves[0], {
+          ...options,
+          checkpoint: mine,
+          onProgress: progress(0),
+        });
+        const second = await sweepFinished(m, table, halves[1], {
+          ...options,
+          checkpoint: theirs,
+          onProgress: progress(1),
+        });
+        return assembleSweepOf(pairs, options, joinHalves(first, second));
+      }, pinned);
     return { run, cancel: async () => undefined };
   }
   const worker = startHalf(model, table, halves[1], { ...options, checkpoint: theirs }, progress(1));
   const run = async (): Promise<SweepResult> => {
-    const single = new HookedTST(
-      model.config,
-      model.params,
-      { preprocess: model.preprocess, labelMap: model.labelMap, provenance: model.provenance },
-      new Runtime({
-        threads: 1,
-        memoryArena: model.runtime.memoryArena,
-        memoryPattern: model.runtime.memoryPattern,
-      }),
-    );
-    single.chunkSize = model.chunkSize;
+    const single = singleThreadedCopy(model);
     const onAbort = () => worker.abort();
     options.signal?.addEventListener("abort", onAbort);
     worker.go();
@@ -175,6 +185,22 @@ export function prepareSweepSideBySide(
     }
   };
   return { run, cancel: () => worker.stop() };
+}
+
+/** The model (the same parameters and rows per call) on a new single-threaded runtime. */
+function singleThreadedCopy(model: HookedTST): HookedTST {
+  const single = new HookedTST(
+    model.config,
+    model.params,
+    { preprocess: model.preprocess, labelMap: model.labelMap, provenance: model.provenance },
+    new Runtime({
+      threads: 1,
+      memoryArena: model.runtime.memoryArena,
+      memoryPattern: model.runtime.memoryPattern,
+    }),
+  );
+  single.chunkSize = model.chunkSize;
+  return single;
 }
 
 function joinHalves(

@@ -36,6 +36,7 @@ import { type ModelInputs, modelInputs } from "../patching/inputs.js";
 import { makePairs, type PairSet, pairsFromList } from "../patching/pairs.js";
 import { parsePairsFile } from "../patching/pairs-file.js";
 import { presetComponents } from "../patching/presets.js";
+import { sideBySideCheckpoints, sweepSideBySide } from "../patching/side-by-side.js";
 import { cacheHooksFor, sweep } from "../patching/sweep.js";
 import type { Pair } from "../patching/types.js";
 import { DEFAULT_SESOI, type EffectMetricName } from "../stats/importance.js";
@@ -627,24 +628,26 @@ class StudyState {
     const checkpoint = this.path(STATE, `sweep-${kind}.checkpoint`);
     const bar = this.options.progress?.(`sweep ${kind}`, "pairs");
     try {
-      // One thread's sweep, not two halves side by side (side-by-side.ts): the halves compute on
-      // single-threaded sessions, whose last digits can differ from two threads', and a shard's
-      // chunks must give the single run's bytes.
-      const result = await sweep(model, inputs, pairs, {
+      // Two halves side by side (side-by-side.ts), one after the other under a memory budget;
+      // always on single-threaded sessions, so that a shard's chunks (too few to split) give the
+      // single run's bytes, on any number of cores.
+      const sides = { threads: this.options.memoryPlan === undefined ? undefined : 1, singleThreaded: true };
+      const options = {
         components,
-        recoveryBasis: set.strategy === "cross-class" ? "logit_diff" : "p_true",
+        recoveryBasis: set.strategy === "cross-class" ? ("logit_diff" as const) : ("p_true" as const),
         checkpoint,
         fingerprint: configText(this.config),
         pairsPerBatch,
         batchRows,
         signal: this.options.signal,
         onProgress: bar,
-      });
+      };
+      const result = await sweepSideBySide(model, inputs, pairs, options, sides);
       writeFileAtomic(this.path(file), effectsLongCsv(result.rows, inputs.labelMap));
     } finally {
       bar?.finish();
     }
-    rmSync(checkpoint, { force: true });
+    for (const file of sideBySideCheckpoints(checkpoint)) rmSync(file, { force: true });
   }
 
   private directions(): StudyDirection[] {

@@ -131,6 +131,16 @@ describe("a sweep side by side", async () => {
     expect(existsSync(second)).toBe(false);
   });
 
+  it("on single-threaded sessions a part swept alone gives the split sweep's bytes (the study's shards)", async () => {
+    const pinned = { threads: 2, singleThreaded: true };
+    const all = await sweepSideBySide(model, inputs, pairs, options, pinned);
+    // The last two chunks: fewer than 4, so swept whole on this thread.
+    const part = await sweepSideBySide(model, inputs, pairs.slice(6), options, pinned);
+    const metrics = (r: SweepResult) =>
+      r.rows.map((row) => [row.dpTrue, row.recovery, row.logitDiff, row.dLogitDiff]);
+    expect(metrics(part)).toEqual(metrics(all).slice(6 * components.length));
+  });
+
   it("stops both halves on abort with an InterruptedError", async () => {
     const controller = new AbortController();
     const run = sweepSideBySide(
