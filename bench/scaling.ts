@@ -201,12 +201,13 @@ export async function gemmThroughput(
 /** Pairs for a point: the axis value on the pairs axis, else as many as keep the work near `budget` FLOPs. */
 function pairsFor(axis: Axis, value: number, c: TSTConfig, budget: number): number {
   if (axis === "pairs") return value;
-  return Math.max(2, Math.min(100, Math.round(budget / sweepFlops(c, 1, 0))));
+  return Math.max(2, Math.min(1000, Math.round(budget / sweepFlops(c, 1, 0))));
 }
 
 export async function benchScaling(flags: readonly string[] = []): Promise<Measured[]> {
   const quick = flags.includes("--quick");
-  const budget = quick ? 4e9 : 2e10;
+  // Work per point (FLOPs): enough that the fixed part (sessions, the second half's worker) is small.
+  const budget = quick ? 4e9 : 1e11;
   const work = mkdtempSync(join(tmpdir(), "tspatch-scaling-"));
   const runtime = new Runtime({ threads: THREADS });
   const results: Measured[] = [];
