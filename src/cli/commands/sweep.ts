@@ -235,7 +235,8 @@ export function register(program: Command, ctx: CommandContext): void {
       // Two halves side by side hold two calls' activations (and arenas) at once: only when the
       // budget has room for both, else one after the other.
       const bothHalvesFit =
-        plan.inUse + plan.cost.fixed + 2 * (plan.arena ? 2 : 1) * plan.rows * plan.cost.perRow <= budget.bytes;
+        plan.inUse + plan.cost.fixed + 2 * (plan.arena ? 2 : 1) * plan.rows * plan.cost.perRow <=
+        budget.bytes;
       // The bar starts with the sweep, after the sanity checks (their findings print first).
       let bar: ReturnType<typeof progressBar> | undefined;
       // Two halves on two threads (side-by-side.ts); the second half's worker starts loading now,
