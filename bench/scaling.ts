@@ -281,10 +281,14 @@ async function measure(p: Point, work: string, runtime: Runtime): Promise<Measur
       peak: Number(/TSPATCH_PEAK_KB (\d+)/.exec(r.stderr)?.[1] ?? Number.NaN) / 1024,
     };
   };
-  const measured = run();
   // The rows per runtime call the sweep's memory plan chose (same default budget in this process).
   const batchRows = planMemory(model, patchedRunCost(model, false), memoryBudget(undefined), 256).rows;
-  const gemm = await gemmThroughput(p.config, batchRows, runtime);
+  // The MatMul reference right before and right after the sweep, averaged: on a shared VM the
+  // processor's speed drifts, and one measurement beside a long sweep moved the ratio by 15 points.
+  const before = await gemmThroughput(p.config, batchRows, runtime);
+  const measured = run();
+  const after = await gemmThroughput(p.config, batchRows, runtime);
+  const gemm = { wall: (before.wall + after.wall) / 2, cpu: (before.cpu + after.cpu) / 2 };
   return {
     ...p,
     flops: sweepFlops(p.config, p.pairs, distinct),
