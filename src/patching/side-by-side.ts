@@ -34,10 +34,11 @@ import type { Pair } from "./types.js";
  * Results equal a one-thread sweep's to float32 rounding (≤ 1e-6; tested): the halves split at a
  * chunk boundary, so every chunk sees the same runtime batches, but single-threaded sessions can
  * sum a few values in another order than two threads (most sweeps come out byte-identical; the
- * LSST 400-pair CSV does). The same command on the same machine gives the same bytes. The study
- * does not use it: its shards must reproduce the single run's bytes. Each half keeps its own
- * checkpoint ({@link sideBySideCheckpoints}); one thread sweeps the same halves in turn, so a
- * sweep resumes either way.
+ * LSST 400-pair CSV and the LSST study's effects do). The same command on the same machine gives
+ * the same bytes; with `singleThreaded` (the study) every part is computed on single-threaded
+ * sessions, so a shard's chunks give the single run's bytes on any number of cores. Each half keeps
+ * its own checkpoint ({@link sideBySideCheckpoints}); one thread sweeps the same halves in turn,
+ * so a sweep resumes either way.
  */
 
 /** Fewest chunks that are worth a second thread (a worker and its sessions cost about 0.1 s). */
@@ -129,7 +130,7 @@ export function prepareSweepSideBySide(
         if (options.checkpoint !== undefined)
           rmSync(sideBySideCheckpoints(options.checkpoint)[1], { force: true });
         const run = await here((m) => sweepFinished(m, table, pairs, options), pinned);
-        return assembleSweepOf(pairs, options, run);
+        return assembleSweep(pairs, options.components, run);
       },
       cancel: async () => undefined,
     };
@@ -158,7 +159,7 @@ export function prepareSweepSideBySide(
           checkpoint: theirs,
           onProgress: progress(1),
         });
-        return assembleSweepOf(pairs, options, joinHalves(first, second));
+        return assembleSweep(pairs, options.components, joinHalves(first, second));
       }, pinned);
     return { run, cancel: async () => undefined };
   }
@@ -178,7 +179,7 @@ export function prepareSweepSideBySide(
         await worker.result.catch(() => undefined);
         throw error;
       });
-      return assembleSweepOf(pairs, options, joinHalves(first, await worker.result));
+      return assembleSweep(pairs, options.components, joinHalves(first, await worker.result));
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
       await single.runtime.release();
@@ -212,10 +213,6 @@ function joinHalves(
     finished: new Map<string, FinishedPair>([...first.finished, ...second.finished]),
     resumedPairs: first.resumedPairs + second.resumedPairs,
   };
-}
-
-function assembleSweepOf(pairs: readonly Pair[], options: SweepOptions, run: FinishedSweep): SweepResult {
-  return assembleSweep(pairs, options.components, run);
 }
 
 /** What the main thread sends a worker half (everything structured-cloneable). */
