@@ -160,6 +160,9 @@ export function fitToBudget(
   return { rows, cost, inUse, model: moved, arena, binds: rows < cap || !arena };
 }
 
+/** Most rows per call of a backward graph under a budget: attribution patching's own chunk of pairs. */
+export const GRADIENT_ROWS_CAP = 128;
+
 /**
  * Rows per call of another graph (e.g. a backward graph, whose rows hold every tensor saved for
  * the gradient) run on a fitted model: within the same budget, counting the arena's second copy

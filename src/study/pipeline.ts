@@ -29,6 +29,7 @@ import { inputError } from "../errors.js";
 import type { HookedTST } from "../model/hooked-tst.js";
 import type { HookName } from "../model/hooks.js";
 import { importPth } from "../model/import-pth.js";
+import { GRADIENT_ROWS_CAP } from "../model/memory-cost.js";
 import { loadModel, saveModel } from "../model/model-dir.js";
 import { buildPairs } from "../patching/build-pairs.js";
 import { effectsLongCsv, parseEffectsLong } from "../patching/effects-long.js";
@@ -148,9 +149,6 @@ export interface StudyRun {
 
 /** Pairs per sweep chunk: the unit of checkpoints and of shards. */
 const PAIRS_PER_CHUNK = 16;
-
-/** Most rows per call of a backward graph under a memory budget (attribution patching's default chunk). */
-const GRADIENT_ROWS_CAP = 128;
 
 /** Rows per runtime call without a memory budget (the sweep command's default). */
 const DEFAULT_BATCH_ROWS = 256;

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { readTextFile } from "../../fs-error.js";
 import type { HookedTST } from "../../model/hooked-tst.js";
+import { GRADIENT_ROWS_CAP } from "../../model/memory-cost.js";
 import { buildPairs } from "../../patching/build-pairs.js";
 import { forPatching, type ModelInputs } from "../../patching/inputs.js";
 import type { DirectionChoice, PairSet } from "../../patching/pairs.js";
@@ -25,9 +26,6 @@ export interface PairInputFlags {
   offline?: boolean;
   memoryBudget?: string;
 }
-
-/** Most rows per call of a backward graph (attribution patching's own chunk of pairs). */
-const GRADIENT_ROWS_CAP = 128;
 
 const STRATEGIES = ["misclassified", "cross-class"];
 const DIRECTIONS = ["denoise", "noise", "both"];
