@@ -574,9 +574,13 @@ class StudyState {
     // The study's unit is the misclassified input: the target when denoising, the source when noising.
     const units = { denoise: "target", noise: "source" } as const;
     // The unpatched runs of every pair (one cheap patched component beside them) for saturation.
+    const { rows, pairsPerChunk } = await this.planned();
+    const first = components.slice(0, 1);
     const unpatched = await sweep(model, inputs, set.pairs, {
-      components: components.slice(0, 1),
-      batchRows: (await this.planned()).rows,
+      components: first,
+      batchRows: rows,
+      // Under a budget, as many pairs a chunk as their cached activations allow (as the sweeps).
+      pairsPerBatch: pairsPerChunk?.(cacheHooksFor(model, first), PAIRS_PER_CHUNK) ?? PAIRS_PER_CHUNK,
       signal: this.options.signal,
     });
     this.recordFindings("pairs", [
