@@ -52,6 +52,11 @@ export interface MemoryPlan extends BudgetFit {
    * every activation the backward pass reads.
    */
   gradientRows(masked: boolean, cap: number): number;
+  /**
+   * Whether two runtime calls of `rows` rows fit at once (a sweep's two halves side by side,
+   * patching/side-by-side.ts), each with its own arena when the fit kept it on.
+   */
+  halvesFit: boolean;
 }
 
 /**
@@ -80,7 +85,9 @@ export function planMemory(model: HookedTST, cost: RowCost, budget: MemoryBudget
         strict: budget.strict,
       },
     );
-  return { ...fit, note, pairsPerChunk, gradientRows };
+  const halvesFit =
+    fit.inUse + fit.cost.fixed + 2 * (fit.arena ? 2 : 1) * fit.rows * fit.cost.perRow <= budget.bytes;
+  return { ...fit, note, pairsPerChunk, gradientRows, halvesFit };
 }
 
 /**

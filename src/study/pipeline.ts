@@ -128,6 +128,8 @@ export interface StudyOptions {
     pairsPerChunk(hooks: readonly HookName[], cap: number): number;
     /** Rows per call (at most `cap`) of a backward graph: the baselines' AtP, IG and saliency. */
     gradientRows(masked: boolean, cap: number): number;
+    /** Whether a sweep's two halves' runtime calls fit at once. */
+    halvesFit: boolean;
   };
 }
 
@@ -265,6 +267,7 @@ class StudyState {
     rows: number;
     pairsPerChunk?: (hooks: readonly HookName[], cap: number) => number;
     gradientRows?: (masked: boolean, cap: number) => number;
+    halvesFit?: boolean;
   } | null = null;
 
   constructor(private readonly options: StudyOptions) {
@@ -408,6 +411,7 @@ class StudyState {
     rows: number;
     pairsPerChunk?: (hooks: readonly HookName[], cap: number) => number;
     gradientRows?: (masked: boolean, cap: number) => number;
+    halvesFit?: boolean;
   }> {
     if (this.plannedCache === null) {
       const model = await this.model();
@@ -599,7 +603,7 @@ class StudyState {
   }
 
   private async sweepStage(kind: StudyConfig["kinds"][number]): Promise<void> {
-    const { model, rows: batchRows, pairsPerChunk } = await this.planned();
+    const { model, rows: batchRows, pairsPerChunk, halvesFit } = await this.planned();
     const { inputs, set } = await this.buildPairs();
     const stored = this.readJson<PairsState>(`${STATE}/pairs.json`);
     if (JSON.stringify(stored.pairs) !== JSON.stringify(set.pairs)) {
@@ -630,10 +634,10 @@ class StudyState {
     const checkpoint = this.path(STATE, `sweep-${kind}.checkpoint`);
     const bar = this.options.progress?.(`sweep ${kind}`, "pairs");
     try {
-      // Two halves side by side (side-by-side.ts), one after the other under a memory budget;
-      // always on single-threaded sessions, so that a shard's chunks (too few to split) give the
-      // single run's bytes, on any number of cores.
-      const sides = { threads: this.options.memoryPlan === undefined ? undefined : 1, singleThreaded: true };
+      // Two halves side by side (side-by-side.ts), one after the other when a memory budget has
+      // no room for both; always on single-threaded sessions, so that a shard's chunks (too few
+      // to split) give the single run's bytes, on any number of cores.
+      const sides = { threads: halvesFit === false ? 1 : undefined, singleThreaded: true };
       const options = {
         components,
         recoveryBasis: set.strategy === "cross-class" ? ("logit_diff" as const) : ("p_true" as const),

@@ -131,6 +131,17 @@ describe("rows of a backward graph beside a fit", () => {
     expect(rowsBesideFit(fit, backward, 1_000, 128, "--memory-budget", { strict: false })).toBe(1);
   });
 
+  it("a plan says whether two calls of its rows fit at once (a sweep's halves side by side)", () => {
+    const model = HookedTST.fromConfig(makeConfig({ channels: 2, seqLen: 200, classes: 3 }), 0);
+    const cost = tstRowCost(model.config);
+    expect(planMemory(model, cost, { bytes: 2 ** 40, strict: true }, 256).halvesFit).toBe(true);
+    // Room for about 60 rows: the plan takes them all for one call, so two calls do not fit.
+    const tight = process.memoryUsage().rss + cost.fixed + 60 * 1.1 * cost.perRow;
+    const plan = planMemory(model, cost, { bytes: tight, strict: true }, 256);
+    expect(plan.rows).toBeGreaterThan(20);
+    expect(plan.halvesFit).toBe(false);
+  });
+
   it("a plan's backward rows are fewer than its forward rows: a training graph holds more per row", () => {
     const model = HookedTST.fromConfig(makeConfig({ channels: 2, seqLen: 200, classes: 3 }), 0);
     const budget = process.memoryUsage().rss + 64 * 2 ** 20;

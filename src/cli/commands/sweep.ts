@@ -232,11 +232,6 @@ export function register(program: Command, ctx: CommandContext): void {
       const checkpoints = sideBySideCheckpoints(checkpoint);
       if (checkpoints.some((file) => existsSync(file)))
         ctx.io.stderr(`tspatch: resuming from ${checkpoint}\n`);
-      // Two halves side by side hold two calls' activations (and arenas) at once: only when the
-      // budget has room for both, else one after the other.
-      const bothHalvesFit =
-        plan.inUse + plan.cost.fixed + 2 * (plan.arena ? 2 : 1) * plan.rows * plan.cost.perRow <=
-        budget.bytes;
       // The bar starts with the sweep, after the sanity checks (their findings print first).
       let bar: ReturnType<typeof progressBar> | undefined;
       // Two halves on two threads (side-by-side.ts); the second half's worker starts loading now,
@@ -258,7 +253,8 @@ export function register(program: Command, ctx: CommandContext): void {
           fingerprint: JSON.stringify([modelDigest(model), datasetDigest(inputs.dataset), seed, snrDb]),
           onProgress: (done, total) => bar?.(done, total),
         },
-        { threads: bothHalvesFit ? undefined : 1 },
+        // Side by side only when the budget holds both halves' calls at once.
+        { threads: plan.halvesFit ? undefined : 1 },
       );
       // A few seconds on 3 pairs; not interruptible, so Ctrl-C always lands in the checkpointed sweep.
       const sanity = await patchSanity(model, built.inputs, built.pairs.pairs, components, {
