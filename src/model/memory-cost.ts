@@ -163,6 +163,25 @@ export function fitToBudget(
 /** Most rows per call of a backward graph under a budget: attribution patching's own chunk of pairs. */
 export const GRADIENT_ROWS_CAP = 128;
 
+/** What the backward graphs of a run without a memory budget may hold per call (see {@link fixedGradientRows}). */
+export const UNBUDGETED_GRADIENT_BYTES = 2 * 2 ** 30;
+
+/**
+ * Rows per call (at most `cap`) of a backward graph when no budget was given: whatever the machine
+ * holds, a call's activations stay under {@link UNBUDGETED_GRADIENT_BYTES}. It depends only on the
+ * model's shape (not on free memory or the process), so a run's results do not depend on the
+ * machine; on short series it is the cap (AtP's 128 pairs), on long ones it keeps a call from
+ * holding tens of GiB (baselines at length 361: 19.7 GiB a call of 128 before).
+ *
+ * @example
+ * const rows = fixedGradientRows(model.config, true, 128);
+ */
+export function fixedGradientRows(config: TSTConfig, masked: boolean, cap: number): number {
+  const cost = tstRowCost(config, { mode: "train", mask: masked, dropout: false });
+  const rows = Math.floor((UNBUDGETED_GRADIENT_BYTES - cost.fixed) / (cost.perRow * EXECUTOR_SLACK));
+  return Math.max(1, Math.min(cap, rows));
+}
+
 /**
  * Rows per call of another graph (e.g. a backward graph, whose rows hold every tensor saved for
  * the gradient) run on a fitted model: within the same budget, counting the arena's second copy

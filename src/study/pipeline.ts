@@ -29,7 +29,7 @@ import { inputError } from "../errors.js";
 import type { HookedTST } from "../model/hooked-tst.js";
 import type { HookName } from "../model/hooks.js";
 import { importPth } from "../model/import-pth.js";
-import { GRADIENT_ROWS_CAP } from "../model/memory-cost.js";
+import { fixedGradientRows, GRADIENT_ROWS_CAP } from "../model/memory-cost.js";
 import { loadModel, saveModel } from "../model/model-dir.js";
 import { buildPairs } from "../patching/build-pairs.js";
 import { effectsLongCsv, parseEffectsLong } from "../patching/effects-long.js";
@@ -769,9 +769,15 @@ class StudyState {
     const make = stage === "stability" ? stabilitySection : baselinesSection;
     // Under a memory budget: the planned model and rows, and the backward graphs' own rows.
     const { model, rows, gradientRows } = await this.planned();
+    const masked = inputs.mask !== null;
+    // Without a budget, a bound that depends only on the model's shape (results stay the same on
+    // any machine) keeps a backward call on a long series from holding tens of GiB; where it does
+    // not bind (short series) each method keeps its own rows, as before.
+    const fixed = fixedGradientRows(model.config, masked, GRADIENT_ROWS_CAP);
     const sizes = {
       batchRows: rows,
-      gradientRows: gradientRows?.(inputs.mask !== null, GRADIENT_ROWS_CAP),
+      gradientRows:
+        gradientRows?.(masked, GRADIENT_ROWS_CAP) ?? (fixed < GRADIENT_ROWS_CAP ? fixed : undefined),
     };
     this.writeJson(`${STATE}/${stage}.json`, await make(model, inputs, set.pairs, this.config, sizes));
   }

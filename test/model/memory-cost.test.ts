@@ -12,10 +12,12 @@ import { HookedTST } from "../../src/model/hooked-tst.js";
 import {
   cachedBytes,
   fitToBudget,
+  fixedGradientRows,
   graphRowCost,
   rowsBesideFit,
   rowsWithin,
   tstRowCost,
+  UNBUDGETED_GRADIENT_BYTES,
   unitsWithin,
 } from "../../src/model/memory-cost.js";
 import { saveModel } from "../../src/model/model-dir.js";
@@ -110,6 +112,20 @@ describe("fitting a model to a budget", () => {
   it("a default budget too small for one row still runs one row; a given one is an error", () => {
     expect(fitToBudget(model, cost, 1, 256, "--memory-budget", { strict: false }).rows).toBe(1);
     expect(() => fitToBudget(model, cost, 1, 256, "--memory-budget")).toThrow(/one row needs/);
+  });
+});
+
+describe("backward rows without a budget", () => {
+  it("depend on the model's shape only: the cap on short series, a 2 GiB call on long ones", () => {
+    const short = makeConfig({ channels: 12, seqLen: 25, classes: 9 });
+    expect(fixedGradientRows(short, true, 128)).toBe(128);
+    const long = makeConfig({ channels: 1, seqLen: 1500, classes: 2 });
+    const rows = fixedGradientRows(long, false, 128);
+    const perRow = tstRowCost(long, { mode: "train", dropout: false }).perRow;
+    expect(rows).toBeGreaterThanOrEqual(1);
+    expect(rows).toBeLessThan(128);
+    expect(rows * perRow * 1.1).toBeLessThanOrEqual(UNBUDGETED_GRADIENT_BYTES);
+    expect((rows + 1) * perRow * 1.1).toBeGreaterThan(UNBUDGETED_GRADIENT_BYTES - 2 ** 24);
   });
 });
 
