@@ -149,6 +149,18 @@ export class HookedTST {
   }
 
   /**
+   * The same parameters (shared, not copied) and metadata on another runtime: other threads or
+   * memory options, other sessions. The rows per call stay at the default.
+   *
+   * @example
+   * const single = model.onRuntime(new Runtime({ threads: 1 })); // single.params === model.params
+   */
+  onRuntime(runtime: Runtime): HookedTST {
+    const meta = { preprocess: this.preprocess, labelMap: this.labelMap, provenance: this.provenance };
+    return new HookedTST(this.config, this.params, meta, runtime);
+  }
+
+  /**
    * The feeds every graph of this model takes: parameters under their
    * canonical names and the normalisation constants `pre.shift` / `pre.scale`.
    */

@@ -3,7 +3,7 @@ import type { Graph, Value } from "../graph/ir.js";
 import { formatBytes } from "../runtime/memory-budget.js";
 import { Runtime } from "../runtime/session.js";
 import type { TSTConfig } from "./config.js";
-import { HookedTST } from "./hooked-tst.js";
+import type { HookedTST } from "./hooked-tst.js";
 import { type HookName, hookShape } from "./hooks.js";
 import { buildTSTGraph, type TSTGraphOptions } from "./tst-graph.js";
 
@@ -214,9 +214,9 @@ export function rowsBesideFit(
  */
 export function withoutArena(model: HookedTST): HookedTST {
   if (!model.runtime.memoryArena) return model;
-  const runtime = new Runtime({ threads: model.runtime.threads, memoryArena: false, memoryPattern: false });
-  const meta = { preprocess: model.preprocess, labelMap: model.labelMap, provenance: model.provenance };
-  return new HookedTST(model.config, model.params, meta, runtime);
+  return model.onRuntime(
+    new Runtime({ threads: model.runtime.threads, memoryArena: false, memoryPattern: false }),
+  );
 }
 
 /**

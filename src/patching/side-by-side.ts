@@ -4,14 +4,13 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { requireCommonJs } from "../commonjs.js";
 import { InterruptedError } from "../errors.js";
-import { HookedTST } from "../model/hooked-tst.js";
+import type { HookedTST } from "../model/hooked-tst.js";
 import { Runtime } from "../runtime/session.js";
 import { type FinishedPair, SweepCheckpoint } from "./checkpoint.js";
 import type { InputTable } from "./engine.js";
 import {
   assembleSweep,
   type FinishedSweep,
-  pairKey,
   type SweepOptions,
   type SweepResult,
   sweepFinished,
@@ -190,10 +189,7 @@ export function prepareSweepSideBySide(
 
 /** The model (the same parameters and rows per call) on a new single-threaded runtime. */
 function singleThreadedCopy(model: HookedTST): HookedTST {
-  const single = new HookedTST(
-    model.config,
-    model.params,
-    { preprocess: model.preprocess, labelMap: model.labelMap, provenance: model.provenance },
+  const single = model.onRuntime(
     new Runtime({
       threads: 1,
       memoryArena: model.runtime.memoryArena,
@@ -235,12 +231,7 @@ export interface HalfRequest {
 /** What a worker half sends back. */
 export type HalfMessage =
   | { kind: "progress"; finished: number }
-  | {
-      kind: "done";
-      finished: [string, FinishedPair][];
-      resumedPairs: number;
-      grouping: FinishedSweep["grouping"];
-    }
+  | { kind: "done"; finished: [string, FinishedPair][]; resumedPairs: number }
   | { kind: "error"; message: string; interrupted: boolean };
 
 function startHalf(
@@ -286,15 +277,8 @@ function startHalf(
     worker.on("message", (m: HalfMessage) => {
       if (m.kind === "progress") onProgress(m.finished);
       else if (m.kind === "done") {
-        const byKey = new Map(pairs.map((p) => [pairKey(p), p]));
-        // Re-attach this thread's pair objects (the clone made new ones).
-        const finished = new Map(
-          m.finished.map(([key, f]): [string, FinishedPair] => [
-            key,
-            { ...f, baseline: { ...f.baseline, pair: byKey.get(key) ?? f.baseline.pair } },
-          ]),
-        );
-        resolve({ finished, resumedPairs: m.resumedPairs });
+        // The clone's pair objects are replaced by the caller's in assembleSweep.
+        resolve({ finished: new Map(m.finished), resumedPairs: m.resumedPairs });
       } else
         reject(m.interrupted ? new InterruptedError(m.message) : new Error(`sweep worker: ${m.message}`));
     });

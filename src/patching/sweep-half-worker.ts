@@ -39,7 +39,7 @@ try {
     signal: controller.signal,
     onProgress: (finished) => send({ kind: "progress", finished }),
   });
-  send({ kind: "done", finished: [...run.finished], resumedPairs: run.resumedPairs, grouping: run.grouping });
+  send({ kind: "done", finished: [...run.finished], resumedPairs: run.resumedPairs });
 } catch (error) {
   send({
     kind: "error",

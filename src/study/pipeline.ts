@@ -773,12 +773,13 @@ class StudyState {
     // Without a budget, a bound that depends only on the model's shape (results stay the same on
     // any machine) keeps a backward call on a long series from holding tens of GiB; where it does
     // not bind (short series) each method keeps its own rows, as before.
-    const fixed = fixedGradientRows(model.config, masked, GRADIENT_ROWS_CAP);
-    const sizes = {
-      batchRows: rows,
-      gradientRows:
-        gradientRows?.(masked, GRADIENT_ROWS_CAP) ?? (fixed < GRADIENT_ROWS_CAP ? fixed : undefined),
+    const backwardRows = (): number | undefined => {
+      if (gradientRows !== undefined) return gradientRows(masked, GRADIENT_ROWS_CAP);
+      const fixed = fixedGradientRows(model.config, masked, GRADIENT_ROWS_CAP);
+      return fixed < GRADIENT_ROWS_CAP ? fixed : undefined;
     };
+    // Stability runs no backward graph: only the baselines pay for the training graph's cost.
+    const sizes = { batchRows: rows, gradientRows: stage === "baselines" ? backwardRows() : undefined };
     this.writeJson(`${STATE}/${stage}.json`, await make(model, inputs, set.pairs, this.config, sizes));
   }
 

@@ -45,7 +45,7 @@ export function register(program: Command, ctx: CommandContext): void {
       const { model, inputs, pairs, seed, batchRows, gradientRows } = await openPairInputs(flags, ctx);
       const result = await runBaselines(model, inputs, pairs.pairs, {
         batchRows,
-        gradientRows,
+        gradientRows: gradientRows(),
         metric: pairs.strategy === "cross-class" ? "logit_diff" : "dp_true",
         igSteps,
         nullDraws,

@@ -60,7 +60,8 @@ export async function openPairInputs(
   seed: number;
   direction: DirectionChoice;
   batchRows: number;
-  gradientRows: number;
+  /** Rows per call of the backward graphs (builds a training graph for its cost: call when needed). */
+  gradientRows: () => number;
 }> {
   const budget = memoryBudget(flags.memoryBudget);
   const strategy = parseChoice(flags.strategy, STRATEGIES, "--strategy") as "misclassified" | "cross-class";
@@ -86,7 +87,7 @@ export async function openPairInputs(
     seed,
     direction,
     batchRows: plan.rows,
-    gradientRows: plan.gradientRows(masked, GRADIENT_ROWS_CAP),
+    gradientRows: () => plan.gradientRows(masked, GRADIENT_ROWS_CAP),
   };
 }
 
