@@ -7,7 +7,7 @@ import { type Dim, ShapeError } from "../graph/ir.js";
 import { toOnnx } from "../graph/onnx.js";
 import { type CompiledGraph, type HostTensor, Runtime } from "../runtime/session.js";
 import { sourceDigest } from "../source-digest.js";
-import { type TSTConfig, validateConfig } from "./config.js";
+import { type TSTConfig, tokenCount, validateConfig } from "./config.js";
 import { type HookName, hookShape, parseHook, parseStartHook, startInputHooks } from "./hooks.js";
 import { initParams } from "./init.js";
 import { numel, paramShapes } from "./param-names.js";
@@ -38,7 +38,17 @@ export interface RunOptions {
    * `blocks.<l>.attn.hook_z` also needs `residPre`, the layer's `hook_resid_pre` (the residual
    * add after W_O); the layer's q/k/v and attention are then not computed.
    */
-  startAt?: { hook: HookName; value: Float32Array; residPre?: Float32Array };
+  startAt?: {
+    hook: HookName;
+    value: Float32Array;
+    residPre?: Float32Array;
+    /**
+     * A z start at one token per row (see `startStep` in tst-graph.ts): `value` and `residPre`
+     * hold that token only, `residPost` the layer's whole unpatched `hook_resid_post`, and `step`
+     * (batch × tokens, 1 at the token) says which token it is.
+     */
+    step?: { tokens: Uint8Array; residPost: Float32Array };
+  };
   /** Rows per runtime call (default: the model's `chunkSize`). */
   chunkSize?: number;
   onProgress?: (done: number, total: number) => void;
@@ -241,9 +251,34 @@ export class HookedTST {
       }
       if (inputs.length === 2) startFeeds.push({ hook: inputs[0], value: start.residPre as Float32Array });
       startFeeds.push({ hook, value: start.value });
-      batch = rowsOf(start.value, hookShape(this.config, hook, 1), `start value of ${hook}`);
+      const step = start.step;
+      if (step !== undefined) {
+        if (inputs.length !== 2) {
+          throw inputError(`a one-token start needs a z start point, not "${hook}"`, {
+            field: "startAt.step",
+          });
+        }
+        startFeeds.push({
+          hook: hook.replace("attn.hook_z", "hook_resid_post") as HookName,
+          value: step.residPost,
+        });
+      }
+      // A one-token start feeds resid_pre and z of one token a row.
+      const rowShape = (h: HookName) => {
+        const shape = hookShape(this.config, h, 1);
+        return step !== undefined && !h.endsWith("hook_resid_post") ? [1, 1, ...shape.slice(2)] : shape;
+      };
+      batch = rowsOf(start.value, rowShape(hook), `start value of ${hook}`);
+      if (step !== undefined && step.tokens.length !== batch * tokenCount(this.config)) {
+        throw inputError(
+          `startAt.step has ${step.tokens.length} values, expected ${batch} rows × ${tokenCount(this.config)} tokens`,
+          {
+            field: "startAt.step",
+          },
+        );
+      }
       for (const f of startFeeds) {
-        const rowsHere = rowsOf(f.value, hookShape(this.config, f.hook, 1), `start value of ${f.hook}`);
+        const rowsHere = rowsOf(f.value, rowShape(f.hook), `start value of ${f.hook}`);
         if (rowsHere !== batch) {
           throw inputError(`start value of ${f.hook} has ${rowsHere} rows, the start value has ${batch}`, {
             field: "startAt.residPre",
@@ -273,6 +308,7 @@ export class HookedTST {
       cache,
       patch: patches.map((p): PatchPoint => ({ hook: p.hook, maskShape: p.maskShape })),
       startAt: start?.hook,
+      startStep: start?.step !== undefined,
     };
     let compiledGraph: { session: CompiledGraph; outputs: string[] };
     try {
@@ -284,19 +320,25 @@ export class HookedTST {
     const { session, outputs } = compiledGraph;
     const weights = this.weightFeeds();
     const chunk = Math.max(1, options.chunkSize ?? this.chunkSize);
-    const logits = new Float32Array(batch * K);
+    // One runtime call (the common case): its output arrays are fresh, and become the result as
+    // they are; several: each call's rows are copied into place.
+    let logits: Float32Array | undefined;
     const cached = new Map<HookName, Activation>();
-    for (const h of cache) {
-      const dims = hookShape(this.config, h, batch) as number[];
-      cached.set(h, { data: new Float32Array(numel(dims)), dims });
-    }
     for (let r0 = 0; r0 < batch; r0 += chunk) {
       const r1 = Math.min(batch, r0 + chunk);
       const n = r1 - r0;
       const feeds: Record<string, HostTensor> = { ...weights };
       if (start !== undefined) {
         for (const f of startFeeds) {
-          feeds[`start:${f.hook}`] = rows(f.value, batch, r0, r1, hookShape(this.config, f.hook, n));
+          const dims = hookShape(this.config, f.hook, n);
+          const oneToken = start.step !== undefined && !f.hook.endsWith("hook_resid_post");
+          feeds[`start:${f.hook}`] = rows(f.value, batch, r0, r1, oneToken ? [n, 1, ...dims.slice(2)] : dims);
+        }
+        if (start.step !== undefined) {
+          feeds["start:step"] = {
+            ...rows(start.step.tokens, batch, r0, r1, [n, tokenCount(this.config)]),
+            dtype: "bool",
+          };
         }
       } else {
         feeds.x = rows(x as Float32Array, batch, r0, r1, [n, S, C]);
@@ -309,14 +351,30 @@ export class HookedTST {
         feeds[`patch:${p.hook}:mask`] = { data: maskData, dims: maskDims, dtype: "bool" };
       }
       const result = await session.run(feeds, outputs);
-      logits.set(result.logits.data as Float32Array, r0 * K);
-      for (const [h, act] of cached) {
-        const per = act.data.length / batch;
-        act.data.set(result[h].data as Float32Array, r0 * per);
+      if (n === batch) {
+        logits = result.logits.data as Float32Array;
+        for (const h of cache) {
+          cached.set(h, {
+            data: result[h].data as Float32Array,
+            dims: hookShape(this.config, h, batch) as number[],
+          });
+        }
+      } else {
+        logits ??= new Float32Array(batch * K);
+        logits.set(result.logits.data as Float32Array, r0 * K);
+        for (const h of cache) {
+          let act = cached.get(h);
+          if (act === undefined) {
+            const dims = hookShape(this.config, h, batch) as number[];
+            act = { data: new Float32Array(numel(dims)), dims };
+            cached.set(h, act);
+          }
+          act.data.set(result[h].data as Float32Array, (r0 * act.data.length) / batch);
+        }
       }
       options.onProgress?.(r1, batch);
     }
-    return { logits, batch, classes: K, cache: Object.fromEntries(cached) };
+    return { logits: logits as Float32Array, batch, classes: K, cache: Object.fromEntries(cached) };
   }
 }
 
@@ -337,6 +395,7 @@ function signature(options: TSTGraphOptions): unknown {
       .map((p) => (typeof p === "string" ? { hook: p } : p))
       .sort((a, b) => (a.hook < b.hook ? -1 : a.hook > b.hook ? 1 : 0)),
     startAt: options.startAt ?? null,
+    startStep: options.startStep ?? false,
     mode: options.mode ?? "eval",
     dropout: options.dropout ?? null,
     gradients: options.gradients ?? null,

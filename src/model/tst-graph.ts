@@ -82,6 +82,16 @@ export interface TSTGraphOptions {
    * `blocks.<l>.attn.hook_z` is fed with `start:blocks.<l>.hook_resid_pre` as well.
    */
   startAt?: HookName;
+  /**
+   * With `startAt` = `blocks.<l>.attn.hook_z`: recompute layer l at one token per row only, the
+   * token a patch of that z wrote (attention is the only place tokens mix, and it comes before z,
+   * so the rest of layer l changes that token alone). Inputs: `start:blocks.<l>.hook_resid_pre`
+   * [batch, 1, D] and `start:blocks.<l>.attn.hook_z` [batch, 1, H, d_head] of that token,
+   * `start:blocks.<l>.hook_resid_post` [batch, T, D] (the unpatched layer output) and
+   * `start:step` bool [batch, T] (true at that token). Layer l's hooks are not computed as a whole,
+   * so none may be cached or patched.
+   */
+  startStep?: boolean;
   /** "train": BatchNorm batch statistics, dropout masks, loss and gradients. Default "eval". */
   mode?: "eval" | "train";
   /** Train mode: declare dropout mask inputs (default: config.dropout > 0). */
@@ -165,6 +175,8 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
   }
   const startAt = options.startAt === undefined ? undefined : parseStartHook(config, options.startAt);
   const startOrder = startAt === undefined ? -1 : hookOrder(config, startAt);
+  // The layer recomputed at one token per row (options.startStep), else -1.
+  const stepLayer = options.startStep ? startStepLayer(config, startAt, [...cache, ...patches.keys()]) : -1;
   for (const h of [...cache, ...patches.keys()]) {
     if (startAt !== undefined && hookOrder(config, h) < startOrder) {
       throw inputError(
@@ -188,7 +200,12 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
     if (cache.has(name)) g.output(name, v);
     return v;
   };
-  const start = (name: HookName): Value => g.input(`start:${name}`, hookShape(config, name));
+  const start = (name: HookName): Value => {
+    const shape = hookShape(config, name);
+    // One token per row: [batch, 1, …] (only resid_pre and z of the step layer are fed so).
+    const oneToken = stepLayer >= 0 && name !== `blocks.${stepLayer}.hook_resid_post`;
+    return g.input(`start:${name}`, oneToken ? [shape[0], 1, ...shape.slice(2)] : shape);
+  };
   const dropoutMasks = train && (options.dropout ?? config.dropout > 0);
   const drop = (l: number, site: DropoutSite, x: Value): Value => {
     if (!dropoutMasks) return x;
@@ -288,7 +305,11 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
       const z = hook(at("attn.hook_z"), zRaw);
       const attnOut = hook(
         at("hook_attn_out"),
-        linear(reshape(z, ["batch", T, D]), param(`${b}.attn.W_O`, [D, D]), param(`${b}.attn.b_O`, [D])),
+        linear(
+          reshape(z, ["batch", l === stepLayer ? 1 : T, D]),
+          param(`${b}.attn.W_O`, [D, D]),
+          param(`${b}.attn.b_O`, [D]),
+        ),
       );
       resid = add(resid, drop(l, "dropout1", attnOut));
       if (!preNorm) resid = featureNorm(parts, resid, `${b}.ln1`, tokenMask);
@@ -312,6 +333,11 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
       );
       resid = add(mid, drop(l, "dropout2", mlpOut));
       if (!preNorm) resid = featureNorm(parts, resid, `${b}.ln2`, tokenMask);
+    }
+    if (l === stepLayer) {
+      // The recomputed token into the unpatched layer output.
+      const step = reshape(g.input("start:step", ["batch", T], "bool"), ["batch", T, 1]);
+      resid = where(step, resid, start(at("hook_resid_post")));
     }
     resid = hook(at("hook_resid_post"), resid);
   }
@@ -363,4 +389,27 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
     }
   }
   return { graph: g, config, outputs, params, trainable };
+}
+
+/**
+ * The layer of a one-token start (`startStep`): `startAt` must be a layer's `attn.hook_z`, and no
+ * cached or patched hook may be in that layer (they would hold one token, not the whole layer).
+ */
+function startStepLayer(
+  config: TSTConfig,
+  startAt: HookName | undefined,
+  hooks: readonly HookName[],
+): number {
+  const layer = startAt === undefined ? null : parseHook(config, startAt).layer;
+  if (startAt === undefined || layer === null || startAt !== `blocks.${layer}.attn.hook_z`) {
+    throw inputError("a one-token start needs startAt = blocks.<l>.attn.hook_z", { field: "startStep" });
+  }
+  const inLayer = hooks.find((h) => parseHook(config, h).layer === layer);
+  if (inLayer !== undefined) {
+    throw inputError(`"${inLayer}" is in the layer a one-token start recomputes at one token only`, {
+      field: "startStep",
+      hint: "cache or patch it in a run without startStep",
+    });
+  }
+  return layer;
 }

@@ -195,13 +195,26 @@ export async function runPatchedWithCache(
   const batchRows = Math.max(1, options.batchRows ?? 256);
   const out: Float32Array[] = new Array(runs.length);
   const acts = new Map<HookName, Float32Array[]>(fetch.map((h) => [h, new Array<Float32Array>(runs.length)]));
-  const groups = new Map<string, { start: HookName; members: number[]; masks: Map<HookName, number[]> }>();
+  const groups = new Map<
+    string,
+    { start: HookName; members: number[]; masks: Map<HookName, number[]>; oneToken: boolean }
+  >();
+  // The token each one-token run recomputes (see oneTokenOf), by run index.
+  const tokenOfRun = new Int32Array(runs.length).fill(-1);
   const maskCache = new Map<string, { dims: number[]; data: Uint8Array }>();
   const spanCache = new Map<string, Int32Array>();
   const siteSpans = spanCacheOf(model.config);
   type Patch = PatchedRun["patches"][number];
-  const keyOf = (p: Patch) =>
-    `${p.site.hook}|${JSON.stringify(p.site.select)}${p.steps === undefined ? "" : `|${p.steps.join("")}`}`;
+  // A chunk's runs share their components' site objects: each site's key is built once.
+  const siteKeys = new WeakMap<PatchSite, string>();
+  const keyOf = (p: Patch) => {
+    let key = siteKeys.get(p.site);
+    if (key === undefined) {
+      key = `${p.site.hook}|${JSON.stringify(p.site.select)}`;
+      siteKeys.set(p.site, key);
+    }
+    return p.steps === undefined ? key : `${key}|${p.steps.join("")}`;
+  };
   const maskOf = (p: Patch) => {
     const key = keyOf(p);
     let m = maskCache.get(key);
@@ -230,13 +243,16 @@ export async function runPatchedWithCache(
     if (new Set(run.patches.map((p) => p.site.hook)).size !== run.patches.length) {
       throw new Error("patching engine: a run patches the same hook twice; merge the sites");
     }
-    const key = `${start}|${hooks.sort().join("|")}`;
+    const token = fetch.length === 0 ? oneTokenOf(model, cache, start, run, spansOf) : -1;
+    tokenOfRun[i] = token;
+    const key = `${start}|${token >= 0 ? "one token|" : ""}${hooks.sort().join("|")}`;
     let group = groups.get(key);
     if (group === undefined) {
       group = {
         start,
         members: [],
         masks: new Map(run.patches.map((p) => [p.site.hook, maskOf(p).dims])),
+        oneToken: token >= 0,
       };
       groups.set(key, group);
     }
@@ -246,6 +262,13 @@ export async function runPatchedWithCache(
   const pool = acquireStartBuffers();
   try {
     for (const group of groups.values()) {
+      if (group.oneToken) {
+        await runOneTokenGroup(model, table, cache, runs, group, tokenOfRun, spansOf, out, pool, {
+          batchRows,
+          signal: options.signal,
+        });
+        continue;
+      }
       const startInputs = startInputHooks(group.start).map((hook) => ({
         hook,
         per: (hookShape(model.config, hook, 1) as number[]).reduce((a, b) => a * b, 1),
@@ -289,7 +312,11 @@ export async function runPatchedWithCache(
               const spans = spansOf(p);
               for (let i = 0; i < spans.length; i += 2) {
                 const o = spans[i];
-                target.set(value.subarray(o, o + spans[i + 1]), offset + o);
+                const length = spans[i + 1];
+                // A head's slice of z is one short span per time step (d_head values): a plain loop
+                // there, as a subarray view per span cost more than the copy.
+                if (length > 64) target.set(value.subarray(o, o + length), offset + o);
+                else for (let j = o; j < o + length; j++) target[offset + j] = value[j];
               }
               continue;
             }
@@ -409,6 +436,93 @@ export function checkAbort(signal: AbortSignal | undefined): void {
 // that runs while another holds the pool (concurrent sweeps) allocates its own.
 const startBuffers: Float32Array[] = [];
 let startBuffersInUse = false;
+
+/**
+ * The token a run can be recomputed at alone (a one-token start, `startStep` in tst-graph.ts), or
+ * -1. It must patch only the z it starts from, within one token, and the cache must hold the
+ * layer's unpatched output. Attention is the only place tokens mix and it comes before z, so the
+ * rest of the layer changes that token alone: head × time-step patches then recompute 1 of T
+ * tokens in their own layer.
+ */
+function oneTokenOf(
+  model: HookedTST,
+  cache: CachedRows,
+  start: HookName,
+  run: PatchedRun,
+  spansOf: (p: PatchedRun["patches"][number]) => Int32Array,
+): number {
+  if (run.patches.length !== 1 || run.patches[0].site.hook !== start || !start.endsWith("attn.hook_z"))
+    return -1;
+  if (!cache.holds(start.replace("attn.hook_z", "hook_resid_post") as HookName)) return -1;
+  const { dModel } = model.config;
+  const spans = spansOf(run.patches[0]);
+  if (spans.length === 0) return -1;
+  const token = Math.floor(spans[0] / dModel);
+  for (let i = 0; i < spans.length; i += 2) {
+    if (
+      Math.floor(spans[i] / dModel) !== token ||
+      Math.floor((spans[i] + spans[i + 1] - 1) / dModel) !== token
+    ) {
+      return -1;
+    }
+  }
+  return token;
+}
+
+/** The runs of one one-token group (see {@link oneTokenOf}), batched as the other groups are. */
+async function runOneTokenGroup(
+  model: HookedTST,
+  table: InputTable,
+  cache: CachedRows,
+  runs: readonly PatchedRun[],
+  group: { start: HookName; members: number[] },
+  tokenOfRun: Int32Array,
+  spansOf: (p: PatchedRun["patches"][number]) => Int32Array,
+  out: Float32Array[],
+  pool: Float32Array[] | null,
+  options: { batchRows: number; signal?: AbortSignal },
+): Promise<void> {
+  const { seqLen: S, classes: K, dModel: D } = model.config;
+  const T = tokenCount(model.config);
+  const [residPreHook, zHook] = startInputHooks(group.start);
+  const residPostHook = group.start.replace("attn.hook_z", "hook_resid_post") as HookName;
+  for (let b0 = 0; b0 < group.members.length; b0 += options.batchRows) {
+    checkAbort(options.signal);
+    const members = group.members.slice(b0, b0 + options.batchRows);
+    const n = members.length;
+    const residPre = startBuffer(pool, 0, n * D);
+    const z = startBuffer(pool, 1, n * D);
+    const residPost = startBuffer(pool, 2, n * T * D);
+    const tokens = new Uint8Array(n * T);
+    const mask = table.mask === null ? null : new Uint8Array(n * S);
+    members.forEach((runIndex, row) => {
+      const run = runs[runIndex];
+      const t = tokenOfRun[runIndex];
+      residPre.set(cache.act(run.target, residPreHook).subarray(t * D, (t + 1) * D), row * D);
+      z.set(cache.act(run.target, zHook).subarray(t * D, (t + 1) * D), row * D);
+      residPost.set(cache.act(run.target, residPostHook), row * T * D);
+      tokens[row * T + t] = 1;
+      if (mask !== null)
+        mask.set((table.mask as Uint8Array).subarray(run.target * S, (run.target + 1) * S), row * S);
+      // The patch's spans lie in token t: shifted to that token's row of z.
+      const { value } = run.patches[0];
+      const spans = spansOf(run.patches[0]);
+      const shift = row * D - t * D;
+      for (let i = 0; i < spans.length; i += 2) {
+        const o = spans[i];
+        for (let j = o; j < o + spans[i + 1]; j++) z[shift + j] = value[j];
+      }
+    });
+    const result = await model.run(null, {
+      startAt: { hook: group.start, value: z, residPre, step: { tokens, residPost } },
+      mask,
+      chunkSize: n,
+    });
+    members.forEach((runIndex, row) => {
+      out[runIndex] = result.logits.slice(row * K, (row + 1) * K);
+    });
+  }
+}
 
 function acquireStartBuffers(): Float32Array[] | null {
   if (startBuffersInUse) return null;

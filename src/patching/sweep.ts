@@ -308,18 +308,40 @@ export function assembleSweep(
 }
 
 function effectRow(pair: Pair, component: Component, align: Alignment, r: FinishedRow): EffectRow {
-  const base = {
+  const { sourceSteps, targetSteps, overlap } = r;
+  // Written out, not spread: one object shape for every row of a sweep (tens of thousands).
+  const m = r.status === "not_applicable" || r.metrics === null ? null : r.metrics;
+  if (m === null) {
+    const none = NO_METRICS;
+    return {
+      pair,
+      component,
+      align,
+      sourceSteps,
+      targetSteps,
+      overlap,
+      dpTrue: none.dpTrue,
+      recovery: none.recovery,
+      logitDiff: none.logitDiff,
+      dLogitDiff: none.dLogitDiff,
+      klSource: none.klSource,
+      status: "not_applicable",
+    };
+  }
+  return {
     pair,
     component,
     align,
-    sourceSteps: r.sourceSteps,
-    targetSteps: r.targetSteps,
-    overlap: r.overlap,
+    sourceSteps,
+    targetSteps,
+    overlap,
+    dpTrue: m.dpTrue,
+    recovery: m.recovery,
+    logitDiff: m.logitDiff,
+    dLogitDiff: m.dLogitDiff,
+    klSource: m.klSource,
+    status: r.status as Exclude<FinishedRow["status"], "not_applicable">,
   };
-  if (r.metrics === null || r.status === "not_applicable") {
-    return { ...base, status: "not_applicable", ...NO_METRICS };
-  }
-  return { ...base, ...r.metrics, status: r.status };
 }
 
 /**
@@ -398,7 +420,13 @@ export function cacheHooksFor(model: HookedTST, components: readonly Component[]
     }
     const sites = componentSites(model.config, c);
     for (const s of sites) hooks.add(s.hook);
-    for (const h of startInputHooks(startHookForSites(model, sites))) hooks.add(h);
+    const start = startHookForSites(model, sites);
+    for (const h of startInputHooks(start)) hooks.add(h);
+    // A one-token patch of a z start recomputes its layer at that token alone, on the target's
+    // unpatched layer output (engine.ts, oneTokenOf).
+    if ("position" in c && c.position !== undefined && start.endsWith("attn.hook_z")) {
+      hooks.add(start.replace("attn.hook_z", "hook_resid_post") as HookName);
+    }
   }
   return [...hooks];
 }

@@ -1,0 +1,145 @@
+import { describe, expect, it } from "vitest";
+import { InputError } from "../../src/errors.js";
+import { makeConfig, type TSTConfigInput, tokenCount } from "../../src/model/config.js";
+import { HookedTST, type RunOptions } from "../../src/model/hooked-tst.js";
+import { buildTSTGraph } from "../../src/model/tst-graph.js";
+import { cacheRows, type InputTable } from "../../src/patching/engine.js";
+import { presetComponents } from "../../src/patching/presets.js";
+import { cacheHooksFor, patchedChunk } from "../../src/patching/sweep.js";
+import type { Component, Pair } from "../../src/patching/types.js";
+import { Runtime } from "../../src/runtime/session.js";
+import { maxAbsDiff } from "./reference-models.js";
+
+/**
+ * A head patched at one time step changes its layer at that token only (attention, where tokens
+ * mix, comes before z), so the engine recomputes that layer at one token on the target's cached
+ * layer output (oneTokenOf in engine.ts). It must give what recomputing the whole layer gives:
+ * the same patched chunk with a cache that lacks the layer outputs takes the whole-layer path.
+ */
+const runtime = new Runtime({ threads: 1 });
+const lengths = [9, 6, 9, 4];
+
+function inputs(S: number, C: number): InputTable {
+  const x = Float32Array.from(
+    { length: lengths.length * S * C },
+    (_, i) => Math.sin(i * 0.61) * 1.3 + (i % 7) * 0.2,
+  );
+  const mask = new Uint8Array(lengths.length * S);
+  lengths.forEach((n, r) => {
+    mask.fill(1, r * S, r * S + n);
+    x.fill(0, (r * S + n) * C, (r + 1) * S * C);
+  });
+  return { x, mask, rows: lengths.length };
+}
+
+const pairs: Pair[] = [
+  [1, 0],
+  [2, 3],
+  [0, 2],
+].map(([source, target], id) => ({
+  id,
+  source,
+  target,
+  direction: "denoise",
+  trueClass: 0,
+  goodClass: 0,
+  badClass: 1,
+}));
+
+/** The patched chunk, and how many runtime rows ran as one-token starts. */
+async function chunkWith(
+  model: HookedTST,
+  table: InputTable,
+  components: Component[],
+  withLayerOutputs: boolean,
+) {
+  const hooks = cacheHooksFor(model, components).filter(
+    (h) => withLayerOutputs || !h.endsWith("hook_resid_post"),
+  );
+  const cache = await cacheRows(model, table, [0, 1, 2, 3], hooks);
+  let oneTokenRows = 0;
+  const run = model.run.bind(model);
+  model.run = (input: Parameters<HookedTST["run"]>[0], options?: RunOptions) => {
+    const step = options?.startAt?.step;
+    if (step !== undefined) oneTokenRows += step.tokens.length / tokenCount(model.config);
+    return run(input, options);
+  };
+  try {
+    const { logits, status } = await patchedChunk(model, table, cache, pairs, components);
+    return { logits, status, oneTokenRows, cache };
+  } finally {
+    model.run = run;
+  }
+}
+
+const configs: Record<string, TSTConfigInput> = {
+  "post-norm, conv stem, max pool (the reference's form)": {
+    channels: 2,
+    seqLen: 9,
+    classes: 3,
+    dModel: 16,
+    heads: 4,
+    layers: 3,
+    ff: 24,
+    convChannels: [8, 8, 16],
+  },
+  "pre-norm, CLS token, GELU, mean pool, final norm": {
+    channels: 2,
+    seqLen: 9,
+    classes: 3,
+    dModel: 16,
+    heads: 4,
+    layers: 2,
+    ff: 20,
+    stem: "linear",
+    cls: true,
+    norm: "pre",
+    act: "gelu",
+    pool: "mean",
+    finalNorm: true,
+  },
+};
+
+describe("one-token starts of head × time-step patches", () => {
+  for (const [name, input] of Object.entries(configs)) {
+    it(`equal the whole layer recomputed: ${name}`, async () => {
+      const config = makeConfig(input);
+      const model = HookedTST.fromConfig(config, 3, {}, runtime);
+      const table = inputs(config.seqLen, config.channels);
+      const components = presetComponents(config, "head-pos", "z");
+      const fast = await chunkWith(model, table, components, true);
+      const whole = await chunkWith(model, table, components, false);
+      expect(fast.status).toEqual(whole.status);
+      const applicable = fast.status.filter((s) => s === "ok").length;
+      // Every applicable run took the one-token start (runs at padding steps may too; their rows
+      // are not_applicable either way); none did without the layer outputs.
+      expect(fast.oneTokenRows).toBeGreaterThanOrEqual(applicable);
+      expect(fast.oneTokenRows).toBeLessThanOrEqual(fast.logits.length);
+      expect(whole.oneTokenRows).toBe(0);
+      let diff = 0;
+      fast.logits.forEach((l, i) => {
+        diff = Math.max(diff, maxAbsDiff(l, whole.logits[i]));
+      });
+      expect(diff).toBeLessThan(1e-6);
+      // The patches do something: most applicable runs move their target's logits.
+      const perPair = components.length;
+      const moved = fast.logits.filter(
+        (l, i) =>
+          fast.status[i] === "ok" &&
+          maxAbsDiff(l, fast.cache.logitsOf(pairs[Math.floor(i / perPair)].target)) > 1e-6,
+      ).length;
+      expect(moved).toBeGreaterThan(applicable / 2);
+    });
+  }
+
+  it("refuses to cache or patch a hook of the layer it recomputes at one token", () => {
+    const config = makeConfig(configs["post-norm, conv stem, max pool (the reference's form)"]);
+    const build = (cache: string[]) =>
+      buildTSTGraph(config, { startAt: "blocks.1.attn.hook_z", startStep: true, cache: cache as never });
+    expect(() => build(["blocks.2.hook_resid_pre"])).not.toThrow();
+    expect(() => build(["blocks.1.hook_resid_mid"])).toThrow(InputError);
+    expect(() => buildTSTGraph(config, { startAt: "blocks.1.hook_resid_pre", startStep: true })).toThrow(
+      /one-token start/,
+    );
+  });
+});
