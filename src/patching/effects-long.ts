@@ -186,6 +186,11 @@ export function parseEffectsLong(
       });
     }
   }
+  // Column positions by name, looked up once per cell (a plain object: faster than the Map per cell).
+  const position: Record<string, number | undefined> = Object.assign(
+    Object.create(null),
+    Object.fromEntries(col),
+  );
   const out: EffectLine[] = [];
   for (let r = 1; r < lines.length; r++) {
     const line = r + 1;
@@ -198,7 +203,7 @@ export function parseEffectsLong(
       });
     }
     const at = (name: string) => {
-      const j = col.get(name);
+      const j = position[name];
       return j === undefined ? "" : cells[j];
     };
     const index = (name: string): number => {

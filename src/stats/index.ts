@@ -29,6 +29,7 @@ export {
   bootstrapPaired,
   bootstrapUnits,
   clusterBootstrapMean,
+  clusterBootstrapMeans,
   jackknifeAcceleration,
 } from "./bootstrap.js";
 export {

@@ -163,22 +163,23 @@ function componentMeans(
 ): Map<string, number>[] {
   return variants.map((v) => {
     const idx = indices.get(v.design) as Int32Array;
-    return new Map(
-      v.components.map((name, c) => {
-        const col = v.values[c];
-        let sum = 0;
-        let count = 0;
-        for (const u of idx) {
-          const x = col[u];
-          if (!Number.isNaN(x)) {
-            sum += x;
-            count++;
-          }
+    const rank = v.rank ?? (absolute ? "magnitude" : "signed");
+    const means = new Map<string, number>();
+    // Indexed loops, not iterators: this runs for every variant and component of every resample.
+    for (let c = 0; c < v.components.length; c++) {
+      const col = v.values[c];
+      let sum = 0;
+      let count = 0;
+      for (let k = 0; k < idx.length; k++) {
+        const x = col[idx[k]];
+        if (!Number.isNaN(x)) {
+          sum += x;
+          count++;
         }
-        const m = count === 0 ? Number.NaN : sum / count;
-        const rank = v.rank ?? (absolute ? "magnitude" : "signed");
-        return [name, rank === "magnitude" ? Math.abs(m) : rank === "lower" ? -m : m];
-      }),
-    );
+      }
+      const m = count === 0 ? Number.NaN : sum / count;
+      means.set(v.components[c], rank === "magnitude" ? Math.abs(m) : rank === "lower" ? -m : m);
+    }
+    return means;
   });
 }

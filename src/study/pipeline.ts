@@ -116,22 +116,26 @@ export interface StudyOptions {
    * caller's `--memory-budget`. Absent: 256 rows, the default runtime. Results do not depend on it
    * beyond float rounding of batched runs, so it is not part of the configuration.
    */
-  memoryPlan?: (
-    model: HookedTST,
-    masked: boolean,
-  ) => {
-    model: HookedTST;
-    rows: number;
-    note: string;
-    binds: boolean;
-    /** Pairs per sweep chunk (at most `cap`, a power of two) whose cached activations fit. */
-    pairsPerChunk(hooks: readonly HookName[], cap: number): number;
-    /** Rows per call (at most `cap`) of a backward graph: the baselines' AtP, IG and saliency. */
-    gradientRows(masked: boolean, cap: number): number;
-    /** Whether a sweep's two halves' runtime calls fit at once. */
-    halvesFit: boolean;
-  };
+  memoryPlan?: (model: HookedTST, masked: boolean) => StudyMemoryPlan;
 }
+
+/** What the study takes of a memory plan (the CLI's `planMemory` result satisfies it). */
+export interface StudyMemoryPlan {
+  model: HookedTST;
+  rows: number;
+  note: string;
+  binds: boolean;
+  /** Pairs per sweep chunk (at most `cap`, a power of two) whose cached activations fit. */
+  pairsPerChunk(hooks: readonly HookName[], cap: number): number;
+  /** Rows per call (at most `cap`) of a backward graph: the baselines' AtP, IG and saliency. */
+  gradientRows(masked: boolean, cap: number): number;
+  /** Whether a sweep's two halves' runtime calls fit at once. */
+  halvesFit: boolean;
+}
+
+/** The plan the stages run on: without a memory plan, the default rows on the model as loaded. */
+type PlannedRuns = Pick<StudyMemoryPlan, "model" | "rows"> &
+  Partial<Pick<StudyMemoryPlan, "pairsPerChunk" | "gradientRows" | "halvesFit">>;
 
 /** A stage that reads the finished results (e.g. the report). */
 export interface FinalStage {
@@ -262,13 +266,7 @@ class StudyState {
   private readonly out: string;
   private datasetCache: Dataset | null = null;
   private modelCache: HookedTST | null = null;
-  private plannedCache: {
-    model: HookedTST;
-    rows: number;
-    pairsPerChunk?: (hooks: readonly HookName[], cap: number) => number;
-    gradientRows?: (masked: boolean, cap: number) => number;
-    halvesFit?: boolean;
-  } | null = null;
+  private plannedCache: PlannedRuns | null = null;
 
   constructor(private readonly options: StudyOptions) {
     this.config = options.config;
@@ -406,13 +404,7 @@ class StudyState {
   }
 
   /** The model and rows per runtime call under the caller's memory budget (planned once). */
-  private async planned(): Promise<{
-    model: HookedTST;
-    rows: number;
-    pairsPerChunk?: (hooks: readonly HookName[], cap: number) => number;
-    gradientRows?: (masked: boolean, cap: number) => number;
-    halvesFit?: boolean;
-  }> {
+  private async planned(): Promise<PlannedRuns> {
     if (this.plannedCache === null) {
       const model = await this.model();
       const plan = this.options.memoryPlan?.(model, (await this.inputs()).mask !== null);

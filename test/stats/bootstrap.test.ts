@@ -5,6 +5,7 @@ import {
   bootstrapMeans,
   bootstrapPaired,
   clusterBootstrapMean,
+  clusterBootstrapMeans,
   jackknifeAcceleration,
 } from "../../src/stats/bootstrap.js";
 import { spearman } from "../../src/stats/correlation.js";
@@ -62,6 +63,32 @@ describe("bootstrap engines", () => {
     expectClose(r.confidenceInterval.low, c.BCa[0], 0, tolerance(c.standard_error), "low");
     expectClose(r.confidenceInterval.high, c.BCa[1], 0, tolerance(c.standard_error), "high");
     expectClose(r.standardError, c.standard_error, 0.02, 0, "standard error");
+  });
+
+  it("cluster bootstraps of many columns at once: each column's interval is the one it gets alone", () => {
+    const c = fx.cluster;
+    const values = c.values as number[];
+    const clusters = c.clusters as (string | number)[];
+    const scaled = values.map((v, i) => v * 1.5 - (i % 3) * 0.1);
+    // Fewer clusters: its own draws, not the others'.
+    const merged = clusters.map((id) => `m${Math.floor(Number(String(id).slice(1)) / 2)}`);
+    const columns = [
+      { values, clusters },
+      { values: scaled, clusters },
+      { values, clusters: merged },
+    ];
+    const options = { resamples: 2000, seed: 6, stream: 11, keepDistribution: true };
+    const together = clusterBootstrapMeans(columns, options);
+    columns.forEach((column, j) => {
+      const alone = clusterBootstrapMean(column.values, column.clusters, options);
+      expect(together[j].estimate).toBe(alone.estimate);
+      expect(Array.from(together[j].distribution!)).toEqual(Array.from(alone.distribution!));
+      expect(together[j].confidenceInterval).toEqual(alone.confidenceInterval);
+      expect(together[j].notes).toEqual(alone.notes);
+    });
+    expect(new Set(merged).size).toBeLessThan(new Set(clusters).size);
+    expect(new Set(merged).size).toBeGreaterThan(2);
+    expect(together[0].confidenceInterval).not.toEqual(together[1].confidenceInterval);
   });
 
   it("the vectorised path equals the generic engine resample for resample", () => {
