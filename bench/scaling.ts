@@ -360,7 +360,7 @@ async function writeDocs(results: readonly Measured[], quick: boolean): Promise<
       encoding: {
         x: { field: "value", type: "quantitative", scale: { type: "log" }, title: "value" },
         y: { field: "y", type: "quantitative", title: null },
-        color: { field: "series", type: "nominal", title: null },
+        color: { field: "series", type: "nominal", title: null, legend: { labelLimit: 260 } },
       },
     },
     resolve: { scale: { x: "independent", y: "independent" } },
