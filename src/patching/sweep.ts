@@ -308,40 +308,24 @@ export function assembleSweep(
 }
 
 function effectRow(pair: Pair, component: Component, align: Alignment, r: FinishedRow): EffectRow {
-  const { sourceSteps, targetSteps, overlap } = r;
-  // Written out, not spread: one object shape for every row of a sweep (tens of thousands).
   const m = r.status === "not_applicable" || r.metrics === null ? null : r.metrics;
-  if (m === null) {
-    const none = NO_METRICS;
-    return {
-      pair,
-      component,
-      align,
-      sourceSteps,
-      targetSteps,
-      overlap,
-      dpTrue: none.dpTrue,
-      recovery: none.recovery,
-      logitDiff: none.logitDiff,
-      dLogitDiff: none.dLogitDiff,
-      klSource: none.klSource,
-      status: "not_applicable",
-    };
-  }
+  const values = m ?? NO_METRICS;
+  // Written out, not spread: one object shape for every row of a sweep (tens of thousands). The
+  // cast ties the metrics to the status; `m` decides both.
   return {
     pair,
     component,
     align,
-    sourceSteps,
-    targetSteps,
-    overlap,
-    dpTrue: m.dpTrue,
-    recovery: m.recovery,
-    logitDiff: m.logitDiff,
-    dLogitDiff: m.dLogitDiff,
-    klSource: m.klSource,
-    status: r.status as Exclude<FinishedRow["status"], "not_applicable">,
-  };
+    sourceSteps: r.sourceSteps,
+    targetSteps: r.targetSteps,
+    overlap: r.overlap,
+    dpTrue: values.dpTrue,
+    recovery: values.recovery,
+    logitDiff: values.logitDiff,
+    dLogitDiff: values.dLogitDiff,
+    klSource: values.klSource,
+    status: m === null ? "not_applicable" : r.status,
+  } as EffectRow;
 }
 
 /**
