@@ -21,8 +21,29 @@ export function rankAverage(x: ArrayLike<number>): Float64Array {
 
 /** Indices that sort `x` ascending (stable). */
 export function sortOrder(x: ArrayLike<number>): Uint32Array {
-  const order = new Uint32Array(x.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
+  const n = x.length;
+  const order = new Uint32Array(n);
+  let finite = true;
+  for (let i = 0; i < n; i++) {
+    order[i] = i;
+    if (Number.isNaN(x[i])) finite = false;
+  }
+  // Short NaN-free inputs (a ranking of components, ranked again on every bootstrap resample): an
+  // insertion sort, as a typed array's sort with a comparator costs a call per comparison and a
+  // copy. Values then indices is a total order, so both give the same permutation.
+  if (finite && n <= 64) {
+    for (let i = 1; i < n; i++) {
+      const o = order[i];
+      const v = x[o];
+      let j = i - 1;
+      while (j >= 0 && x[order[j]] > v) {
+        order[j + 1] = order[j];
+        j--;
+      }
+      order[j + 1] = o;
+    }
+    return order;
+  }
   order.sort((a, b) => x[a] - x[b] || a - b);
   return order;
 }
