@@ -6,6 +6,7 @@ import {
   type CachedRows,
   cacheRows,
   checkAbort,
+  type EngineOptions,
   type InputTable,
   type PatchedRun,
   runPatched,
@@ -107,6 +108,30 @@ export interface PairBaseline {
   readonly pair: Pair;
   readonly sourceLogits: Float64Array;
   readonly targetLogits: Float64Array;
+}
+
+/**
+ * Each pair's unpatched source and target logits, one run per distinct input: what a sweep's
+ * baselines hold for inputs as they are (no resampled source), without a sweep's patched runs
+ * and its per-chunk cache runs of every pair's two inputs. For checks that need only these (the
+ * study's saturation check: a one-component sweep of 9,112 LSST pair-directions took 10 s).
+ *
+ * @example
+ * const baselines = await pairBaselines(model, inputs, pairs, { batchRows: 256 });
+ */
+export async function pairBaselines(
+  model: HookedTST,
+  table: InputTable,
+  pairs: readonly Pair[],
+  options: EngineOptions = {},
+): Promise<PairBaseline[]> {
+  const rows = [...new Set(pairs.flatMap((p) => [p.source, p.target]))];
+  const cache = await cacheRows(model, table, rows, [], options);
+  return pairs.map((pair) => ({
+    pair,
+    sourceLogits: Float64Array.from(cache.logitsOf(pair.source)),
+    targetLogits: Float64Array.from(cache.logitsOf(pair.target)),
+  }));
 }
 
 /** One row's outcome in a chunk: logits of the patched run (the target's own when nothing was patched). */

@@ -38,7 +38,7 @@ import { makePairs, type PairSet, pairsFromList } from "../patching/pairs.js";
 import { parsePairsFile } from "../patching/pairs-file.js";
 import { presetComponents } from "../patching/presets.js";
 import { sideBySideCheckpoints, sweepSideBySide } from "../patching/side-by-side.js";
-import { cacheHooksFor, sweep } from "../patching/sweep.js";
+import { cacheHooksFor, pairBaselines } from "../patching/sweep.js";
 import type { Pair } from "../patching/types.js";
 import { DEFAULT_SESOI, type EffectMetricName } from "../stats/importance.js";
 import { checkpointPathOf, trainModel } from "../train/train-model.js";
@@ -569,19 +569,14 @@ class StudyState {
     });
     // The study's unit is the misclassified input: the target when denoising, the source when noising.
     const units = { denoise: "target", noise: "source" } as const;
-    // The unpatched runs of every pair (one cheap patched component beside them) for saturation.
-    const { rows, pairsPerChunk } = await this.planned();
-    const first = components.slice(0, 1);
-    const unpatched = await sweep(model, inputs, set.pairs, {
-      components: first,
-      batchRows: rows,
-      // Under a budget, as many pairs a chunk as their cached activations allow (as the sweeps).
-      pairsPerBatch: pairsPerChunk?.(cacheHooksFor(model, first), PAIRS_PER_CHUNK) ?? PAIRS_PER_CHUNK,
+    // Saturation needs every pair's unpatched logits: one run per distinct input.
+    const baselines = await pairBaselines(model, inputs, set.pairs, {
+      batchRows,
       signal: this.options.signal,
     });
     this.recordFindings("pairs", [
       ...sanity,
-      ...saturationFindings(unpatched.baselines, undefined, "study --metric logit_diff"),
+      ...saturationFindings(baselines, undefined, "study --metric logit_diff"),
       ...designFindings(design, MIN_UNITS, units),
       ...dependenceFindings(set.pairs, units),
     ]);
