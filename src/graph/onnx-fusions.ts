@@ -19,6 +19,8 @@ import type { OnnxNodeWriter } from "./ops/op-def.js";
  *   (numpy broadcasting), without materialising the expanded tensor.
  * - Softmax of scores (a MatMul, or a MatMul masked with -inf): without the guard pass
  *   of the Softmax op, see {@link softmaxFusion}.
+ * - An add of two graph inputs of one rank-3 shape → `Sum`: the same float sum, which keeps ONNX
+ *   Runtime from fusing it with a following LayerNormalization, see {@link inputSumFusion}.
  * - Attention (only with `contrib`): per-head scaled dot-product attention
  *   `Transpose(MatMul(Softmax([Where(keyMask,] MatMul(Transpose(Mul(q, c)), Transpose(k))
  *   [, -inf)]), Transpose(v)))` → `com.microsoft.MultiHeadAttention`, one kernel
@@ -93,6 +95,7 @@ export function planFusions(
       linearFusion(node, privateTo) ??
       broadcastAddFusion(node, privateTo) ??
       softmaxFusion(node, privateTo, scalarOf) ??
+      inputSumFusion(node) ??
       (options.contrib ? attentionFusion(node, privateTo, scalarOf) : undefined);
     if (fusion !== undefined) fusions.set(node.id, fusion);
   }
@@ -300,6 +303,27 @@ function attentionFusion(
         floats: { scale, mask_filter_value: LOWEST_FLOAT32 },
       });
       w.node("Reshape", [out, w.ints([0, 0, H, dh])], [w.out]);
+    },
+  };
+}
+
+/**
+ * A run started at a sub-layer output adds two fed values, `resid + attn_out` (or `resid_mid +
+ * mlp_out`), and ONNX Runtime fuses an Add whose inputs have one known rank-3 shape with the
+ * post-norm LayerNormalization after it into `com.microsoft.SkipLayerNormalization`: other
+ * rounding than the layer computed whole (LSST effects moved by up to 2e-5) and, measured on one
+ * thread, a slower kernel. `Sum` of the two is the same IEEE addition, and the fusion matches
+ * only `Add`.
+ */
+function inputSumFusion(node: Node): Fusion | undefined {
+  if (node.op !== "Add") return undefined;
+  const [a, b] = node.inputs;
+  if (a.kind !== "input" || b.kind !== "input" || a.rank !== 3) return undefined;
+  if (!a.shape.every((d, i) => d === b.shape[i]) || b.rank !== 3) return undefined;
+  return {
+    inputs: [a, b],
+    emit(w) {
+      w.node("Sum", [w.name(a), w.name(b)], [w.out]);
     },
   };
 }

@@ -34,9 +34,10 @@ export interface RunOptions {
   /** Hooks to replace (caching a patched hook returns the patched value). */
   patch?: Partial<Record<HookName, PatchValue>>;
   /**
-   * Start the run at a residual-stream hook with this value (x is then not needed). A start at
-   * `blocks.<l>.attn.hook_z` also needs `residPre`, the layer's `hook_resid_pre` (the residual
-   * add after W_O); the layer's q/k/v and attention are then not computed.
+   * Start the run at a residual-stream hook with this value (x is then not needed). A start at a
+   * sub-layer output also needs `residPre`, the residual its layer adds it to: the layer's
+   * `hook_resid_pre` for `attn.hook_z` (q/k/v and attention are then not computed) and
+   * `hook_attn_out`, its `hook_resid_mid` for `hook_mlp_out` (see `startInputHooks`).
    */
   startAt?: {
     hook: HookName;
@@ -253,7 +254,7 @@ export class HookedTST {
       startFeeds.push({ hook, value: start.value });
       const step = start.step;
       if (step !== undefined) {
-        if (inputs.length !== 2) {
+        if (!hook.endsWith("attn.hook_z")) {
           throw inputError(`a one-token start needs a z start point, not "${hook}"`, {
             field: "startAt.step",
           });

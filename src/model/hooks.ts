@@ -154,18 +154,22 @@ const START_SUFFIXES: ReadonlySet<LayerHookSuffix | null> = new Set([
   "hook_resid_mid",
   "hook_resid_post",
   "attn.hook_z",
+  "hook_attn_out",
+  "hook_mlp_out",
 ] as const);
 
 /**
  * Hooks a run may start from (fed as an input, earlier layers left out): the
  * residual stream points, whose value alone determines everything after them,
- * and `blocks.<l>.attn.hook_z`, which is fed together with the layer's
- * `blocks.<l>.hook_resid_pre` (the residual add after W_O needs it); see
+ * and the sub-layer outputs `blocks.<l>.attn.hook_z`, `blocks.<l>.hook_attn_out`
+ * and `blocks.<l>.hook_mlp_out`, each fed together with the residual its layer
+ * adds it to (`hook_resid_pre`, or `hook_resid_mid` for the MLP's output); see
  * {@link startInputHooks}.
  *
  * @example
  * isStartHook("blocks.2.hook_resid_pre"); // true
  * isStartHook("blocks.2.attn.hook_z");    // true: fed with blocks.2.hook_resid_pre
+ * isStartHook("blocks.2.hook_mlp_out");   // true: fed with blocks.2.hook_resid_mid
  * isStartHook("blocks.2.attn.hook_q");    // false
  */
 export function isStartHook(name: HookName): boolean {
@@ -186,7 +190,7 @@ export function parseStartHook(config: Pick<TSTConfig, "layers">, name: string):
   if (!isStartHook(hook)) {
     throw inputError(`a run cannot start at "${hook}"`, {
       field: "startAt",
-      hint: "start at hook_embed, hook_pooled, blocks.<l>.hook_resid_pre|mid|post or blocks.<l>.attn.hook_z",
+      hint: "start at hook_embed, hook_pooled, blocks.<l>.hook_resid_pre|mid|post, blocks.<l>.attn.hook_z, blocks.<l>.hook_attn_out or blocks.<l>.hook_mlp_out",
     });
   }
   return hook;
@@ -194,17 +198,23 @@ export function parseStartHook(config: Pick<TSTConfig, "layers">, name: string):
 
 /**
  * The hooks whose values a run starting at `start` is fed (graph inputs
- * `start:<hook>`, in this order): the start hook itself, and for a start at
- * `blocks.<l>.attn.hook_z` first the layer's `hook_resid_pre`.
+ * `start:<hook>`, in this order): the start hook itself, and for a sub-layer
+ * output first the residual the layer adds it to: `hook_resid_pre` for
+ * `attn.hook_z` and `hook_attn_out`, `hook_resid_mid` for `hook_mlp_out`.
  *
  * @example
  * startInputHooks("blocks.1.attn.hook_z"); // ["blocks.1.hook_resid_pre", "blocks.1.attn.hook_z"]
+ * startInputHooks("blocks.1.hook_mlp_out"); // ["blocks.1.hook_resid_mid", "blocks.1.hook_mlp_out"]
  * startInputHooks("hook_embed");           // ["hook_embed"]
  */
 export function startInputHooks(start: HookName): HookName[] {
   const parts = splitHookName(start);
-  if (parts?.suffix !== "attn.hook_z" || parts.layer === null) return [start];
-  return [`blocks.${parts.layer}.hook_resid_pre`, start];
+  if (parts === null || parts.layer === null) return [start];
+  if (parts.suffix === "attn.hook_z" || parts.suffix === "hook_attn_out") {
+    return [`blocks.${parts.layer}.hook_resid_pre`, start];
+  }
+  if (parts.suffix === "hook_mlp_out") return [`blocks.${parts.layer}.hook_resid_mid`, start];
+  return [start];
 }
 
 /**

@@ -16,10 +16,11 @@
  *   keys get no attention, and the max-pool ignores padded steps;
  * - every parameter under its canonical name (src/model/param-names.ts);
  * - `patch:<hook>:value` / `patch:<hook>:mask` for each patched hook;
- * - `start:<hook>` when the run starts at a hook (option `startAt`); a start at
- *   `blocks.<l>.attn.hook_z` takes two: `start:blocks.<l>.hook_resid_pre` (the
- *   residual add after W_O needs it) and `start:blocks.<l>.attn.hook_z`, and computes
- *   `hook_attn_out = z·W_Oᵀ + b_O` onward (see `startInputHooks` in hooks.ts);
+ * - `start:<hook>` when the run starts at a hook (option `startAt`); a start at a
+ *   sub-layer output takes two: the residual its layer adds it to, then the output
+ *   (`start:blocks.<l>.hook_resid_pre` + `start:blocks.<l>.attn.hook_z`, which computes
+ *   `hook_attn_out = z·W_Oᵀ + b_O` onward; resid_pre + `hook_attn_out`; resid_mid +
+ *   `hook_mlp_out`; see `startInputHooks` in hooks.ts);
  * - train mode: `labels` float32 [batch, K] (one-hot) and dropout keep-masks
  *   `dropout:blocks.<l>.<attn_dropout|dropout1|mlp_dropout|dropout2>`;
  * - train mode with fed BatchNorm statistics: `loss_weight` [] and per BN layer [channels]
@@ -256,7 +257,7 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
   } else if (startAt === "hook_embed") {
     resid = embedWithPositions(hook("hook_embed", start("hook_embed")));
   } else {
-    // A start at attn.hook_z feeds the layer's resid_pre first; every other start is one input.
+    // A start at a sub-layer output feeds its residual first; every other start is one input.
     resid = start(startInputHooks(startAt as HookName)[0]);
   }
 
@@ -313,8 +314,18 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
       );
       resid = add(resid, drop(l, "dropout1", attnOut));
       if (!preNorm) resid = featureNorm(parts, resid, `${b}.ln1`, tokenMask);
+    } else if (startAt === at("hook_attn_out")) {
+      // Started at this layer's attention output: `resid` is the fed resid_pre.
+      const attnOut = hook(at("hook_attn_out"), start(at("hook_attn_out")));
+      resid = add(resid, drop(l, "dropout1", attnOut));
+      if (!preNorm) resid = featureNorm(parts, resid, `${b}.ln1`, tokenMask);
     }
-    if (startOrder <= order("hook_resid_mid")) {
+    if (startAt === at("hook_mlp_out")) {
+      // Started at this layer's MLP output: `resid` is the fed resid_mid.
+      const mlpOut = hook(at("hook_mlp_out"), start(at("hook_mlp_out")));
+      resid = add(resid, drop(l, "dropout2", mlpOut));
+      if (!preNorm) resid = featureNorm(parts, resid, `${b}.ln2`, tokenMask);
+    } else if (startOrder <= order("hook_resid_mid")) {
       const mid = hook(at("hook_resid_mid"), resid);
       const mlpIn = preNorm ? featureNorm(parts, mid, `${b}.ln2`, tokenMask) : mid;
       const post = hook(

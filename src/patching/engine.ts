@@ -136,9 +136,10 @@ export async function cacheRows(
 }
 
 /**
- * The point a run starts from: `blocks.l.attn.hook_z` when the earliest patched hook
- * is that z, else `blocks.l.hook_resid_pre` of the earliest patched layer l. The
- * target's values of every hook in `startInputHooks(start)` must be cached.
+ * The point a run starts from: the earliest patched hook when it is a sub-layer output of its
+ * layer l (`attn.hook_z`, `hook_attn_out`, `hook_mlp_out`: the layer's work before it is the
+ * target's own), else `blocks.l.hook_resid_pre`. The target's values of every hook in
+ * `startInputHooks(start)` must be cached.
  */
 export function startHookOf(model: HookedTST, run: PatchedRun): HookName {
   return startHookForSites(
@@ -157,8 +158,13 @@ export function startHookForSites(model: HookedTST, sites: readonly PatchSite[])
     if (first === null || order < first.order) first = { hook: name, layer, order };
   }
   if (first === null) throw new Error("patching engine: a patched run must patch something");
-  if (first.hook === `blocks.${first.layer}.attn.hook_z`) return first.hook;
-  return `blocks.${first.layer}.hook_resid_pre`;
+  const l = first.layer;
+  const subLayerOutputs: HookName[] = [
+    `blocks.${l}.attn.hook_z`,
+    `blocks.${l}.hook_attn_out`,
+    `blocks.${l}.hook_mlp_out`,
+  ];
+  return subLayerOutputs.includes(first.hook) ? first.hook : `blocks.${l}.hook_resid_pre`;
 }
 
 /**
@@ -237,8 +243,18 @@ export async function runPatchedWithCache(
     }
     return spans;
   };
-  runs.forEach((run, i) => {
+  // A run starts where startHookOf says when the cache holds that start's inputs and nothing
+  // fetched comes before it; else at its layer's resid_pre (a cache built for other components).
+  const startFor = (run: PatchedRun): HookName => {
     const start = startHookOf(model, run);
+    const { layer } = parseHook(model.config, start);
+    const fits =
+      startInputHooks(start).every((h) => cache.holds(h)) &&
+      fetch.every((h) => hookOrder(model.config, h) >= hookOrder(model.config, start));
+    return fits || layer === null ? start : `blocks.${layer}.hook_resid_pre`;
+  };
+  runs.forEach((run, i) => {
+    const start = startFor(run);
     const hooks = run.patches.map((p) => `${p.site.hook}:${maskOf(p).dims.join("x")}`);
     if (new Set(run.patches.map((p) => p.site.hook)).size !== run.patches.length) {
       throw new Error("patching engine: a run patches the same hook twice; merge the sites");

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import onnxProto from "onnx-proto";
 import ort from "onnxruntime-node";
 import { afterAll, describe, expect, it } from "vitest";
@@ -129,6 +132,32 @@ describe("ONNX emission fusions", () => {
     const plain = await run(graph, outputs, { fuse: false });
     const fused = await run(graph, outputs, { contribOps: true });
     for (const name of outputs) expectClose(fused.result[name], plain.result[name], name);
+  });
+
+  it("keep ONNX Runtime from fusing a run's fed residual add into SkipLayerNormalization (start at hook_mlp_out)", async () => {
+    const { graph, outputs } = buildTSTGraph(config, { startAt: "blocks.1.hook_mlp_out" });
+    const plain = await run(graph, outputs, { fuse: false });
+    const fused = await run(graph, outputs, {});
+    // The plain graph is the one ONNX Runtime fuses (other rounding): equal to float32 rounding.
+    for (const name of outputs) expectClose(fused.result[name], plain.result[name], name);
+    expect(fused.ops).toContain("Sum");
+    const optimisedOps = async (options: ToOnnxOptions) => {
+      const dir = mkdtempSync(join(tmpdir(), "tspatch-fusions-"));
+      try {
+        const file = join(dir, "optimised.onnx");
+        const session = await ort.InferenceSession.create(toOnnx(graph, { ...options, outputs }), {
+          graphOptimizationLevel: "all",
+          optimizedModelFilePath: file,
+        });
+        await session.release();
+        return (onnxProto.onnx.ModelProto.decode(readFileSync(file)).graph?.node ?? []).map((n) => n.opType);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    // Without the rule ONNX Runtime fuses exactly this add (the test would see it), with it not.
+    expect(await optimisedOps({ fuse: false })).toContain("SkipLayerNormalization");
+    expect(await optimisedOps({})).not.toContain("SkipLayerNormalization");
   });
 
   it("avoid ONNX Runtime's invalid MatMul+Transpose+Add fusion when the rank-2 input is also an output", async () => {

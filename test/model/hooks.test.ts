@@ -21,9 +21,10 @@ describe("hook names (one parser)", () => {
     }
   });
 
-  it("start points: residual hooks, z (fed with its layer's resid_pre), embed and pooled", () => {
+  it("start points: residual hooks, sub-layer outputs (fed with their residual), embed and pooled", () => {
     const yes = ["hook_embed", "hook_pooled", "blocks.0.hook_resid_pre", "blocks.1.hook_resid_mid"];
-    for (const h of [...yes, "blocks.2.hook_resid_post", "blocks.2.attn.hook_z"]) {
+    const subLayer = ["blocks.2.attn.hook_z", "blocks.0.hook_attn_out", "blocks.1.hook_mlp_out"];
+    for (const h of [...yes, "blocks.2.hook_resid_post", ...subLayer]) {
       expect(isStartHook(parseHook(config, h).name), h).toBe(true);
     }
     for (const h of ["hook_pos_embed", "logits", "blocks.0.attn.hook_q", "blocks.1.mlp.hook_post"]) {
@@ -35,5 +36,13 @@ describe("hook names (one parser)", () => {
       "blocks.1.attn.hook_z",
     ]);
     expect(startInputHooks("blocks.1.hook_resid_mid")).toEqual(["blocks.1.hook_resid_mid"]);
+    expect(startInputHooks("blocks.0.hook_attn_out")).toEqual([
+      "blocks.0.hook_resid_pre",
+      "blocks.0.hook_attn_out",
+    ]);
+    expect(startInputHooks("blocks.2.hook_mlp_out")).toEqual([
+      "blocks.2.hook_resid_mid",
+      "blocks.2.hook_mlp_out",
+    ]);
   });
 });
