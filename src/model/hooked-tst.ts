@@ -8,7 +8,14 @@ import { toOnnx } from "../graph/onnx.js";
 import { type CompiledGraph, type HostTensor, Runtime } from "../runtime/session.js";
 import { sourceDigest } from "../source-digest.js";
 import { type TSTConfig, tokenCount, validateConfig } from "./config.js";
-import { type HookName, hookShape, parseHook, parseStartHook, startInputHooks } from "./hooks.js";
+import {
+  type HookName,
+  hookShape,
+  layerOutputOf,
+  parseHook,
+  parseStartHook,
+  startInputHooks,
+} from "./hooks.js";
 import { initParams } from "./init.js";
 import { numel, paramShapes } from "./param-names.js";
 import { buildTSTGraph, type PatchPoint, type TSTGraphOptions } from "./tst-graph.js";
@@ -44,9 +51,9 @@ export interface RunOptions {
     value: Float32Array;
     residPre?: Float32Array;
     /**
-     * A z start at one token per row (see `startStep` in tst-graph.ts): `value` and `residPre`
-     * hold that token only, `residPost` the layer's whole unpatched `hook_resid_post`, and `step`
-     * (batch × tokens, 1 at the token) says which token it is.
+     * A sub-layer output start at one token per row (see `startStep` in tst-graph.ts): `value` and
+     * `residPre` hold that token only, `residPost` the layer's whole unpatched `hook_resid_post`,
+     * and `tokens` (batch × tokens, 1 at the token) says which token it is.
      */
     step?: { tokens: Uint8Array; residPost: Float32Array };
   };
@@ -254,17 +261,15 @@ export class HookedTST {
       startFeeds.push({ hook, value: start.value });
       const step = start.step;
       if (step !== undefined) {
-        if (!hook.endsWith("attn.hook_z")) {
-          throw inputError(`a one-token start needs a z start point, not "${hook}"`, {
+        const layerOutput = layerOutputOf(hook);
+        if (layerOutput === null) {
+          throw inputError(`a one-token start needs a sub-layer output start point, not "${hook}"`, {
             field: "startAt.step",
           });
         }
-        startFeeds.push({
-          hook: hook.replace("attn.hook_z", "hook_resid_post") as HookName,
-          value: step.residPost,
-        });
+        startFeeds.push({ hook: layerOutput, value: step.residPost });
       }
-      // A one-token start feeds resid_pre and z of one token a row.
+      // A one-token start feeds its two start inputs of one token a row.
       const rowShape = (h: HookName) => {
         const shape = hookShape(this.config, h, 1);
         return step !== undefined && !h.endsWith("hook_resid_post") ? [1, 1, ...shape.slice(2)] : shape;

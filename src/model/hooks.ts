@@ -218,6 +218,24 @@ export function startInputHooks(start: HookName): HookName[] {
 }
 
 /**
+ * The output (`hook_resid_post`) of the layer a sub-layer output belongs to (`attn.hook_z`,
+ * `hook_attn_out`, `hook_mlp_out`), else null: after those, the rest of the layer works token by
+ * token, so a run started there with one token changed can recompute that token alone and merge
+ * it into the layer's unpatched output (a one-token start, `startStep` in tst-graph.ts).
+ *
+ * @example
+ * layerOutputOf("blocks.1.hook_mlp_out"); // "blocks.1.hook_resid_post"
+ * layerOutputOf("blocks.1.hook_resid_pre"); // null
+ */
+export function layerOutputOf(start: HookName): HookName | null {
+  const parts = splitHookName(start);
+  if (parts === null || parts.layer === null) return null;
+  const subLayer =
+    parts.suffix === "attn.hook_z" || parts.suffix === "hook_attn_out" || parts.suffix === "hook_mlp_out";
+  return subLayer ? `blocks.${parts.layer}.hook_resid_post` : null;
+}
+
+/**
  * Position of a hook in computation order (for "is a before b" checks).
  *
  * @example

@@ -54,7 +54,15 @@ import {
 } from "../graph/ops/index.js";
 import { pooledWidth, type TSTConfig, tokenCount } from "./config.js";
 import type { GraphParts } from "./graph-parts.js";
-import { type HookName, hookOrder, hookShape, parseHook, parseStartHook, startInputHooks } from "./hooks.js";
+import {
+  type HookName,
+  hookOrder,
+  hookShape,
+  layerOutputOf,
+  parseHook,
+  parseStartHook,
+  startInputHooks,
+} from "./hooks.js";
 import { featureNorm } from "./norms.js";
 import { poolTokens, positionTable } from "./pooling.js";
 import { stemTokens, tokenMaskOf } from "./stems.js";
@@ -84,13 +92,13 @@ export interface TSTGraphOptions {
    */
   startAt?: HookName;
   /**
-   * With `startAt` = `blocks.<l>.attn.hook_z`: recompute layer l at one token per row only, the
-   * token a patch of that z wrote (attention is the only place tokens mix, and it comes before z,
-   * so the rest of layer l changes that token alone). Inputs: `start:blocks.<l>.hook_resid_pre`
-   * [batch, 1, D] and `start:blocks.<l>.attn.hook_z` [batch, 1, H, d_head] of that token,
-   * `start:blocks.<l>.hook_resid_post` [batch, T, D] (the unpatched layer output) and
-   * `start:step` bool [batch, T] (true at that token). Layer l's hooks are not computed as a whole,
-   * so none may be cached or patched.
+   * With `startAt` a sub-layer output of layer l (`attn.hook_z`, `hook_attn_out`, `hook_mlp_out`):
+   * recompute layer l at one token per row only, the token a patch of that output wrote (attention
+   * is the only place tokens mix, and it comes before them, so the rest of layer l changes that
+   * token alone). Inputs: both `startInputHooks` of that token ([batch, 1, …]),
+   * `start:blocks.<l>.hook_resid_post` [batch, T, D] (the unpatched layer output) and `start:step`
+   * bool [batch, T] (true at that token). Layer l's hooks are not computed as a whole, so none may
+   * be cached or patched.
    */
   startStep?: boolean;
   /** "train": BatchNorm batch statistics, dropout masks, loss and gradients. Default "eval". */
@@ -403,8 +411,9 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
 }
 
 /**
- * The layer of a one-token start (`startStep`): `startAt` must be a layer's `attn.hook_z`, and no
- * cached or patched hook may be in that layer (they would hold one token, not the whole layer).
+ * The layer of a one-token start (`startStep`): `startAt` must be a sub-layer output (see
+ * `layerOutputOf`), and no cached or patched hook may be in that layer (they would hold one token,
+ * not the whole layer).
  */
 function startStepLayer(
   config: TSTConfig,
@@ -412,8 +421,13 @@ function startStepLayer(
   hooks: readonly HookName[],
 ): number {
   const layer = startAt === undefined ? null : parseHook(config, startAt).layer;
-  if (startAt === undefined || layer === null || startAt !== `blocks.${layer}.attn.hook_z`) {
-    throw inputError("a one-token start needs startAt = blocks.<l>.attn.hook_z", { field: "startStep" });
+  if (startAt === undefined || layer === null || layerOutputOf(startAt) === null) {
+    throw inputError(
+      "a one-token start needs startAt = blocks.<l>.attn.hook_z, hook_attn_out or hook_mlp_out",
+      {
+        field: "startStep",
+      },
+    );
   }
   const inLayer = hooks.find((h) => parseHook(config, h).layer === layer);
   if (inLayer !== undefined) {

@@ -1,7 +1,14 @@
 import { InterruptedError } from "../errors.js";
 import { type TSTConfig, tokenCount } from "../model/config.js";
 import type { HookedTST, PatchValue } from "../model/hooked-tst.js";
-import { type HookName, hookOrder, hookShape, parseHook, startInputHooks } from "../model/hooks.js";
+import {
+  type HookName,
+  hookOrder,
+  hookShape,
+  layerOutputOf,
+  parseHook,
+  startInputHooks,
+} from "../model/hooks.js";
 import { type PatchSite, siteMask } from "./setters.js";
 
 /**
@@ -455,10 +462,10 @@ let startBuffersInUse = false;
 
 /**
  * The token a run can be recomputed at alone (a one-token start, `startStep` in tst-graph.ts), or
- * -1. It must patch only the z it starts from, within one token, and the cache must hold the
- * layer's unpatched output. Attention is the only place tokens mix and it comes before z, so the
- * rest of the layer changes that token alone: head × time-step patches then recompute 1 of T
- * tokens in their own layer.
+ * -1. It must patch only the sub-layer output it starts from (z, attn_out, mlp_out), within one
+ * token, and the cache must hold the layer's unpatched output. Attention is the only place tokens
+ * mix and it comes before those, so the rest of the layer changes that token alone: head, layer
+ * and MLP × time-step patches then recompute 1 of T tokens in their own layer.
  */
 function oneTokenOf(
   model: HookedTST,
@@ -467,9 +474,9 @@ function oneTokenOf(
   run: PatchedRun,
   spansOf: (p: PatchedRun["patches"][number]) => Int32Array,
 ): number {
-  if (run.patches.length !== 1 || run.patches[0].site.hook !== start || !start.endsWith("attn.hook_z"))
-    return -1;
-  if (!cache.holds(start.replace("attn.hook_z", "hook_resid_post") as HookName)) return -1;
+  const layerOutput = layerOutputOf(start);
+  if (run.patches.length !== 1 || run.patches[0].site.hook !== start || layerOutput === null) return -1;
+  if (!cache.holds(layerOutput)) return -1;
   const { dModel } = model.config;
   const spans = spansOf(run.patches[0]);
   if (spans.length === 0) return -1;
@@ -500,37 +507,37 @@ async function runOneTokenGroup(
 ): Promise<void> {
   const { seqLen: S, classes: K, dModel: D } = model.config;
   const T = tokenCount(model.config);
-  const [residPreHook, zHook] = startInputHooks(group.start);
-  const residPostHook = group.start.replace("attn.hook_z", "hook_resid_post") as HookName;
+  const [residualHook, outputHook] = startInputHooks(group.start);
+  const residPostHook = layerOutputOf(group.start) as HookName;
   for (let b0 = 0; b0 < group.members.length; b0 += options.batchRows) {
     checkAbort(options.signal);
     const members = group.members.slice(b0, b0 + options.batchRows);
     const n = members.length;
-    const residPre = startBuffer(pool, 0, n * D);
-    const z = startBuffer(pool, 1, n * D);
+    const residual = startBuffer(pool, 0, n * D);
+    const output = startBuffer(pool, 1, n * D);
     const residPost = startBuffer(pool, 2, n * T * D);
     const tokens = new Uint8Array(n * T);
     const mask = table.mask === null ? null : new Uint8Array(n * S);
     members.forEach((runIndex, row) => {
       const run = runs[runIndex];
       const t = tokenOfRun[runIndex];
-      residPre.set(cache.act(run.target, residPreHook).subarray(t * D, (t + 1) * D), row * D);
-      z.set(cache.act(run.target, zHook).subarray(t * D, (t + 1) * D), row * D);
+      residual.set(cache.act(run.target, residualHook).subarray(t * D, (t + 1) * D), row * D);
+      output.set(cache.act(run.target, outputHook).subarray(t * D, (t + 1) * D), row * D);
       residPost.set(cache.act(run.target, residPostHook), row * T * D);
       tokens[row * T + t] = 1;
       if (mask !== null)
         mask.set((table.mask as Uint8Array).subarray(run.target * S, (run.target + 1) * S), row * S);
-      // The patch's spans lie in token t: shifted to that token's row of z.
+      // The patch's spans lie in token t: shifted to that token's row of the output.
       const { value } = run.patches[0];
       const spans = spansOf(run.patches[0]);
       const shift = row * D - t * D;
       for (let i = 0; i < spans.length; i += 2) {
         const o = spans[i];
-        for (let j = o; j < o + spans[i + 1]; j++) z[shift + j] = value[j];
+        for (let j = o; j < o + spans[i + 1]; j++) output[shift + j] = value[j];
       }
     });
     const result = await model.run(null, {
-      startAt: { hook: group.start, value: z, residPre, step: { tokens, residPost } },
+      startAt: { hook: group.start, value: output, residPre: residual, step: { tokens, residPost } },
       mask,
       chunkSize: n,
     });

@@ -1,5 +1,5 @@
 import type { HookedTST } from "../model/hooked-tst.js";
-import { type HookName, startInputHooks } from "../model/hooks.js";
+import { type HookName, layerOutputOf, startInputHooks } from "../model/hooks.js";
 import { alignInputs, alignPair, checkAlignment, type PairAlignment } from "./align.js";
 import { type FinishedPair, type FinishedRow, type Grouping, SweepCheckpoint } from "./checkpoint.js";
 import {
@@ -431,11 +431,10 @@ export function cacheHooksFor(model: HookedTST, components: readonly Component[]
     for (const s of sites) hooks.add(s.hook);
     const start = startHookForSites(model, sites);
     for (const h of startInputHooks(start)) hooks.add(h);
-    // A one-token patch of a z start recomputes its layer at that token alone, on the target's
-    // unpatched layer output (engine.ts, oneTokenOf).
-    if ("position" in c && c.position !== undefined && start.endsWith("attn.hook_z")) {
-      hooks.add(start.replace("attn.hook_z", "hook_resid_post") as HookName);
-    }
+    // A one-token patch of a sub-layer output recomputes its layer at that token alone, on the
+    // target's unpatched layer output (engine.ts, oneTokenOf).
+    const layerOutput = layerOutputOf(start);
+    if ("position" in c && c.position !== undefined && layerOutput !== null) hooks.add(layerOutput);
   }
   return [...hooks];
 }

@@ -11,10 +11,11 @@ import { Runtime } from "../../src/runtime/session.js";
 import { maxAbsDiff } from "./reference-models.js";
 
 /**
- * A head patched at one time step changes its layer at that token only (attention, where tokens
- * mix, comes before z), so the engine recomputes that layer at one token on the target's cached
- * layer output (oneTokenOf in engine.ts). It must give what recomputing the whole layer gives:
- * the same patched chunk with a cache that lacks the layer outputs takes the whole-layer path.
+ * A head's z, a layer's attention output or its MLP output patched at one time step changes its
+ * layer at that token only (attention, where tokens mix, comes before them), so the engine
+ * recomputes that layer at one token on the target's cached layer output (oneTokenOf in
+ * engine.ts). It must give what recomputing the whole layer gives: the same patched chunk with a
+ * cache that lacks the layer outputs takes the whole-layer path.
  */
 const runtime = new Runtime({ threads: 1 });
 const lengths = [9, 6, 9, 4];
@@ -100,13 +101,17 @@ const configs: Record<string, TSTConfigInput> = {
   },
 };
 
-describe("one-token starts of head × time-step patches", () => {
+describe("one-token starts of head, attention-output and MLP-output × time-step patches", () => {
   for (const [name, input] of Object.entries(configs)) {
     it(`equal the whole layer recomputed: ${name}`, async () => {
       const config = makeConfig(input);
       const model = HookedTST.fromConfig(config, 3, {}, runtime);
       const table = inputs(config.seqLen, config.channels);
-      const components = presetComponents(config, "head-pos", "z");
+      const components = [
+        ...presetComponents(config, "head-pos", "z"),
+        ...presetComponents(config, "layer-pos"),
+        ...presetComponents(config, "mlp-pos"),
+      ];
       const fast = await chunkWith(model, table, components, true);
       const whole = await chunkWith(model, table, components, false);
       expect(fast.status).toEqual(whole.status);
@@ -138,6 +143,7 @@ describe("one-token starts of head × time-step patches", () => {
       buildTSTGraph(config, { startAt: "blocks.1.attn.hook_z", startStep: true, cache: cache as never });
     expect(() => build(["blocks.2.hook_resid_pre"])).not.toThrow();
     expect(() => build(["blocks.1.hook_resid_mid"])).toThrow(InputError);
+    expect(() => buildTSTGraph(config, { startAt: "blocks.1.hook_mlp_out", startStep: true })).not.toThrow();
     expect(() => buildTSTGraph(config, { startAt: "blocks.1.hook_resid_pre", startStep: true })).toThrow(
       /one-token start/,
     );
