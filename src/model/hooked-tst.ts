@@ -15,6 +15,7 @@ import {
   parseHook,
   parseStartHook,
   startInputHooks,
+  startInputShape,
 } from "./hooks.js";
 import { initParams } from "./init.js";
 import { numel, paramShapes } from "./param-names.js";
@@ -269,11 +270,7 @@ export class HookedTST {
         }
         startFeeds.push({ hook: layerOutput, value: step.residPost });
       }
-      // A one-token start feeds its two start inputs of one token a row.
-      const rowShape = (h: HookName) => {
-        const shape = hookShape(this.config, h, 1);
-        return step !== undefined && !h.endsWith("hook_resid_post") ? [1, 1, ...shape.slice(2)] : shape;
-      };
+      const rowShape = (h: HookName) => startInputShape(this.config, h, 1, step !== undefined);
       batch = rowsOf(start.value, rowShape(hook), `start value of ${hook}`);
       if (step !== undefined && step.tokens.length !== batch * tokenCount(this.config)) {
         throw inputError(
@@ -336,9 +333,8 @@ export class HookedTST {
       const feeds: Record<string, HostTensor> = { ...weights };
       if (start !== undefined) {
         for (const f of startFeeds) {
-          const dims = hookShape(this.config, f.hook, n);
-          const oneToken = start.step !== undefined && !f.hook.endsWith("hook_resid_post");
-          feeds[`start:${f.hook}`] = rows(f.value, batch, r0, r1, oneToken ? [n, 1, ...dims.slice(2)] : dims);
+          const dims = startInputShape(this.config, f.hook, n, start.step !== undefined);
+          feeds[`start:${f.hook}`] = rows(f.value, batch, r0, r1, dims);
         }
         if (start.step !== undefined) {
           feeds["start:step"] = {

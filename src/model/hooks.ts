@@ -236,6 +236,18 @@ export function layerOutputOf(start: HookName): HookName | null {
 }
 
 /**
+ * The shape a start input is fed in (`start:<hook>`): the hook's own, or with one token per row
+ * for a one-token start (`oneToken`), whose layer output alone is fed whole.
+ *
+ * @example
+ * startInputShape(config, "blocks.1.attn.hook_z", "batch", true); // ["batch", 1, H, d_head]
+ */
+export function startInputShape(config: TSTConfig, hook: HookName, batch: Dim, oneToken: boolean): Dim[] {
+  const shape = hookShape(config, hook, batch);
+  return oneToken && !hook.endsWith("hook_resid_post") ? [shape[0], 1, ...shape.slice(2)] : shape;
+}
+
+/**
  * Position of a hook in computation order (for "is a before b" checks).
  *
  * @example

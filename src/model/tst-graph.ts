@@ -62,6 +62,7 @@ import {
   parseHook,
   parseStartHook,
   startInputHooks,
+  startInputShape,
 } from "./hooks.js";
 import { featureNorm } from "./norms.js";
 import { poolTokens, positionTable } from "./pooling.js";
@@ -209,12 +210,8 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
     if (cache.has(name)) g.output(name, v);
     return v;
   };
-  const start = (name: HookName): Value => {
-    const shape = hookShape(config, name);
-    // One token per row: [batch, 1, …] (only resid_pre and z of the step layer are fed so).
-    const oneToken = stepLayer >= 0 && name !== `blocks.${stepLayer}.hook_resid_post`;
-    return g.input(`start:${name}`, oneToken ? [shape[0], 1, ...shape.slice(2)] : shape);
-  };
+  const start = (name: HookName): Value =>
+    g.input(`start:${name}`, startInputShape(config, name, "batch", stepLayer >= 0));
   const dropoutMasks = train && (options.dropout ?? config.dropout > 0);
   const drop = (l: number, site: DropoutSite, x: Value): Value => {
     if (!dropoutMasks) return x;

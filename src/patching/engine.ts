@@ -165,13 +165,7 @@ export function startHookForSites(model: HookedTST, sites: readonly PatchSite[])
     if (first === null || order < first.order) first = { hook: name, layer, order };
   }
   if (first === null) throw new Error("patching engine: a patched run must patch something");
-  const l = first.layer;
-  const subLayerOutputs: HookName[] = [
-    `blocks.${l}.attn.hook_z`,
-    `blocks.${l}.hook_attn_out`,
-    `blocks.${l}.hook_mlp_out`,
-  ];
-  return subLayerOutputs.includes(first.hook) ? first.hook : `blocks.${l}.hook_resid_pre`;
+  return layerOutputOf(first.hook) !== null ? first.hook : `blocks.${first.layer}.hook_resid_pre`;
 }
 
 /**
@@ -332,15 +326,7 @@ export async function runPatchedWithCache(
             if (k !== undefined) {
               const target = startValues[k];
               const offset = row * startInputs[k].per;
-              const spans = spansOf(p);
-              for (let i = 0; i < spans.length; i += 2) {
-                const o = spans[i];
-                const length = spans[i + 1];
-                // A head's slice of z is one short span per time step (d_head values): a plain loop
-                // there, as a subarray view per span cost more than the copy.
-                if (length > 64) target.set(value.subarray(o, o + length), offset + o);
-                else for (let j = o; j < o + length; j++) target[offset + j] = value[j];
-              }
+              writeSpans(target, offset, value, spansOf(p));
               continue;
             }
             const buf = buffers.get(site.hook)!;
@@ -528,13 +514,7 @@ async function runOneTokenGroup(
       if (mask !== null)
         mask.set((table.mask as Uint8Array).subarray(run.target * S, (run.target + 1) * S), row * S);
       // The patch's spans lie in token t: shifted to that token's row of the output.
-      const { value } = run.patches[0];
-      const spans = spansOf(run.patches[0]);
-      const shift = row * D - t * D;
-      for (let i = 0; i < spans.length; i += 2) {
-        const o = spans[i];
-        for (let j = o; j < o + spans[i + 1]; j++) output[shift + j] = value[j];
-      }
+      writeSpans(output, row * D - t * D, run.patches[0].value, spansOf(run.patches[0]));
     });
     const result = await model.run(null, {
       startAt: { hook: group.start, value: output, residPre: residual, step: { tokens, residPost } },
@@ -544,6 +524,18 @@ async function runOneTokenGroup(
     members.forEach((runIndex, row) => {
       out[runIndex] = result.logits.slice(row * K, (row + 1) * K);
     });
+  }
+}
+
+/** Write `value` at its spans (offset, length pairs) into `target`, shifted by `offset`. */
+function writeSpans(target: Float32Array, offset: number, value: Float32Array, spans: Int32Array): void {
+  for (let i = 0; i < spans.length; i += 2) {
+    const o = spans[i];
+    const length = spans[i + 1];
+    // A head's slice of z is one short span per time step (d_head values): a plain loop there, as a
+    // subarray view per span cost more than the copy.
+    if (length > 64) target.set(value.subarray(o, o + length), offset + o);
+    else for (let j = o; j < o + length; j++) target[offset + j] = value[j];
   }
 }
 
