@@ -8,7 +8,7 @@ import { presetComponents } from "../../src/patching/presets.js";
 import { cacheHooksFor, patchedChunk } from "../../src/patching/sweep.js";
 import type { Component, Pair } from "../../src/patching/types.js";
 import { Runtime } from "../../src/runtime/session.js";
-import { maxAbsDiff } from "./reference-models.js";
+import { maxAbsDiff, paddedTable } from "./reference-models.js";
 
 /**
  * A head's z, a layer's attention output or its MLP output patched at one time step changes its
@@ -21,16 +21,7 @@ const runtime = new Runtime({ threads: 1 });
 const lengths = [9, 6, 9, 4];
 
 function inputs(S: number, C: number): InputTable {
-  const x = Float32Array.from(
-    { length: lengths.length * S * C },
-    (_, i) => Math.sin(i * 0.61) * 1.3 + (i % 7) * 0.2,
-  );
-  const mask = new Uint8Array(lengths.length * S);
-  lengths.forEach((n, r) => {
-    mask.fill(1, r * S, r * S + n);
-    x.fill(0, (r * S + n) * C, (r + 1) * S * C);
-  });
-  return { x, mask, rows: lengths.length };
+  return paddedTable(lengths, S, C, (i) => Math.sin(i * 0.61) * 1.3 + (i % 7) * 0.2);
 }
 
 const pairs: Pair[] = [

@@ -5,6 +5,7 @@ import type { InputTable } from "../../src/patching/engine.js";
 import { pairBaselines, sweep } from "../../src/patching/sweep.js";
 import type { Pair } from "../../src/patching/types.js";
 import { Runtime } from "../../src/runtime/session.js";
+import { paddedTable } from "./reference-models.js";
 
 /** One run per distinct input gives the unpatched logits a sweep reports for each pair. */
 describe("pairBaselines", () => {
@@ -19,18 +20,8 @@ describe("pairBaselines", () => {
       ff: 24,
     });
     const model = HookedTST.fromConfig(config, 5, {}, new Runtime({ threads: 1 }));
-    const lengths = [8, 5, 8, 3, 7];
     const { seqLen: S, channels: C } = config;
-    const x = Float32Array.from(
-      { length: lengths.length * S * C },
-      (_, i) => Math.cos(i * 0.43) + (i % 3) * 0.5,
-    );
-    const mask = new Uint8Array(lengths.length * S);
-    lengths.forEach((n, r) => {
-      mask.fill(1, r * S, r * S + n);
-      x.fill(0, (r * S + n) * C, (r + 1) * S * C);
-    });
-    const table: InputTable = { x, mask, rows: lengths.length };
+    const table = paddedTable([8, 5, 8, 3, 7], S, C, (i) => Math.cos(i * 0.43) + (i % 3) * 0.5);
     const pairs: Pair[] = [
       [0, 1, "denoise"],
       [2, 1, "denoise"],

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { loadDataset } from "../../src/data/registry.js";
 import type { HookedTST } from "../../src/model/hooked-tst.js";
 import { loadModel } from "../../src/model/model-dir.js";
+import type { InputTable } from "../../src/patching/engine.js";
 import { type ModelInputs, modelInputs } from "../../src/patching/inputs.js";
 
 /** The shared folder with the reference checkpoints and datasets (next to the repo). */
@@ -46,4 +47,23 @@ export function maxAbsDiff(a: unknown, b: unknown): number {
   if (ArrayBuffer.isView(a) && ArrayBuffer.isView(b))
     return maxAbsDiff(Array.from(a as Float32Array), Array.from(b as Float32Array));
   return Math.abs((a as number) - (b as number));
+}
+
+/**
+ * Synthetic inputs of the given real lengths, zero-padded to `S` steps with the padding mask
+ * (1 = real step); `valueAt(i)` fills the flat rows × S × C values before padding.
+ */
+export function paddedTable(
+  lengths: readonly number[],
+  S: number,
+  C: number,
+  valueAt: (i: number) => number,
+): InputTable {
+  const x = Float32Array.from({ length: lengths.length * S * C }, (_, i) => valueAt(i));
+  const mask = new Uint8Array(lengths.length * S);
+  lengths.forEach((n, r) => {
+    mask.fill(1, r * S, r * S + n);
+    x.fill(0, (r * S + n) * C, (r + 1) * S * C);
+  });
+  return { x, mask, rows: lengths.length };
 }

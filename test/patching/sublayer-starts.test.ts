@@ -14,7 +14,7 @@ import { componentSites } from "../../src/patching/setters.js";
 import { cacheHooksFor } from "../../src/patching/sweep.js";
 import type { Component } from "../../src/patching/types.js";
 import { Runtime } from "../../src/runtime/session.js";
-import { maxAbsDiff } from "./reference-models.js";
+import { maxAbsDiff, paddedTable } from "./reference-models.js";
 
 /**
  * A patch of a layer's attention output or MLP output starts the run there (fed with the residual
@@ -54,14 +54,7 @@ describe("runs that start at a sub-layer output", () => {
       const config = makeConfig(input);
       const model = HookedTST.fromConfig(config, 11, {}, runtime);
       const { seqLen: S, channels: C } = config;
-      const lengths = [7, 4];
-      const x = Float32Array.from({ length: 2 * S * C }, (_, i) => Math.sin(i * 0.9) + (i % 4) * 0.25);
-      const mask = new Uint8Array(2 * S);
-      lengths.forEach((n, r) => {
-        mask.fill(1, r * S, r * S + n);
-        x.fill(0, (r * S + n) * C, (r + 1) * S * C);
-      });
-      const table: InputTable = { x, mask, rows: 2 };
+      const table = paddedTable([7, 4], S, C, (i) => Math.sin(i * 0.9) + (i % 4) * 0.25);
       const components: Component[] = [
         ...presetComponents(config, "layers"),
         ...presetComponents(config, "mlp"),
