@@ -548,7 +548,9 @@ export function clusterBootstrapMeans(
   const totals = columns.map(({ values, clusters }) => clusterTotals(values, clusters));
   const byCount = new Map<number, number[]>();
   totals.forEach((t, j) => {
-    byCount.set(t.sums.length, [...(byCount.get(t.sums.length) ?? []), j]);
+    const members = byCount.get(t.sums.length) ?? [];
+    members.push(j);
+    byCount.set(t.sums.length, members);
   });
   const results: BootstrapResult[] = new Array(columns.length);
   for (const [n, members] of byCount) {

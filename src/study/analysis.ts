@@ -220,12 +220,15 @@ function clusterBootstraps(
   seed: number,
 ): (ClusterBootstrap | null)[] {
   const out: (ClusterBootstrap | null)[] = columns.map(() => null);
+  const clusterCounts = columns.map((column) => new Set(column.clusters).size);
   const byPairs = new Map<number, number[]>();
   columns.forEach((column, j) => {
-    const clusterCount = new Set(column.clusters).size;
+    const clusterCount = clusterCounts[j];
     const repeats = clusterCount < column.clusters.length || column.pairValues.length > column.units.length;
     if (!repeats || clusterCount < 2) return;
-    byPairs.set(column.pairValues.length, [...(byPairs.get(column.pairValues.length) ?? []), j]);
+    const members = byPairs.get(column.pairValues.length) ?? [];
+    members.push(j);
+    byPairs.set(column.pairValues.length, members);
   });
   for (const [pairs, members] of byPairs) {
     const results = clusterBootstrapMeans(
@@ -233,7 +236,7 @@ function clusterBootstraps(
       { level, resamples: plan.bootstrap_resamples, seed, stream: CLUSTER_STREAM + pairs },
     );
     members.forEach((j, k) => {
-      out[j] = { result: results[k], clusterCount: new Set(columns[j].clusters).size };
+      out[j] = { result: results[k], clusterCount: clusterCounts[j] };
     });
   }
   return out;
