@@ -179,7 +179,7 @@ export async function integratedGradients(
               metricName,
             ),
             mask,
-            startAt: { hook: zHook, value, residPre },
+            startAt: { hook: zHook, value, residual: residPre },
             metricInGraph: true,
             values: false,
             chunkSize: batchRows,

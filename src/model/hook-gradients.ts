@@ -115,7 +115,7 @@ export interface HookGradientOptions {
    * Start at a hook (as HookedTST.run's `startAt`); the start value can then be among `hooks`,
    * e.g. integrated gradients along a path of `blocks.l.attn.hook_z` values.
    */
-  startAt?: { hook: HookName; value: Float32Array; residPre?: Float32Array };
+  startAt?: { hook: HookName; value: Float32Array; residual?: Float32Array };
   /** Hooks replaced by these values where the mask is 1, as in HookedTST.run. */
   patch?: Partial<Record<HookName, PatchValue>>;
   /** Rows per runtime call (default 64). */
@@ -265,7 +265,7 @@ export async function hookGradients(
   const startFeeds: { hook: HookName; value: Float32Array }[] = [];
   if (start !== undefined && startHook !== undefined) {
     const inputs = startInputHooks(startHook);
-    if (inputs.length === 2) startFeeds.push({ hook: inputs[0], value: start.residPre as Float32Array });
+    if (inputs.length === 2) startFeeds.push({ hook: inputs[0], value: start.residual as Float32Array });
     startFeeds.push({ hook: startHook, value: start.value });
   }
   for (let r0 = 0; r0 < batch; r0 += chunk) {

@@ -43,17 +43,17 @@ export interface RunOptions {
   patch?: Partial<Record<HookName, PatchValue>>;
   /**
    * Start the run at a residual-stream hook with this value (x is then not needed). A start at a
-   * sub-layer output also needs `residPre`, the residual its layer adds it to: the layer's
+   * sub-layer output also needs `residual`, the residual stream its layer adds it to: the layer's
    * `hook_resid_pre` for `attn.hook_z` (q/k/v and attention are then not computed) and
    * `hook_attn_out`, its `hook_resid_mid` for `hook_mlp_out` (see `startInputHooks`).
    */
   startAt?: {
     hook: HookName;
     value: Float32Array;
-    residPre?: Float32Array;
+    residual?: Float32Array;
     /**
      * A sub-layer output start at one token per row (see `startStep` in tst-graph.ts): `value` and
-     * `residPre` hold that token only, `residPost` the layer's whole unpatched `hook_resid_post`,
+     * `residual` hold that token only, `residPost` the layer's whole unpatched `hook_resid_post`,
      * and `tokens` (batch × tokens, 1 at the token) says which token it is.
      */
     step?: { tokens: Uint8Array; residPost: Float32Array };
@@ -252,13 +252,13 @@ export class HookedTST {
     if (start !== undefined) {
       const hook = parseStartHook(this.config, start.hook);
       const inputs = startInputHooks(hook);
-      if (inputs.length === 2 && !(start.residPre instanceof Float32Array)) {
-        throw inputError(`a run starting at "${hook}" also needs startAt.residPre`, {
-          field: "startAt.residPre",
+      if (inputs.length === 2 && !(start.residual instanceof Float32Array)) {
+        throw inputError(`a run starting at "${hook}" also needs startAt.residual`, {
+          field: "startAt.residual",
           hint: `pass the ${inputs[0]} activation of the same rows`,
         });
       }
-      if (inputs.length === 2) startFeeds.push({ hook: inputs[0], value: start.residPre as Float32Array });
+      if (inputs.length === 2) startFeeds.push({ hook: inputs[0], value: start.residual as Float32Array });
       startFeeds.push({ hook, value: start.value });
       const step = start.step;
       if (step !== undefined) {
@@ -284,7 +284,7 @@ export class HookedTST {
         const rowsHere = rowsOf(f.value, rowShape(f.hook), `start value of ${f.hook}`);
         if (rowsHere !== batch) {
           throw inputError(`start value of ${f.hook} has ${rowsHere} rows, the start value has ${batch}`, {
-            field: "startAt.residPre",
+            field: "startAt.residual",
           });
         }
       }

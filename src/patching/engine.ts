@@ -338,7 +338,7 @@ export async function runPatchedWithCache(
           startAt: {
             hook: group.start,
             value: startValues[startValues.length - 1],
-            residPre: startValues.length === 2 ? startValues[0] : undefined,
+            residual: startValues.length === 2 ? startValues[0] : undefined,
           },
           mask,
           patch,
@@ -517,7 +517,7 @@ async function runOneTokenGroup(
       writeSpans(output, row * D - t * D, run.patches[0].value, spansOf(run.patches[0]));
     });
     const result = await model.run(null, {
-      startAt: { hook: group.start, value: output, residPre: residual, step: { tokens, residPost } },
+      startAt: { hook: group.start, value: output, residual, step: { tokens, residPost } },
       mask,
       chunkSize: n,
     });

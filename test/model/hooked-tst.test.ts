@@ -151,7 +151,7 @@ describe("caching and patching are one mechanism", () => {
     });
     const fromZ = await model.run(null, {
       mask,
-      startAt: { hook: "blocks.1.attn.hook_z", value: z, residPre },
+      startAt: { hook: "blocks.1.attn.hook_z", value: z, residual: residPre },
     });
     expect(maxDiff(fromZ.logits, fromResid.logits)).toBeLessThan(1e-6);
     expect(maxDiff(fromZ.logits, clean.logits)).toBeLessThan(1e-6);
@@ -167,20 +167,20 @@ describe("caching and patching are one mechanism", () => {
     const patchedZ = await model.run(null, {
       mask,
       patch,
-      startAt: { hook: "blocks.1.attn.hook_z", value: z, residPre },
+      startAt: { hook: "blocks.1.attn.hook_z", value: z, residual: residPre },
     });
     expect(maxDiff(patchedZ.logits, patchedFull.logits)).toBeLessThan(1e-6);
     expect(maxDiff(patchedFull.logits, clean.logits)).toBeGreaterThan(1e-3); // the patch does something
 
     await expect(
       model.run(null, { mask, startAt: { hook: "blocks.1.attn.hook_z", value: z } }),
-    ).rejects.toThrow(/also needs startAt\.residPre/);
+    ).rejects.toThrow(/also needs startAt\.residual/);
     await expect(
       model.run(null, {
         startAt: {
           hook: "blocks.1.attn.hook_z",
           value: z,
-          residPre: residPre.subarray(0, residPre.length / B),
+          residual: residPre.subarray(0, residPre.length / B),
         },
       }),
     ).rejects.toThrow(/rows/);
@@ -188,7 +188,7 @@ describe("caching and patching are one mechanism", () => {
       model.run(null, {
         mask,
         cache: ["blocks.1.attn.hook_q"],
-        startAt: { hook: "blocks.1.attn.hook_z", value: z, residPre },
+        startAt: { hook: "blocks.1.attn.hook_z", value: z, residual: residPre },
       }),
     ).rejects.toThrow(/comes before the start point/);
   });
