@@ -54,9 +54,15 @@ export interface RunOptions {
     /**
      * A sub-layer output start at one token per row (see `startStep` in tst-graph.ts): `value` and
      * `residual` hold that token only, `residPost` the layer's whole unpatched `hook_resid_post`,
-     * and `tokens` (batch × tokens, 1 at the token) says which token it is.
+     * and `token` (one per row) says which token it is. `next`: the next
+     * layer's unpatched q, k and v (batch × T × H × dh each), so that it projects only that token
+     * (`startStepNext` in tst-graph.ts).
      */
-    step?: { tokens: Uint8Array; residPost: Float32Array };
+    step?: {
+      token: Int32Array;
+      residPost: Float32Array;
+      next?: { q: Float32Array; k: Float32Array; v: Float32Array };
+    };
   };
   /** Rows per runtime call (default: the model's `chunkSize`). */
   chunkSize?: number;
@@ -248,6 +254,8 @@ export class HookedTST {
     const start = options.startAt;
     // The fed start values, in the order of startInputHooks (resid_pre first for a z start).
     const startFeeds: { hook: HookName; value: Float32Array }[] = [];
+    // A one-token start's next-layer q, k, v (whole rows, not one token).
+    const nextFeeds: { hook: HookName; value: Float32Array }[] = [];
     let batch: number;
     if (start !== undefined) {
       const hook = parseStartHook(this.config, start.hook);
@@ -272,13 +280,24 @@ export class HookedTST {
       }
       const rowShape = (h: HookName) => startInputShape(this.config, h, 1, step !== undefined);
       batch = rowsOf(start.value, rowShape(hook), `start value of ${hook}`);
-      if (step !== undefined && step.tokens.length !== batch * tokenCount(this.config)) {
-        throw inputError(
-          `startAt.step has ${step.tokens.length} values, expected ${batch} rows × ${tokenCount(this.config)} tokens`,
-          {
-            field: "startAt.step",
-          },
-        );
+      const T = tokenCount(this.config);
+      if (step !== undefined && (step.token.length !== batch || step.token.some((t) => !(t >= 0 && t < T)))) {
+        throw inputError(`startAt.step.token must hold ${batch} token indices (one per row) in 0..${T - 1}`, {
+          field: "startAt.step.token",
+        });
+      }
+      if (step?.next !== undefined) {
+        const layer = parseHook(this.config, hook).layer as number;
+        for (const name of ["q", "k", "v"] as const) {
+          const h = `blocks.${layer + 1}.attn.hook_${name}` as HookName;
+          const rowsHere = rowsOf(step.next[name], hookShape(this.config, h, 1), `startAt.step.next.${name}`);
+          if (rowsHere !== batch) {
+            throw inputError(`startAt.step.next.${name} has ${rowsHere} rows, the start value has ${batch}`, {
+              field: "startAt.step.next",
+            });
+          }
+          nextFeeds.push({ hook: h, value: step.next[name] });
+        }
       }
       for (const f of startFeeds) {
         const rowsHere = rowsOf(f.value, rowShape(f.hook), `start value of ${f.hook}`);
@@ -312,6 +331,7 @@ export class HookedTST {
       patch: patches.map((p): PatchPoint => ({ hook: p.hook, maskShape: p.maskShape })),
       startAt: start?.hook,
       startStep: start?.step !== undefined,
+      startStepNext: start?.step?.next !== undefined,
     };
     let compiledGraph: { session: CompiledGraph; outputs: string[] };
     try {
@@ -336,10 +356,14 @@ export class HookedTST {
           const dims = startInputShape(this.config, f.hook, n, start.step !== undefined);
           feeds[`start:${f.hook}`] = rows(f.value, batch, r0, r1, dims);
         }
+        for (const f of nextFeeds) {
+          feeds[`start:${f.hook}`] = rows(f.value, batch, r0, r1, hookShape(this.config, f.hook, n));
+        }
         if (start.step !== undefined) {
           feeds["start:step"] = {
-            ...rows(start.step.tokens, batch, r0, r1, [n, tokenCount(this.config)]),
-            dtype: "bool",
+            data: BigInt64Array.from(start.step.token.subarray(r0, r1), (t) => BigInt(t)),
+            dims: [n],
+            dtype: "int64",
           };
         }
       } else {
@@ -398,6 +422,7 @@ function signature(options: TSTGraphOptions): unknown {
       .sort((a, b) => (a.hook < b.hook ? -1 : a.hook > b.hook ? 1 : 0)),
     startAt: options.startAt ?? null,
     startStep: options.startStep ?? false,
+    startStepNext: options.startStepNext ?? false,
     mode: options.mode ?? "eval",
     dropout: options.dropout ?? null,
     gradients: options.gradients ?? null,

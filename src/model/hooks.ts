@@ -236,6 +236,23 @@ export function layerOutputOf(start: HookName): HookName | null {
 }
 
 /**
+ * The next layer's q, k and v after a one-token start at this sub-layer output (see
+ * `layerOutputOf`), or none in the last layer: that layer's input changes at the one token, so a
+ * run fed their unpatched values projects only that token (`startStepNext` in tst-graph.ts).
+ *
+ * @example
+ * nextLayerProjections({ layers: 3 }, "blocks.0.attn.hook_z");
+ * // ["blocks.1.attn.hook_q", "blocks.1.attn.hook_k", "blocks.1.attn.hook_v"]
+ */
+export function nextLayerProjections(config: Pick<TSTConfig, "layers">, start: HookName): HookName[] {
+  const parts = splitHookName(start);
+  if (layerOutputOf(start) === null || parts === null || parts.layer === null) return [];
+  const next = parts.layer + 1;
+  if (next >= config.layers) return [];
+  return (["q", "k", "v"] as const).map((name): HookName => `blocks.${next}.attn.hook_${name}`);
+}
+
+/**
  * The shape a start input is fed in (`start:<hook>`): the hook's own, or with one token per row
  * for a one-token start (`oneToken`), whose layer output alone is fed whole.
  *

@@ -45,6 +45,7 @@ import {
   matmul,
   mul,
   relu,
+  replaceToken,
   reshape,
   slice,
   softmax,
@@ -98,10 +99,17 @@ export interface TSTGraphOptions {
    * is the only place tokens mix, and it comes before them, so the rest of layer l changes that
    * token alone). Inputs: both `startInputHooks` of that token ([batch, 1, …]),
    * `start:blocks.<l>.hook_resid_post` [batch, T, D] (the unpatched layer output) and `start:step`
-   * bool [batch, T] (true at that token). Layer l's hooks are not computed as a whole, so none may
+   * int64 [batch] (which token). Layer l's hooks are not computed as a whole, so none may
    * be cached or patched.
    */
   startStep?: boolean;
+  /**
+   * With `startStep` at layer l < L − 1: layer l + 1 projects only the recomputed token to q, k
+   * and v and takes every other token's from `start:blocks.<l+1>.attn.hook_q|k|v` [batch, T, H,
+   * dh] (the target's unpatched values): its input changed at that token alone, and the
+   * projections work token by token. Its attention and everything after run on all tokens.
+   */
+  startStepNext?: boolean;
   /** "train": BatchNorm batch statistics, dropout masks, loss and gradients. Default "eval". */
   mode?: "eval" | "train";
   /** Train mode: declare dropout mask inputs (default: config.dropout > 0). */
@@ -187,6 +195,15 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
   const startOrder = startAt === undefined ? -1 : hookOrder(config, startAt);
   // The layer recomputed at one token per row (options.startStep), else -1.
   const stepLayer = options.startStep ? startStepLayer(config, startAt, [...cache, ...patches.keys()]) : -1;
+  if (options.startStepNext && (stepLayer < 0 || stepLayer + 1 >= config.layers)) {
+    throw inputError("startStepNext needs a one-token start (startStep) below the last layer", {
+      field: "startStepNext",
+    });
+  }
+  // The one-token start's recomputed token [batch, 1, D], for layer stepLayer + 1 (startStepNext).
+  let stepToken: Value | null = null;
+  // Which token a one-token start recomputed, per row (int64 [batch]).
+  const stepIndex = stepLayer >= 0 ? g.input("start:step", ["batch"], "int64") : null;
   for (const h of [...cache, ...patches.keys()]) {
     if (startAt !== undefined && hookOrder(config, h) < startOrder) {
       throw inputError(
@@ -284,20 +301,21 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
       let zRaw: Value;
       if (startOrder <= order("hook_resid_pre")) {
         resid = hook(at("hook_resid_pre"), resid);
-        const attnIn = preNorm ? featureNorm(parts, resid, `${b}.ln1`, tokenMask) : resid;
-        const heads = (v: Value) => reshape(v, ["batch", T, H, dh]);
-        const q = hook(
-          at("attn.hook_q"),
-          heads(linear(attnIn, param(`${b}.attn.W_Q`, [D, D]), param(`${b}.attn.b_Q`, [D]))),
-        );
-        const k = hook(
-          at("attn.hook_k"),
-          heads(linear(attnIn, param(`${b}.attn.W_K`, [D, D]), param(`${b}.attn.b_K`, [D]))),
-        );
-        const v = hook(
-          at("attn.hook_v"),
-          heads(linear(attnIn, param(`${b}.attn.W_V`, [D, D]), param(`${b}.attn.b_V`, [D]))),
-        );
+        // After a one-token start one layer down (startStepNext), only that token is projected.
+        const oneToken = options.startStepNext && l === stepLayer + 1 ? stepToken : null;
+        const projected = oneToken ?? resid;
+        const attnIn = preNorm ? featureNorm(parts, projected, `${b}.ln1`, tokenMask) : projected;
+        const project = (name: "q" | "k" | "v", W: string, bias: string): Value => {
+          const own = linear(attnIn, param(`${b}.attn.${W}`, [D, D]), param(`${b}.attn.${bias}`, [D]));
+          const hookName = at(`attn.hook_${name}`);
+          if (oneToken === null || stepIndex === null)
+            return hook(hookName, reshape(own, ["batch", T, H, dh]));
+          const unpatched = g.input(`start:${hookName}`, hookShape(config, hookName));
+          return hook(hookName, replaceToken(unpatched, stepIndex, reshape(own, ["batch", 1, H, dh])));
+        };
+        const q = project("q", "W_Q", "b_Q");
+        const k = project("k", "W_K", "b_K");
+        const v = project("v", "W_V", "b_V");
         // scores[b, h, q, k] = (q / √dh) · k  (PyTorch scales q before the product).
         let scores = matmul(transpose(mul(q, scale), [0, 2, 1, 3]), transpose(k, [0, 2, 3, 1]));
         if (keyMask !== null) scores = where(keyMask, scores, minusInf);
@@ -350,10 +368,10 @@ export function buildTSTGraph(config: TSTConfig, options: TSTGraphOptions = {}):
       resid = add(mid, drop(l, "dropout2", mlpOut));
       if (!preNorm) resid = featureNorm(parts, resid, `${b}.ln2`, tokenMask);
     }
-    if (l === stepLayer) {
+    if (l === stepLayer && stepIndex !== null) {
       // The recomputed token into the unpatched layer output.
-      const step = reshape(g.input("start:step", ["batch", T], "bool"), ["batch", T, 1]);
-      resid = where(step, resid, start(at("hook_resid_post")));
+      stepToken = resid;
+      resid = replaceToken(start(at("hook_resid_post")), stepIndex, resid);
     }
     resid = hook(at("hook_resid_post"), resid);
   }

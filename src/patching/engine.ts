@@ -6,6 +6,7 @@ import {
   hookOrder,
   hookShape,
   layerOutputOf,
+  nextLayerProjections,
   parseHook,
   startInputHooks,
 } from "../model/hooks.js";
@@ -495,6 +496,9 @@ async function runOneTokenGroup(
   const T = tokenCount(model.config);
   const [residualHook, outputHook] = startInputHooks(group.start);
   const residPostHook = layerOutputOf(group.start) as HookName;
+  // The next layer's unpatched q, k, v, when cached: it then projects the one token alone.
+  const nextHooks = nextLayerProjections(model.config, group.start);
+  const reuseNext = nextHooks.length > 0 && nextHooks.every((h) => cache.holds(h));
   for (let b0 = 0; b0 < group.members.length; b0 += options.batchRows) {
     checkAbort(options.signal);
     const members = group.members.slice(b0, b0 + options.batchRows);
@@ -502,7 +506,8 @@ async function runOneTokenGroup(
     const residual = startBuffer(pool, 0, n * D);
     const output = startBuffer(pool, 1, n * D);
     const residPost = startBuffer(pool, 2, n * T * D);
-    const tokens = new Uint8Array(n * T);
+    const next = reuseNext ? nextHooks.map((_, i) => startBuffer(pool, 3 + i, n * T * D)) : null;
+    const token = new Int32Array(n);
     const mask = table.mask === null ? null : new Uint8Array(n * S);
     members.forEach((runIndex, row) => {
       const run = runs[runIndex];
@@ -510,14 +515,23 @@ async function runOneTokenGroup(
       residual.set(cache.act(run.target, residualHook).subarray(t * D, (t + 1) * D), row * D);
       output.set(cache.act(run.target, outputHook).subarray(t * D, (t + 1) * D), row * D);
       residPost.set(cache.act(run.target, residPostHook), row * T * D);
-      tokens[row * T + t] = 1;
+      if (next !== null) {
+        for (let i = 0; i < nextHooks.length; i++)
+          next[i].set(cache.act(run.target, nextHooks[i]), row * T * D);
+      }
+      token[row] = t;
       if (mask !== null)
         mask.set((table.mask as Uint8Array).subarray(run.target * S, (run.target + 1) * S), row * S);
       // The patch's spans lie in token t: shifted to that token's row of the output.
       writeSpans(output, row * D - t * D, run.patches[0].value, spansOf(run.patches[0]));
     });
     const result = await model.run(null, {
-      startAt: { hook: group.start, value: output, residual, step: { tokens, residPost } },
+      startAt: {
+        hook: group.start,
+        value: output,
+        residual,
+        step: { token, residPost, next: next === null ? undefined : { q: next[0], k: next[1], v: next[2] } },
+      },
       mask,
       chunkSize: n,
     });

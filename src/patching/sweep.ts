@@ -1,5 +1,5 @@
 import type { HookedTST } from "../model/hooked-tst.js";
-import { type HookName, layerOutputOf, startInputHooks } from "../model/hooks.js";
+import { type HookName, layerOutputOf, nextLayerProjections, startInputHooks } from "../model/hooks.js";
 import { alignInputs, alignPair, checkAlignment, type PairAlignment } from "./align.js";
 import { type FinishedPair, type FinishedRow, type Grouping, SweepCheckpoint } from "./checkpoint.js";
 import {
@@ -434,7 +434,11 @@ export function cacheHooksFor(model: HookedTST, components: readonly Component[]
     // A one-token patch of a sub-layer output recomputes its layer at that token alone, on the
     // target's unpatched layer output (engine.ts, oneTokenOf).
     const layerOutput = layerOutputOf(start);
-    if ("position" in c && c.position !== undefined && layerOutput !== null) hooks.add(layerOutput);
+    // and the next layer projects only that token, given the others' q, k and v.
+    if ("position" in c && c.position !== undefined && layerOutput !== null) {
+      hooks.add(layerOutput);
+      for (const h of nextLayerProjections(model.config, start)) hooks.add(h);
+    }
   }
   return [...hooks];
 }

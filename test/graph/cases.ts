@@ -34,6 +34,7 @@ import {
   reduceMean,
   reduceSum,
   relu,
+  replaceToken,
   reshape,
   slice,
   softmax,
@@ -311,6 +312,16 @@ export const differentiableCases: OpCase[] = [
     build: (g) => {
       const x = input(g, "x", [B, 3, 2]);
       return { out: pad(x, 1, 2, 1, 0.5), wrt: [x] };
+    },
+  },
+  {
+    name: "replaceToken: one token per row of a [batch, T, H, dh] tensor",
+    feeds: { idx: [2, 0, 3] },
+    build: (g) => {
+      const x = input(g, "x", [B, 4, 2, 3]);
+      const token = input(g, "token", [B, 1, 2, 3]);
+      const idx = g.input("idx", [B], "int64");
+      return { out: replaceToken(x, idx, token), wrt: [x, token] };
     },
   },
   {

@@ -318,6 +318,16 @@ const kernels: Record<OpName, Kernel> = {
         }
     return { data: out, shape: [batch, m, outLength], dtype: f32 };
   },
+  ReplaceToken: ([x, idx, token]) => {
+    const [N, T] = x.shape;
+    const rest = size(x.shape.slice(2));
+    const out = Float64Array.from(x.data);
+    for (let n = 0; n < N; n++) {
+      const t = idx.data[n] < 0 ? idx.data[n] + T : idx.data[n];
+      for (let r = 0; r < rest; r++) out[(n * T + t) * rest + r] = token.data[n * rest + r];
+    }
+    return { data: out, shape: x.shape, dtype: x.dtype };
+  },
   ScatterAdd: ([like, idx, up], n) => {
     const axis = n.attrs.axis as number;
     const q = idx.shape.length;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors.js";
-import { makeConfig, type TSTConfigInput, tokenCount } from "../../src/model/config.js";
+import { makeConfig, type TSTConfigInput } from "../../src/model/config.js";
 import { HookedTST, type RunOptions } from "../../src/model/hooked-tst.js";
 import { buildTSTGraph } from "../../src/model/tst-graph.js";
 import { cacheRows, type InputTable } from "../../src/patching/engine.js";
@@ -38,27 +38,31 @@ const pairs: Pair[] = [
   badClass: 1,
 }));
 
-/** The patched chunk, and how many runtime rows ran as one-token starts. */
+/**
+ * The patched chunk with the sweep's cache minus the hooks `drop` names, and how many runtime rows
+ * ran as one-token starts (and of those, with the next layer's q, k, v given).
+ */
 async function chunkWith(
   model: HookedTST,
   table: InputTable,
   components: Component[],
-  withLayerOutputs: boolean,
+  drop: (hook: string) => boolean = () => false,
 ) {
-  const hooks = cacheHooksFor(model, components).filter(
-    (h) => withLayerOutputs || !h.endsWith("hook_resid_post"),
-  );
+  const hooks = cacheHooksFor(model, components).filter((h) => !drop(h));
   const cache = await cacheRows(model, table, [0, 1, 2, 3], hooks);
   let oneTokenRows = 0;
+  let nextLayerRows = 0;
   const run = model.run.bind(model);
   model.run = (input: Parameters<HookedTST["run"]>[0], options?: RunOptions) => {
     const step = options?.startAt?.step;
-    if (step !== undefined) oneTokenRows += step.tokens.length / tokenCount(model.config);
+    const rows = step === undefined ? 0 : step.token.length;
+    oneTokenRows += rows;
+    if (step?.next !== undefined) nextLayerRows += rows;
     return run(input, options);
   };
   try {
     const { logits, status } = await patchedChunk(model, table, cache, pairs, components);
-    return { logits, status, oneTokenRows, cache };
+    return { logits, status, oneTokenRows, nextLayerRows, cache };
   } finally {
     model.run = run;
   }
@@ -103,8 +107,10 @@ describe("one-token starts of head, attention-output and MLP-output × time-step
         ...presetComponents(config, "layer-pos"),
         ...presetComponents(config, "mlp-pos"),
       ];
-      const fast = await chunkWith(model, table, components, true);
-      const whole = await chunkWith(model, table, components, false);
+      const fast = await chunkWith(model, table, components);
+      const whole = await chunkWith(model, table, components, (h) => h.endsWith("hook_resid_post"));
+      // One token recomputed, the next layer projecting every token again.
+      const nextWhole = await chunkWith(model, table, components, (h) => /attn\.hook_[qkv]$/.test(h));
       expect(fast.status).toEqual(whole.status);
       const applicable = fast.status.filter((s) => s === "ok").length;
       // Every applicable run took the one-token start (runs at padding steps may too; their rows
@@ -112,11 +118,19 @@ describe("one-token starts of head, attention-output and MLP-output × time-step
       expect(fast.oneTokenRows).toBeGreaterThanOrEqual(applicable);
       expect(fast.oneTokenRows).toBeLessThanOrEqual(fast.logits.length);
       expect(whole.oneTokenRows).toBe(0);
-      let diff = 0;
-      fast.logits.forEach((l, i) => {
-        diff = Math.max(diff, maxAbsDiff(l, whole.logits[i]));
-      });
-      expect(diff).toBeLessThan(1e-6);
+      // Below the last layer, the next layer took the unpatched q, k, v of the other tokens.
+      const lastLayerShare = 1 / config.layers;
+      expect(fast.nextLayerRows).toBeGreaterThanOrEqual(fast.oneTokenRows * (1 - lastLayerShare) - 1e-9);
+      expect(fast.nextLayerRows).toBeLessThan(fast.oneTokenRows);
+      expect(nextWhole.oneTokenRows).toBe(fast.oneTokenRows);
+      expect(nextWhole.nextLayerRows).toBe(0);
+      for (const other of [whole, nextWhole]) {
+        let diff = 0;
+        fast.logits.forEach((l, i) => {
+          diff = Math.max(diff, maxAbsDiff(l, other.logits[i]));
+        });
+        expect(diff).toBeLessThan(1e-6);
+      }
       // The patches do something: most applicable runs move their target's logits.
       const perPair = components.length;
       const moved = fast.logits.filter(
@@ -138,5 +152,10 @@ describe("one-token starts of head, attention-output and MLP-output × time-step
     expect(() => buildTSTGraph(config, { startAt: "blocks.1.hook_resid_pre", startStep: true })).toThrow(
       /one-token start/,
     );
+    // The next layer's q, k, v are fed only where there is a next layer.
+    const next = (startAt: "blocks.1.attn.hook_z" | "blocks.2.attn.hook_z") =>
+      buildTSTGraph(config, { startAt, startStep: true, startStepNext: true });
+    expect(() => next("blocks.1.attn.hook_z")).not.toThrow();
+    expect(() => next("blocks.2.attn.hook_z")).toThrow(/startStepNext/);
   });
 });

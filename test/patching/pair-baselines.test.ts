@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { makeConfig } from "../../src/model/config.js";
 import { HookedTST } from "../../src/model/hooked-tst.js";
-import type { InputTable } from "../../src/patching/engine.js";
 import { pairBaselines, sweep } from "../../src/patching/sweep.js";
 import type { Pair } from "../../src/patching/types.js";
 import { Runtime } from "../../src/runtime/session.js";

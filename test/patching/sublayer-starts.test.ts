@@ -2,13 +2,7 @@ import { describe, expect, it } from "vitest";
 import { makeConfig, type TSTConfigInput } from "../../src/model/config.js";
 import { HookedTST } from "../../src/model/hooked-tst.js";
 import type { HookName } from "../../src/model/hooks.js";
-import {
-  cacheRows,
-  type InputTable,
-  type PatchedRun,
-  runPatched,
-  startHookOf,
-} from "../../src/patching/engine.js";
+import { cacheRows, type PatchedRun, runPatched, startHookOf } from "../../src/patching/engine.js";
 import { presetComponents } from "../../src/patching/presets.js";
 import { componentSites } from "../../src/patching/setters.js";
 import { cacheHooksFor } from "../../src/patching/sweep.js";

@@ -26,6 +26,7 @@ export { reduceMax } from "./reduce-max.js";
 export { reduceMean } from "./reduce-mean.js";
 export { reduceSum } from "./reduce-sum.js";
 export { relu } from "./relu.js";
+export { replaceToken } from "./replace-token.js";
 export { reshape } from "./reshape.js";
 export { scatterAdd } from "./scatter-add.js";
 export { slice } from "./slice.js";

@@ -31,6 +31,7 @@ export type OpName =
   | "Pad"
   | "Gather"
   | "ScatterAdd"
+  | "ReplaceToken"
   | "Equal"
   | "Not"
   | "Cast"

@@ -26,6 +26,7 @@ import { reduceMaxDef } from "./reduce-max.js";
 import { reduceMeanDef } from "./reduce-mean.js";
 import { reduceSumDef } from "./reduce-sum.js";
 import { reluDef } from "./relu.js";
+import { replaceTokenDef } from "./replace-token.js";
 import { reshapeDef } from "./reshape.js";
 import { scatterAddDef } from "./scatter-add.js";
 import { sliceDef } from "./slice.js";
@@ -67,6 +68,7 @@ export const opDefs: Record<OpName, OpDef> = {
   Pad: padDef,
   Gather: gatherDef,
   ScatterAdd: scatterAddDef,
+  ReplaceToken: replaceTokenDef,
   Equal: equalDef,
   Not: notDef,
   Cast: castDef,
