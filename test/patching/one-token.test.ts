@@ -142,6 +142,29 @@ describe("one-token starts of head, attention-output and MLP-output × time-step
     });
   }
 
+  it("refuses a token index outside the sequence, and next-layer values of the wrong size", async () => {
+    const config = makeConfig(configs["post-norm, conv stem, max pool (the reference's form)"]);
+    const model = HookedTST.fromConfig(config, 3, {}, runtime);
+    const T = config.seqLen;
+    const D = config.dModel;
+    const full = () => new Float32Array(T * D);
+    const run = (token: number, next = { q: full(), k: full(), v: full() }) =>
+      model.run(null, {
+        startAt: {
+          hook: "blocks.1.attn.hook_z",
+          value: new Float32Array(D),
+          residual: new Float32Array(D),
+          step: { token: Int32Array.of(token), residPost: full(), next },
+        },
+      });
+    await expect(run(T - 1)).resolves.toBeDefined();
+    await expect(run(T)).rejects.toThrow(/startAt\.step\.token/);
+    await expect(run(-1)).rejects.toThrow(/startAt\.step\.token/);
+    await expect(run(0, { q: full(), k: new Float32Array(D), v: full() })).rejects.toThrow(
+      /startAt\.step\.next\.k/,
+    );
+  });
+
   it("refuses to cache or patch a hook of the layer it recomputes at one token", () => {
     const config = makeConfig(configs["post-norm, conv stem, max pool (the reference's form)"]);
     const build = (cache: string[]) =>
