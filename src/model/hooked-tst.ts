@@ -12,6 +12,7 @@ import {
   type HookName,
   hookShape,
   layerOutputOf,
+  nextLayerProjections,
   parseHook,
   parseStartHook,
   startInputHooks,
@@ -287,9 +288,10 @@ export class HookedTST {
         });
       }
       if (step?.next !== undefined) {
-        const layer = parseHook(this.config, hook).layer as number;
-        for (const name of ["q", "k", "v"] as const) {
-          const h = `blocks.${layer + 1}.attn.hook_${name}` as HookName;
+        // None in the last layer: the graph builder then refuses startStepNext.
+        const hooks = nextLayerProjections(this.config, hook);
+        for (const [i, h] of hooks.entries()) {
+          const name = (["q", "k", "v"] as const)[i];
           const rowsHere = rowsOf(step.next[name], hookShape(this.config, h, 1), `startAt.step.next.${name}`);
           if (rowsHere !== batch) {
             throw inputError(`startAt.step.next.${name} has ${rowsHere} rows, the start value has ${batch}`, {
